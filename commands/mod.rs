@@ -1,0 +1,7 @@
+//! Built-in commands. Each module registers one `CommandSpec`; adding a command
+//! means adding a module here and its `mod` line, nothing else.
+
+mod config;
+mod doctor;
+mod model;
+mod models;

@@ -1,0 +1,115 @@
+//! `model info <ID>`: one model's public metadata.
+
+use clap::{Arg, ArgMatches};
+use serde_json::Value;
+
+use crate::catalog::{self, CachePolicy};
+use crate::context::Context;
+use crate::error::Result;
+use crate::output::{Cell, Outcome, Output, Record};
+use crate::registry::{CommandSpec, Credential};
+
+const OVERVIEW_CHARS: usize = 600;
+
+fn args(cmd: clap::Command) -> clap::Command {
+    cmd.subcommand_required(true).subcommand(
+        clap::Command::new("info")
+            .about("Show one model's pricing, context, endpoints and overview")
+            .arg(
+                Arg::new("id")
+                    .required(true)
+                    .value_name("ID")
+                    .help("Model id or catalog code (gpt-5.4, gemini-2.5-pro)"),
+            )
+            .args(CachePolicy::args()),
+    )
+}
+
+fn run(ctx: &Context, matches: &ArgMatches) -> Result<Outcome> {
+    let m = match matches.subcommand() {
+        Some((_, m)) => m,
+        None => matches,
+    };
+    let id = m
+        .get_one::<String>("id")
+        .map(String::as_str)
+        .unwrap_or_default();
+    let detail = catalog::detail(ctx, id, CachePolicy::from_matches(m))?;
+    Ok(Output::Record(describe(&detail).with_raw(detail)).into())
+}
+
+/// The fields people read; json and yaml show the server's record instead.
+fn describe(detail: &Value) -> Record {
+    let get = |k: &str| detail.get(k).cloned().unwrap_or(Value::Null);
+    let endpoints: Vec<String> = catalog::endpoints(detail)
+        .into_iter()
+        .map(|(name, method, path)| format!("{name} ({method} {path})").replace(" ( )", ""))
+        .collect();
+    let overview = detail
+        .get("overview")
+        .and_then(Value::as_str)
+        .map(|md| catalog::plain_text(md, OVERVIEW_CHARS))
+        .unwrap_or_default();
+    Record::new()
+        .field("id", "ID", get("id"))
+        .field("name", "Name", get("name"))
+        .field("provider", "Provider", get("provider"))
+        .field("model_type", "Type", get("model_type"))
+        .field("features", "Features", get("features"))
+        .field(
+            "pricing",
+            "Pricing",
+            Cell::with_text(
+                get("pricing"),
+                catalog::pricing_label(detail.get("pricing")),
+            ),
+        )
+        .field("context_length", "Context", get("context_length"))
+        .field(
+            "max_completion_tokens",
+            "Max output",
+            get("max_completion_tokens"),
+        )
+        .field("endpoints", "Endpoints", Cell::new(endpoints))
+        .field("api_doc_url", "Docs", get("api_doc_url"))
+        .field("overview", "Overview", overview)
+}
+
+inventory::submit! {
+    CommandSpec {
+        name: "model",
+        about: "Inspect one model (`model info <ID>`)",
+        credential: Credential::None,
+        args,
+        run,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn endpoints_and_overview_read_plainly() {
+        let detail = json!({
+            "id": "gpt-5.4",
+            "endpoints": "{\"openai-chat\":{\"path\":\"/v1/chat/completions\",\"method\":\"POST\"}}",
+            "overview": "## GPT\n**Fast** model."
+        });
+        let record = describe(&detail);
+        let text = |key: &str| {
+            record
+                .fields
+                .iter()
+                .find(|f| f.key == key)
+                .map(|f| f.cell.text.clone())
+        };
+        assert_eq!(
+            text("endpoints").as_deref(),
+            Some("openai-chat (POST /v1/chat/completions)")
+        );
+        assert_eq!(text("overview").as_deref(), Some("GPT Fast model."));
+        assert_eq!(text("name").as_deref(), Some("-"));
+    }
+}

@@ -1,0 +1,229 @@
+//! `models`: list and filter the model catalog, or the ids `/v1/models` returns.
+
+use clap::builder::PossibleValuesParser;
+use clap::{value_parser, Arg, ArgMatches};
+use serde_json::Value;
+
+use crate::catalog::{self, CachePolicy};
+use crate::context::Context;
+use crate::error::{CliError, Result};
+use crate::http::{Auth, KeyHeader};
+use crate::output::{Cell, Column, Outcome, Output, Table};
+use crate::registry::{CommandSpec, Credential};
+
+fn args(cmd: clap::Command) -> clap::Command {
+    cmd.arg(Arg::new("search").short('s').long("search").value_name("TEXT").help("Keep models whose id, name or provider contains TEXT"))
+        .arg(Arg::new("provider").long("provider").value_name("NAMES").help("Keep these providers (comma-separated, name or code)"))
+        .arg(Arg::new("type").long("type").visible_alias("modality").value_name("TYPE").help("Keep one model type: text, image, video, audio, ..."))
+        .arg(Arg::new("feature").long("feature").visible_alias("capability").value_name("NAMES").help("Keep models with any of these features (comma-separated)"))
+        .arg(Arg::new("endpoint").long("endpoint").value_name("NAMES").help("Keep models with any of these endpoints: name, method or path (comma-separated)"))
+        .arg(Arg::new("limit").short('l').long("limit").value_name("N").value_parser(value_parser!(u32).range(1..)).help("Show at most N models"))
+        .arg(
+            Arg::new("source")
+                .long("source")
+                .value_name("SOURCE")
+                .value_parser(PossibleValuesParser::new(["catalog", "openai"]))
+                .default_value("catalog")
+                .help("catalog: the public catalog with prices; openai: the ids /v1/models returns (needs the API key)"),
+        )
+        .args(CachePolicy::args())
+}
+
+/// The filters, lower-cased; comma-separated options match any of their terms.
+struct Filters {
+    search: Option<String>,
+    providers: Vec<String>,
+    model_type: Option<String>,
+    features: Vec<String>,
+    endpoints: Vec<String>,
+    limit: Option<usize>,
+}
+
+impl Filters {
+    fn from_matches(m: &ArgMatches) -> Filters {
+        let text = |name: &str| {
+            m.get_one::<String>(name)
+                .map(|s| s.trim().to_lowercase())
+                .filter(|s| !s.is_empty())
+        };
+        let terms = |name: &str| {
+            text(name)
+                .map(|s| {
+                    s.split(',')
+                        .map(|t| t.trim().to_string())
+                        .filter(|t| !t.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Filters {
+            search: text("search"),
+            providers: terms("provider"),
+            model_type: text("type"),
+            features: terms("feature"),
+            endpoints: terms("endpoint"),
+            limit: m.get_one::<u32>("limit").map(|&n| n as usize),
+        }
+    }
+
+    fn keeps(&self, model: &Value) -> bool {
+        let field = |name: &str| {
+            model
+                .get(name)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_lowercase()
+        };
+        let provider = [field("provider"), field("provider_code")];
+        let searchable = [
+            field("id"),
+            field("code"),
+            field("name"),
+            field("description"),
+            provider[0].clone(),
+            provider[1].clone(),
+        ];
+        let features: Vec<String> = model
+            .get("features")
+            .and_then(Value::as_array)
+            .map(|f| {
+                f.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_lowercase)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let endpoints: Vec<String> = catalog::endpoints(model)
+            .into_iter()
+            .flat_map(|(name, method, path)| [name, method, path])
+            .map(|s| s.to_lowercase())
+            .collect();
+        self.search
+            .as_ref()
+            .is_none_or(|s| searchable.iter().any(|v| v.contains(s.as_str())))
+            && any_term(&self.providers, &provider)
+            && self
+                .model_type
+                .as_ref()
+                .is_none_or(|t| field("model_type").contains(t.as_str()))
+            && any_term(&self.features, &features)
+            && any_term(&self.endpoints, &endpoints)
+    }
+}
+
+/// No terms keeps everything; otherwise some value must contain some term.
+fn any_term(terms: &[String], values: &[String]) -> bool {
+    terms.is_empty()
+        || terms
+            .iter()
+            .any(|t| values.iter().any(|v| v.contains(t.as_str())))
+}
+
+fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
+    let filters = Filters::from_matches(m);
+    let table = match m.get_one::<String>("source").map(String::as_str) {
+        Some("openai") => openai_models(ctx, &filters)?,
+        _ => catalog_models(ctx, &filters, CachePolicy::from_matches(m))?,
+    };
+    Ok(Output::Table(table).into())
+}
+
+fn catalog_models(ctx: &Context, filters: &Filters, policy: CachePolicy) -> Result<Table> {
+    let mut models: Vec<Value> = catalog::models(ctx, policy)?
+        .into_iter()
+        .filter(|m| filters.keeps(m))
+        .collect();
+    models.sort_by(|a, b| catalog::compare_ids(id_of(a), id_of(b)));
+    models.truncate(filters.limit.unwrap_or(usize::MAX));
+    let mut table = Table::new(
+        vec![
+            Column::new("id", "Model"),
+            Column::new("provider", "Provider"),
+            Column::new("model_type", "Type"),
+            Column::new("pricing", "Pricing"),
+            Column::new("context_length", "Context"),
+            Column::new("endpoints", "Endpoints"),
+            Column::new("features", "Features").structured_only(),
+            Column::new("max_completion_tokens", "Max output").structured_only(),
+        ],
+        "No models found.",
+    );
+    for model in &models {
+        let get = |k: &str| model.get(k).cloned().unwrap_or(Value::Null);
+        let endpoint_names: Vec<Value> = catalog::endpoints(model)
+            .into_iter()
+            .map(|(name, _, _)| Value::String(name))
+            .collect();
+        table.push(vec![
+            Cell::new(id_of(model)),
+            Cell::new(get("provider")),
+            Cell::new(get("model_type")),
+            Cell::with_text(get("pricing"), catalog::pricing_label(model.get("pricing"))),
+            Cell::new(get("context_length")),
+            Cell::new(endpoint_names),
+            Cell::new(get("features")),
+            Cell::new(get("max_completion_tokens")),
+        ]);
+    }
+    Ok(table)
+}
+
+fn openai_models(ctx: &Context, filters: &Filters) -> Result<Table> {
+    if filters.model_type.is_some() || !filters.features.is_empty() || !filters.endpoints.is_empty()
+    {
+        return Err(CliError::usage(
+            "--type, --feature and --endpoint need the catalog; drop --source openai",
+        ));
+    }
+    let key = ctx.api_key()?;
+    let reply = ctx.http()?.get_json(
+        &ctx.base_url()?.v1("models"),
+        Auth::ApiKey(&key, KeyHeader::Bearer),
+    )?;
+    let mut models: Vec<Value> = reply
+        .get("data")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| {
+            let owner = m
+                .get("owned_by")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_lowercase();
+            filters
+                .search
+                .as_ref()
+                .is_none_or(|s| id_of(m).to_lowercase().contains(s.as_str()))
+                && any_term(&filters.providers, &[owner])
+        })
+        .collect();
+    models.sort_by(|a, b| catalog::compare_ids(id_of(a), id_of(b)));
+    models.truncate(filters.limit.unwrap_or(usize::MAX));
+    let mut table = Table::new(
+        vec![Column::new("id", "Model"), Column::new("owned_by", "Owner")],
+        "No models found.",
+    );
+    for model in &models {
+        table.push(vec![
+            Cell::new(id_of(model)),
+            Cell::new(model.get("owned_by").cloned().unwrap_or(Value::Null)),
+        ]);
+    }
+    Ok(table)
+}
+
+fn id_of(model: &Value) -> &str {
+    model.get("id").and_then(Value::as_str).unwrap_or_default()
+}
+
+inventory::submit! {
+    CommandSpec {
+        name: "models",
+        about: "List and filter available models",
+        credential: Credential::None,
+        args,
+        run,
+    }
+}

@@ -1,0 +1,84 @@
+//! `csv`: a header row, then one row per record, RFC 4180 quoting.
+
+use std::io::{self, Write};
+
+use crate::output::Output;
+use crate::registry::{FormatterSpec, RenderOptions};
+
+fn render(output: &Output, _: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+    let mut writer = ::csv::Writer::from_writer(out);
+    match output {
+        Output::Table(table) => {
+            let shown = table.human_columns();
+            writer
+                .write_record(shown.iter().map(|&i| &table.columns[i].header))
+                .map_err(into_io)?;
+            for row in &table.rows {
+                writer
+                    .write_record(shown.iter().map(|&i| &row[i].text))
+                    .map_err(into_io)?;
+            }
+        }
+        Output::Record(record) => {
+            writer
+                .write_record(record.fields.iter().map(|f| &f.label))
+                .map_err(into_io)?;
+            writer
+                .write_record(record.fields.iter().map(|f| &f.cell.text))
+                .map_err(into_io)?;
+        }
+        Output::Json(value) => writer.write_record([value.to_string()]).map_err(into_io)?,
+        Output::Text(text) => writer.write_record([text]).map_err(into_io)?,
+        Output::Empty => {}
+    }
+    writer.flush()
+}
+
+/// Keeps the I/O error kind, so a closed pipe is still recognised as one.
+fn into_io(err: ::csv::Error) -> io::Error {
+    match err.into_kind() {
+        ::csv::ErrorKind::Io(io) => io,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
+inventory::submit! {
+    FormatterSpec { name: "csv", about: "CSV with a header row (RFC 4180)", render }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::{Cell, Column, Table};
+
+    #[test]
+    fn quotes_per_rfc_4180_and_skips_structured_only_columns() {
+        let mut table = Table::new(
+            vec![
+                Column::new("id", "ID"),
+                Column::new("note", "Note"),
+                Column::new("raw", "Raw").structured_only(),
+            ],
+            "none",
+        );
+        table.push(vec![
+            Cell::new("a,b"),
+            Cell::new("say \"hi\"\nbye"),
+            Cell::new(1),
+        ]);
+        let mut out = Vec::new();
+        render(
+            &Output::Table(table),
+            &RenderOptions {
+                color: false,
+                terminal: false,
+            },
+            &mut out,
+        )
+        .expect("render");
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            "ID,Note\n\"a,b\",\"say \"\"hi\"\"\nbye\"\n"
+        );
+    }
+}

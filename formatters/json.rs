@@ -1,0 +1,37 @@
+//! `json`: the typed data, pretty-printed.
+
+use std::io::{self, Write};
+
+use crate::output::Output;
+use crate::registry::{FormatterSpec, RenderOptions};
+
+fn render(output: &Output, _: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &output.to_json())?;
+    writeln!(out)
+}
+
+inventory::submit! {
+    FormatterSpec { name: "json", about: "pretty JSON with typed values", render }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::{Cell, Record};
+
+    #[test]
+    fn numbers_stay_numbers() {
+        let record = Record::new().field("usd", "USD", Cell::with_text(1.5, "$1.50"));
+        let mut out = Vec::new();
+        render(
+            &Output::Record(record),
+            &RenderOptions {
+                color: false,
+                terminal: false,
+            },
+            &mut out,
+        )
+        .expect("render");
+        assert_eq!(String::from_utf8_lossy(&out), "{\n  \"usd\": 1.5\n}\n");
+    }
+}

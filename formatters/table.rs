@@ -1,0 +1,191 @@
+//! `table`: bordered and fitted to the terminal width on a terminal (colour
+//! only when allowed); plain aligned columns when piped, for grep and awk.
+
+use std::io::{self, Write};
+
+use comfy_table::{
+    modifiers, presets, Attribute, Cell as GridCell, Color, ContentArrangement, Table as Grid,
+};
+
+use crate::output::Output;
+use crate::registry::{FormatterSpec, RenderOptions};
+
+fn render(output: &Output, options: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+    let (header, rows): (Option<Vec<&str>>, Vec<Vec<&str>>) = match output {
+        Output::Table(table) if table.rows.is_empty() => {
+            return writeln!(out, "{}", table.empty_message)
+        }
+        Output::Table(table) => {
+            let shown = table.human_columns();
+            (
+                Some(
+                    shown
+                        .iter()
+                        .map(|&i| table.columns[i].header.as_str())
+                        .collect(),
+                ),
+                table
+                    .rows
+                    .iter()
+                    .map(|row| shown.iter().map(|&i| row[i].text.as_str()).collect())
+                    .collect(),
+            )
+        }
+        Output::Record(record) => (
+            None,
+            record
+                .fields
+                .iter()
+                .map(|f| vec![f.label.as_str(), f.cell.text.as_str()])
+                .collect(),
+        ),
+        Output::Json(value) => return writeln!(out, "{value:#}"),
+        Output::Text(text) => return writeln!(out, "{text}"),
+        Output::Empty => return Ok(()),
+    };
+    if options.terminal {
+        writeln!(out, "{}", grid(header, rows, options.color))
+    } else {
+        write_plain(out, header, rows)
+    }
+}
+
+fn grid(header: Option<Vec<&str>>, rows: Vec<Vec<&str>>, color: bool) -> Grid {
+    let mut grid = Grid::new();
+    grid.load_preset(presets::UTF8_FULL_CONDENSED)
+        .apply_modifier(modifiers::UTF8_ROUND_CORNERS)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    let is_record = header.is_none();
+    if let Some(header) = header {
+        grid.set_header(header.into_iter().map(|h| {
+            let cell = GridCell::new(h);
+            if color {
+                cell.add_attribute(Attribute::Bold).fg(Color::Cyan)
+            } else {
+                cell
+            }
+        }));
+    }
+    for row in rows {
+        grid.add_row(row.into_iter().enumerate().map(|(i, text)| {
+            let cell = GridCell::new(text);
+            if color && is_record && i == 0 {
+                cell.fg(Color::Cyan)
+            } else {
+                cell
+            }
+        }));
+    }
+    grid
+}
+
+/// Columns padded to a common width, two spaces apart, no trailing blanks.
+fn write_plain(
+    out: &mut dyn Write,
+    header: Option<Vec<&str>>,
+    rows: Vec<Vec<&str>>,
+) -> io::Result<()> {
+    let all: Vec<Vec<String>> = header
+        .into_iter()
+        .chain(rows)
+        .map(|row| {
+            row.into_iter()
+                .map(|cell| cell.replace(['\n', '\r', '\t'], " "))
+                .collect()
+        })
+        .collect();
+    let columns = all.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            all.iter()
+                .filter_map(|row| row.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in &all {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            if c + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<width$}  ", width = widths[c]));
+            }
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+inventory::submit! {
+    FormatterSpec { name: "table", about: "a table for people (the default)", render }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::{Cell, Column, Table};
+
+    fn sample() -> Output {
+        let mut table = Table::new(
+            vec![Column::new("id", "ID"), Column::new("p", "Provider")],
+            "No models found.",
+        );
+        table.push(vec![Cell::new("gpt-5.4"), Cell::new("OpenAI")]);
+        table.push(vec![Cell::new("o1"), Cell::new("OpenAI")]);
+        Output::Table(table)
+    }
+
+    fn rendered(output: &Output, options: RenderOptions) -> String {
+        let mut out = Vec::new();
+        render(output, &options, &mut out).expect("render");
+        String::from_utf8(out).expect("utf8")
+    }
+
+    #[test]
+    fn piped_is_plain_aligned_columns() {
+        let text = rendered(
+            &sample(),
+            RenderOptions {
+                color: false,
+                terminal: false,
+            },
+        );
+        assert_eq!(
+            text,
+            "ID       Provider\ngpt-5.4  OpenAI\no1       OpenAI\n"
+        );
+    }
+
+    #[test]
+    fn terminal_draws_borders_and_colours_only_when_allowed() {
+        let plain = rendered(
+            &sample(),
+            RenderOptions {
+                color: false,
+                terminal: true,
+            },
+        );
+        assert!(plain.contains('╭') && plain.contains("gpt-5.4"));
+        assert!(!plain.contains('\x1b'), "no ANSI without colour: {plain}");
+    }
+
+    #[test]
+    fn empty_table_prints_its_message() {
+        let empty = Output::Table(Table::new(
+            vec![Column::new("id", "ID")],
+            "No models found.",
+        ));
+        assert_eq!(
+            rendered(
+                &empty,
+                RenderOptions {
+                    color: true,
+                    terminal: true
+                }
+            ),
+            "No models found.\n"
+        );
+    }
+}

@@ -1,0 +1,38 @@
+//! `yaml`: the typed data as YAML.
+
+use std::io::{self, Write};
+
+use crate::output::Output;
+use crate::registry::{FormatterSpec, RenderOptions};
+
+fn render(output: &Output, _: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+    let text = serde_yaml::to_string(&output.to_json()).map_err(io::Error::other)?;
+    out.write_all(text.as_bytes())
+}
+
+inventory::submit! {
+    FormatterSpec { name: "yaml", about: "YAML with typed values", render }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::{Cell, Column, Table};
+
+    #[test]
+    fn table_is_a_list_of_mappings() {
+        let mut table = Table::new(vec![Column::new("id", "ID"), Column::new("n", "N")], "none");
+        table.push(vec![Cell::new("a"), Cell::new(2)]);
+        let mut out = Vec::new();
+        render(
+            &Output::Table(table),
+            &RenderOptions {
+                color: false,
+                terminal: false,
+            },
+            &mut out,
+        )
+        .expect("render");
+        assert_eq!(String::from_utf8_lossy(&out), "- id: a\n  n: 2\n");
+    }
+}

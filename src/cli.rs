@@ -1,0 +1,103 @@
+//! The clap front end, built from the registries: one subcommand per registered
+//! command, and `--format` accepting exactly the registered formatter names.
+
+use std::path::PathBuf;
+
+use clap::builder::PossibleValuesParser;
+use clap::{value_parser, Arg, ArgAction};
+
+use crate::registry;
+
+const AFTER_HELP: &str = "\
+Settings come from flags, then COMETAPI_* environment variables, then the config file
+(`cometapi config path`). Run `cometapi doctor` to check them.
+
+Exit codes: 0 ok, 1 error, 2 invalid arguments, 64 setting missing, 69 service
+unavailable, 77 authentication rejected, 78 config file unreadable, 130 interrupted.";
+
+/// The root command with every registered command under it.
+pub fn build() -> clap::Command {
+    let root = clap::Command::new("cometapi")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("A fast, dependable command-line client for the CometAPI gateway")
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .after_help(AFTER_HELP)
+        .args(global_args());
+    registry::commands().iter().fold(root, |root, spec| {
+        root.subcommand((spec.args)(clap::Command::new(spec.name).about(spec.about)))
+    })
+}
+
+/// Options accepted before or after any command name.
+fn global_args() -> Vec<Arg> {
+    vec![
+        Arg::new("format")
+            .short('f')
+            .long("format")
+            .value_name("FORMAT")
+            .value_parser(PossibleValuesParser::new(registry::formatter_names()))
+            .global(true)
+            .help("Output format"),
+        Arg::new("json")
+            .long("json")
+            .action(ArgAction::SetTrue)
+            .global(true)
+            .help("Shortcut for --format json"),
+        Arg::new("base_url")
+            .long("base-url")
+            .value_name("URL")
+            .global(true)
+            .help("API base URL for this run [env: COMETAPI_BASE_URL]"),
+        Arg::new("config")
+            .long("config")
+            .value_name("PATH")
+            .value_parser(value_parser!(PathBuf))
+            .global(true)
+            .help("Config file to use [env: COMETAPI_CONFIG]"),
+        Arg::new("verbose")
+            .short('v')
+            .long("verbose")
+            .action(ArgAction::SetTrue)
+            .global(true)
+            .help("Trace HTTP requests and retries to stderr (secrets redacted)"),
+        Arg::new("no_color")
+            .long("no-color")
+            .action(ArgAction::SetTrue)
+            .global(true)
+            .help("Never use colour (also when NO_COLOR is set)"),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_tree_is_valid_and_lists_every_command() {
+        let cmd = build();
+        cmd.clone().debug_assert();
+        let subcommands: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
+        let registered: Vec<&str> = registry::commands().iter().map(|c| c.name).collect();
+        assert_eq!(subcommands, registered);
+    }
+
+    #[test]
+    fn format_accepts_exactly_the_registered_formatters() {
+        let cmd = build();
+        let format = cmd
+            .get_arguments()
+            .find(|a| a.get_id() == "format")
+            .expect("--format exists");
+        let accepted: Vec<String> = format
+            .get_possible_values()
+            .iter()
+            .map(|v| v.get_name().to_string())
+            .collect();
+        let registered: Vec<String> = registry::formatter_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(accepted, registered);
+    }
+}

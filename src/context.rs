@@ -1,0 +1,188 @@
+//! What every command runs with: the global flags, the config file, the resolved
+//! settings, the output format, and the HTTP client (built on first use only).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use clap::ArgMatches;
+
+use crate::config::ConfigFile;
+use crate::error::{CliError, Result};
+use crate::http::Http;
+use crate::paths;
+use crate::registry::{self, FormatterSpec};
+use crate::secret::Secret;
+use crate::settings::{FlagOverride, Settings, Source};
+use crate::urls::BaseUrl;
+
+/// The global options, read once from the command line.
+#[derive(Clone, Debug, Default)]
+pub struct GlobalArgs {
+    pub format: Option<String>,
+    pub json: bool,
+    pub base_url: Option<String>,
+    pub config: Option<PathBuf>,
+    pub verbose: bool,
+    pub no_color: bool,
+}
+
+impl GlobalArgs {
+    pub fn from_matches(matches: &ArgMatches) -> GlobalArgs {
+        // clap propagates global args down to the subcommand that was used; read them there.
+        let leaf = deepest(matches);
+        GlobalArgs {
+            format: leaf.get_one::<String>("format").cloned(),
+            json: leaf.get_flag("json"),
+            base_url: leaf.get_one::<String>("base_url").cloned(),
+            config: leaf.get_one::<PathBuf>("config").cloned(),
+            verbose: leaf.get_flag("verbose"),
+            no_color: leaf.get_flag("no_color"),
+        }
+    }
+}
+
+/// The innermost subcommand's matches (`model info` → `info`), where clap puts global args.
+pub fn deepest(matches: &ArgMatches) -> &ArgMatches {
+    match matches.subcommand() {
+        Some((_, sub)) => deepest(sub),
+        None => matches,
+    }
+}
+
+pub struct Context {
+    pub globals: GlobalArgs,
+    pub config_path: PathBuf,
+    pub config_path_source: Source,
+    loaded: Result<(ConfigFile, Settings)>,
+    http: OnceLock<Http>,
+}
+
+impl Context {
+    pub fn new(globals: GlobalArgs) -> Context {
+        let (config_path, config_path_source) = match (&globals.config, env_var("COMETAPI_CONFIG"))
+        {
+            (Some(path), _) => (path.clone(), Source::Flag("--config")),
+            (None, Some(path)) => (PathBuf::from(path), Source::Env("COMETAPI_CONFIG")),
+            (None, None) => (paths::default_config_file(), Source::Default),
+        };
+        let flags: Vec<FlagOverride> = globals
+            .base_url
+            .iter()
+            .map(|url| FlagOverride {
+                key: "base_url",
+                flag: "--base-url",
+                value: url.clone(),
+            })
+            .collect();
+        let loaded = ConfigFile::load(&config_path).map(|file| {
+            let settings = Settings::resolve(&file, &flags, env_var);
+            (file, settings)
+        });
+        Context {
+            globals,
+            config_path,
+            config_path_source,
+            loaded,
+            http: OnceLock::new(),
+        }
+    }
+
+    /// The config file as read at start-up; exit 78 if it does not parse.
+    pub fn config_file(&self) -> Result<&ConfigFile> {
+        self.loaded
+            .as_ref()
+            .map(|(file, _)| file)
+            .map_err(Clone::clone)
+    }
+
+    pub fn settings(&self) -> Result<&Settings> {
+        self.loaded
+            .as_ref()
+            .map(|(_, settings)| settings)
+            .map_err(Clone::clone)
+    }
+
+    pub fn base_url(&self) -> Result<BaseUrl> {
+        let setting = self.settings()?.get("base_url");
+        let raw = setting.plain().unwrap_or(crate::config::DEFAULT_BASE_URL);
+        BaseUrl::parse(raw).map_err(|e| {
+            CliError::usage(format!("invalid base URL from {}: {e}", setting.source))
+                .with_hint("use a URL such as https://api.cometapi.com/v1")
+        })
+    }
+
+    pub fn api_key(&self) -> Result<Secret> {
+        self.secret("api_key", "API key", "COMETAPI_KEY")
+    }
+
+    pub fn access_token(&self) -> Result<Secret> {
+        self.secret("access_token", "access token", "COMETAPI_ACCESS_TOKEN")
+    }
+
+    fn secret(&self, key: &str, what: &str, env: &str) -> Result<Secret> {
+        self.settings()?
+            .get(key)
+            .secret()
+            .cloned()
+            .ok_or_else(|| CliError::missing_setting(what, env, key))
+    }
+
+    pub fn default_model(&self) -> Result<String> {
+        let model = self.settings()?.get("default_model").plain();
+        Ok(model.unwrap_or(crate::config::DEFAULT_MODEL).to_string())
+    }
+
+    /// `--json` > `--format` (before or after the command) > config `output_format` > `table`.
+    pub fn formatter(&self) -> Result<&'static FormatterSpec> {
+        let name = if self.globals.json {
+            "json".to_string()
+        } else if let Some(format) = &self.globals.format {
+            format.clone()
+        } else if let Some(format) = self
+            .settings()
+            .ok()
+            .and_then(|s| s.get("output_format").plain())
+        {
+            format.to_string()
+        } else {
+            "table".to_string()
+        };
+        registry::formatter(&name).ok_or_else(|| {
+            CliError::config_unreadable(format!(
+                "output_format `{name}` in {} is not a known format",
+                self.config_path.display()
+            ))
+            .with_hint(format!(
+                "use one of: {} (`cometapi config set output_format table`)",
+                registry::formatter_names().join(", ")
+            ))
+        })
+    }
+
+    /// Whether errors should be JSON: the output format in force is `json`.
+    pub fn wants_json(&self) -> bool {
+        self.formatter()
+            .map(|f| f.name == "json")
+            .unwrap_or(self.globals.json)
+    }
+
+    /// ANSI colour only on a terminal, never with `--no-color` or `NO_COLOR`.
+    pub fn color(&self) -> bool {
+        !self.globals.no_color && env_var("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+    }
+
+    /// The shared HTTP client, built the first time a command needs the network.
+    pub fn http(&self) -> Result<&Http> {
+        if let Some(http) = self.http.get() {
+            return Ok(http);
+        }
+        let http = Http::new(self.globals.verbose)?;
+        Ok(self.http.get_or_init(|| http))
+    }
+}
+
+/// An environment variable, with empty counting as unset.
+pub fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}

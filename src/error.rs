@@ -1,0 +1,118 @@
+//! The one error type of the CLI: every failure carries the exit code it maps to
+//! and, where the user can do something about it, a hint.
+
+use std::fmt;
+use std::io;
+
+/// Process exit codes (sysexits-style, as documented in the README).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitCode {
+    Success = 0,
+    Failure = 1,
+    Usage = 2,
+    ConfigMissing = 64,
+    Unavailable = 69,
+    AuthRejected = 77,
+    ConfigUnreadable = 78,
+    Interrupted = 130,
+}
+
+impl ExitCode {
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct CliError {
+    pub exit: ExitCode,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+pub type Result<T, E = CliError> = std::result::Result<T, E>;
+
+impl CliError {
+    pub fn new(exit: ExitCode, message: impl Into<String>) -> Self {
+        CliError {
+            exit,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn failure(message: impl Into<String>) -> Self {
+        Self::new(ExitCode::Failure, message)
+    }
+
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(ExitCode::Usage, message)
+    }
+
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(ExitCode::Unavailable, message)
+    }
+
+    pub fn auth(message: impl Into<String>) -> Self {
+        Self::new(ExitCode::AuthRejected, message)
+    }
+
+    pub fn config_unreadable(message: impl Into<String>) -> Self {
+        Self::new(ExitCode::ConfigUnreadable, message)
+    }
+
+    /// A credential or setting is missing: names the environment variable and `cometapi init`.
+    pub fn missing_setting(what: &str, env: &str, config_key: &str) -> Self {
+        Self::new(ExitCode::ConfigMissing, format!("{what} is not configured")).with_hint(format!(
+            "set {env}, run `cometapi config set {config_key} <value>`, or run `cometapi init`"
+        ))
+    }
+
+    /// A closed stdout (`cometapi models | head -1`): the reader has all it wanted.
+    pub fn is_broken_pipe(&self) -> bool {
+        self.exit == ExitCode::Success
+    }
+
+    /// Maps an error writing output; a broken pipe becomes a quiet success.
+    pub fn from_output(err: io::Error) -> Self {
+        if err.kind() == io::ErrorKind::BrokenPipe {
+            Self::new(ExitCode::Success, "broken pipe")
+        } else {
+            Self::failure(format!("cannot write output: {err}"))
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CliError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broken_pipe_is_a_quiet_success() {
+        let err = CliError::from_output(io::Error::from(io::ErrorKind::BrokenPipe));
+        assert!(err.is_broken_pipe());
+        let other = CliError::from_output(io::Error::from(io::ErrorKind::PermissionDenied));
+        assert_eq!(other.exit, ExitCode::Failure);
+    }
+
+    #[test]
+    fn missing_setting_names_env_var_and_init() {
+        let err = CliError::missing_setting("API key", "COMETAPI_KEY", "api_key");
+        assert_eq!(err.exit.code(), 64);
+        let hint = err.hint.unwrap_or_default();
+        assert!(hint.contains("COMETAPI_KEY") && hint.contains("cometapi init"));
+    }
+}

@@ -1,0 +1,24 @@
+//! `cometapi`: a command-line client for the CometAPI gateway.
+//!
+//! The core lives in `src/`; each command is one module in `commands/` and each
+//! output format one module in `formatters/`, registered through `inventory`.
+
+pub mod app;
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod context;
+pub mod error;
+pub mod fsutil;
+pub mod http;
+pub mod output;
+pub mod paths;
+pub mod registry;
+pub mod secret;
+pub mod settings;
+pub mod urls;
+
+#[path = "../commands/mod.rs"]
+pub mod commands;
+#[path = "../formatters/mod.rs"]
+pub mod formatters;

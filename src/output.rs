@@ -1,0 +1,250 @@
+//! The neutral data model between commands and formatters.
+//!
+//! A command builds an [`Output`]; a formatter renders it. Every cell keeps a
+//! typed value (for json and yaml) and the text people read (for table,
+//! markdown and csv), so money can be `1.5` in json and `$1.5000` in a table.
+
+use serde_json::{Map, Value};
+
+use crate::error::ExitCode;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output {
+    /// One object: rendered as Field | Value.
+    Record(Record),
+    /// Rows under named columns.
+    Table(Table),
+    /// A server's reply passed through untouched (`model info --json`).
+    Json(Value),
+    /// A line of text (`config path`).
+    Text(String),
+    /// Nothing to print: the command wrote as it went, or had nothing to say.
+    Empty,
+}
+
+/// What a command's run function returns: the data and the exit code to end with
+/// (non-zero only for commands such as `doctor` that report and still fail).
+#[derive(Debug)]
+pub struct Outcome {
+    pub output: Output,
+    pub exit: ExitCode,
+}
+
+impl Outcome {
+    pub fn with_exit(output: Output, exit: ExitCode) -> Self {
+        Outcome { output, exit }
+    }
+}
+
+impl From<Output> for Outcome {
+    fn from(output: Output) -> Self {
+        Outcome {
+            output,
+            exit: ExitCode::Success,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cell {
+    pub value: Value,
+    pub text: String,
+}
+
+impl Cell {
+    /// A cell whose text is derived from its value (`null` reads as `-`).
+    pub fn new(value: impl Into<Value>) -> Self {
+        let value = value.into();
+        let text = display(&value);
+        Cell { value, text }
+    }
+
+    /// A cell whose text people read differs from its typed value.
+    pub fn with_text(value: impl Into<Value>, text: impl Into<String>) -> Self {
+        Cell {
+            value: value.into(),
+            text: text.into(),
+        }
+    }
+}
+
+impl<T: Into<Value>> From<T> for Cell {
+    fn from(value: T) -> Self {
+        Cell::new(value)
+    }
+}
+
+/// How a JSON value reads in a table: strings bare, lists comma-joined, null as `-`.
+pub fn display(value: &Value) -> String {
+    match value {
+        Value::Null => "-".to_string(),
+        Value::String(s) if s.is_empty() => "-".to_string(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) if items.is_empty() => "-".to_string(),
+        Value::Array(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field {
+    pub key: String,
+    pub label: String,
+    pub cell: Cell,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Record {
+    pub fields: Vec<Field>,
+    /// The server's own record, which json and yaml show instead of the fields.
+    pub raw: Option<Value>,
+}
+
+impl Record {
+    pub fn new() -> Self {
+        Record::default()
+    }
+
+    pub fn field(mut self, key: &str, label: &str, cell: impl Into<Cell>) -> Self {
+        self.fields.push(Field {
+            key: key.to_string(),
+            label: label.to_string(),
+            cell: cell.into(),
+        });
+        self
+    }
+
+    pub fn with_raw(mut self, raw: Value) -> Self {
+        self.raw = Some(raw);
+        self
+    }
+
+    /// The typed form: the raw record if there is one, else `{key: value, ...}` in field order.
+    pub fn to_json(&self) -> Value {
+        if let Some(raw) = &self.raw {
+            return raw.clone();
+        }
+        let map: Map<String, Value> = self
+            .fields
+            .iter()
+            .map(|f| (f.key.clone(), f.cell.value.clone()))
+            .collect();
+        Value::Object(map)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Column {
+    pub key: String,
+    pub header: String,
+    /// Shown only in structured formats (json, yaml): detail too wide for a table row.
+    pub structured_only: bool,
+}
+
+impl Column {
+    pub fn new(key: &str, header: &str) -> Self {
+        Column {
+            key: key.to_string(),
+            header: header.to_string(),
+            structured_only: false,
+        }
+    }
+
+    pub fn structured_only(mut self) -> Self {
+        self.structured_only = true;
+        self
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<Cell>>,
+    /// What people see instead of an empty table ("No models found.").
+    pub empty_message: String,
+}
+
+impl Table {
+    pub fn new(columns: Vec<Column>, empty_message: &str) -> Self {
+        Table {
+            columns,
+            rows: Vec::new(),
+            empty_message: empty_message.to_string(),
+        }
+    }
+
+    pub fn push(&mut self, row: Vec<Cell>) {
+        debug_assert_eq!(
+            row.len(),
+            self.columns.len(),
+            "row width must match columns"
+        );
+        self.rows.push(row);
+    }
+
+    /// Indices of the columns shown in human formats (table, markdown, csv).
+    pub fn human_columns(&self) -> Vec<usize> {
+        (0..self.columns.len())
+            .filter(|&i| !self.columns[i].structured_only)
+            .collect()
+    }
+
+    /// The typed form: an array of `{key: value}` objects with every column.
+    pub fn to_json(&self) -> Value {
+        let rows = self
+            .rows
+            .iter()
+            .map(|row| {
+                let map: Map<String, Value> = self
+                    .columns
+                    .iter()
+                    .zip(row)
+                    .map(|(col, cell)| (col.key.clone(), cell.value.clone()))
+                    .collect();
+                Value::Object(map)
+            })
+            .collect();
+        Value::Array(rows)
+    }
+}
+
+impl Output {
+    /// The typed form used by json and yaml.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Output::Record(record) => record.to_json(),
+            Output::Table(table) => table.to_json(),
+            Output::Json(value) => value.clone(),
+            Output::Text(text) => Value::String(text.clone()),
+            Output::Empty => Value::Null,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn table_json_keeps_every_column_typed() {
+        let mut table = Table::new(
+            vec![
+                Column::new("id", "ID"),
+                Column::new("usd", "USD").structured_only(),
+            ],
+            "none",
+        );
+        table.push(vec![Cell::new("a"), Cell::with_text(1.5, "$1.50")]);
+        assert_eq!(table.to_json(), json!([{"id": "a", "usd": 1.5}]));
+        assert_eq!(table.human_columns(), vec![0]);
+    }
+
+    #[test]
+    fn display_reads_like_a_person_expects() {
+        assert_eq!(display(&Value::Null), "-");
+        assert_eq!(display(&json!(["a", "b"])), "a, b");
+        assert_eq!(display(&json!(3)), "3");
+        assert_eq!(display(&json!(true)), "true");
+    }
+}

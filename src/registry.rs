@@ -1,0 +1,210 @@
+//! The command and formatter registries. Each module in `commands/` and
+//! `formatters/` submits one entry with `inventory::submit!`; everything that
+//! lists commands or formats (clap, help, completion, the REPL) reads them here.
+
+use std::io::{self, Write};
+use std::sync::OnceLock;
+
+use clap::ArgMatches;
+
+use crate::context::Context;
+use crate::error::Result;
+use crate::output::{Outcome, Output};
+
+/// Which credential a command needs before it can run. The front end checks it,
+/// so a command never starts without what it needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Credential {
+    None,
+    ApiKey,
+    AccessToken,
+    /// The access token or the API key (for example `balance`).
+    Either,
+}
+
+impl Credential {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Credential::None => "none",
+            Credential::ApiKey => "API key",
+            Credential::AccessToken => "access token",
+            Credential::Either => "access token or API key",
+        }
+    }
+}
+
+pub struct CommandSpec {
+    pub name: &'static str,
+    pub about: &'static str,
+    pub credential: Credential,
+    /// Adds the command's arguments and subcommands to `clap::Command::new(name)`.
+    pub args: fn(clap::Command) -> clap::Command,
+    pub run: fn(&Context, &ArgMatches) -> Result<Outcome>,
+}
+
+inventory::collect!(CommandSpec);
+
+/// How a formatter is asked to render.
+#[derive(Clone, Copy, Debug)]
+pub struct RenderOptions {
+    /// ANSI colour allowed: stdout is a terminal and neither `NO_COLOR` nor `--no-color` is set.
+    pub color: bool,
+    /// stdout is a terminal: draw borders and fit its width; otherwise plain aligned columns.
+    pub terminal: bool,
+}
+
+pub struct FormatterSpec {
+    pub name: &'static str,
+    pub about: &'static str,
+    pub render: fn(&Output, &RenderOptions, &mut dyn Write) -> io::Result<()>,
+}
+
+inventory::collect!(FormatterSpec);
+
+/// Every command, sorted by name.
+pub fn commands() -> &'static [&'static CommandSpec] {
+    static SORTED: OnceLock<Vec<&'static CommandSpec>> = OnceLock::new();
+    SORTED.get_or_init(|| {
+        sorted(inventory::iter::<CommandSpec>.into_iter().collect(), |c| {
+            c.name
+        })
+    })
+}
+
+/// Every formatter, sorted by name.
+pub fn formatters() -> &'static [&'static FormatterSpec] {
+    static SORTED: OnceLock<Vec<&'static FormatterSpec>> = OnceLock::new();
+    SORTED.get_or_init(|| {
+        sorted(
+            inventory::iter::<FormatterSpec>.into_iter().collect(),
+            |f| f.name,
+        )
+    })
+}
+
+pub fn command(name: &str) -> Option<&'static CommandSpec> {
+    commands().iter().copied().find(|c| c.name == name)
+}
+
+pub fn formatter(name: &str) -> Option<&'static FormatterSpec> {
+    formatters().iter().copied().find(|f| f.name == name)
+}
+
+pub fn formatter_names() -> Vec<&'static str> {
+    formatters().iter().map(|f| f.name).collect()
+}
+
+fn sorted<T>(mut items: Vec<&'static T>, name: fn(&T) -> &'static str) -> Vec<&'static T> {
+    items.sort_by_key(|item| name(item));
+    debug_assert!(
+        duplicates(items.iter().map(|i| name(i))).is_empty(),
+        "duplicate registry names"
+    );
+    items
+}
+
+/// Names that occur more than once in a sorted sequence.
+pub fn duplicates<'a>(sorted_names: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let names: Vec<&str> = sorted_names.collect();
+    let mut dups: Vec<&str> = names
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect();
+    dups.dedup();
+    dups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registries_are_sorted_unique_and_documented() {
+        let names: Vec<&str> = commands().iter().map(|c| c.name).collect();
+        assert!(
+            names.windows(2).all(|w| w[0] < w[1]),
+            "commands sorted and unique: {names:?}"
+        );
+        for spec in commands() {
+            assert!(
+                !spec.about.trim().is_empty(),
+                "command {} has no about",
+                spec.name
+            );
+        }
+        let formats = formatter_names();
+        assert!(
+            formats.windows(2).all(|w| w[0] < w[1]),
+            "formatters sorted and unique: {formats:?}"
+        );
+        for spec in formatters() {
+            assert!(
+                !spec.about.trim().is_empty(),
+                "formatter {} has no about",
+                spec.name
+            );
+        }
+    }
+
+    #[test]
+    fn duplicates_are_found() {
+        let names = ["a", "b", "b", "c", "c", "c"];
+        assert_eq!(duplicates(names.into_iter()), vec!["b", "c"]);
+    }
+
+    /// Every file in `commands/` and `formatters/` (but `mod.rs`) is a registered entry.
+    #[test]
+    fn every_module_file_is_registered() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let registered_commands: Vec<&str> = commands().iter().map(|c| c.name).collect();
+        for stem in module_stems(&format!("{root}/commands")) {
+            assert!(
+                registered_commands.contains(&stem.as_str()),
+                "commands/{stem}.rs registers no command named {stem}"
+            );
+        }
+        let registered_formats = formatter_names();
+        for stem in module_stems(&format!("{root}/formatters")) {
+            assert!(
+                registered_formats.contains(&stem.as_str()),
+                "formatters/{stem}.rs registers no formatter named {stem}"
+            );
+        }
+    }
+
+    /// Command names as the docs spell them, so the docs cannot fall behind the registry.
+    #[test]
+    fn every_command_and_format_is_in_the_docs() {
+        let docs =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/commands.md"))
+                .unwrap_or_default();
+        for spec in commands() {
+            assert!(
+                docs.contains(&format!("## `{}", spec.name)),
+                "docs/commands.md has no section for `{}`",
+                spec.name
+            );
+        }
+        for name in formatter_names() {
+            assert!(
+                docs.contains(&format!("`{name}`")),
+                "docs/commands.md does not mention format `{name}`"
+            );
+        }
+    }
+
+    fn module_stems(dir: &str) -> Vec<String> {
+        let mut stems: Vec<String> = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("read {dir}: {e}"))
+            .filter_map(|entry| {
+                let name = entry.ok()?.file_name().into_string().ok()?;
+                let stem = name.strip_suffix(".rs")?;
+                (stem != "mod").then(|| stem.replace('_', "-"))
+            })
+            .collect();
+        stems.sort();
+        assert!(!stems.is_empty(), "{dir} has no modules");
+        stems
+    }
+}

@@ -1,0 +1,114 @@
+//! Every URL the CLI calls is derived here from the configured base URL, so a
+//! proxy or a test server sees all of them (console `/api/...` ones included).
+
+use reqwest::Url;
+
+use crate::error::{CliError, Result};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BaseUrl {
+    /// The OpenAI-compatible base, e.g. `https://api.cometapi.com/v1`.
+    base: String,
+    /// The API root: the base without a trailing `/v1` or `/v1beta`.
+    root: String,
+}
+
+impl BaseUrl {
+    pub fn parse(raw: &str) -> std::result::Result<BaseUrl, String> {
+        let base = raw.trim().trim_end_matches('/').to_string();
+        let parsed = Url::parse(&base).map_err(|e| format!("`{raw}` is not a URL: {e}"))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            return Err(format!("`{raw}` is not an http(s) URL"));
+        }
+        let root = ["/v1", "/v1beta"]
+            .iter()
+            .find_map(|suffix| base.strip_suffix(suffix))
+            .unwrap_or(&base)
+            .to_string();
+        Ok(BaseUrl { base, root })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// `{base}/{path}`: the OpenAI-compatible endpoints (`models`, `chat/completions`).
+    pub fn v1(&self, path: &str) -> String {
+        format!("{}/{}", self.base, path.trim_start_matches('/'))
+    }
+
+    /// `{root}{path}`: provider-native endpoints (`/v1/messages`, `/v1beta/...`).
+    pub fn at_root(&self, path: &str) -> String {
+        format!("{}/{}", self.root, path.trim_start_matches('/'))
+    }
+
+    /// `{root}/api/{path}`: the console endpoints.
+    pub fn console(&self, path: &str) -> String {
+        format!("{}/api/{}", self.root, path.trim_start_matches('/'))
+    }
+}
+
+/// Appends query parameters, percent-encoded; `None` values are left out.
+pub fn with_query(url: &str, params: &[(&str, Option<String>)]) -> Result<String> {
+    let mut parsed = Url::parse(url).map_err(|e| CliError::usage(format!("bad URL {url}: {e}")))?;
+    {
+        let mut pairs = parsed.query_pairs_mut();
+        for (name, value) in params {
+            if let Some(value) = value {
+                pairs.append_pair(name, value);
+            }
+        }
+    }
+    let mut out = parsed.to_string();
+    if out.ends_with('?') {
+        out.pop();
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_drops_version_suffix() {
+        let url = BaseUrl::parse("https://api.cometapi.com/v1/").expect("parse");
+        assert_eq!(url.v1("models"), "https://api.cometapi.com/v1/models");
+        assert_eq!(url.console("models"), "https://api.cometapi.com/api/models");
+        assert_eq!(
+            url.at_root("/v1beta/models/x"),
+            "https://api.cometapi.com/v1beta/models/x"
+        );
+        let proxy = BaseUrl::parse("http://127.0.0.1:9/proxy/v1beta").expect("parse");
+        assert_eq!(
+            proxy.console("user/self"),
+            "http://127.0.0.1:9/proxy/api/user/self"
+        );
+        let bare = BaseUrl::parse("http://localhost:8080").expect("parse");
+        assert_eq!(bare.console("models"), "http://localhost:8080/api/models");
+    }
+
+    #[test]
+    fn rejects_what_is_not_http() {
+        assert!(BaseUrl::parse("api.cometapi.com/v1").is_err());
+        assert!(BaseUrl::parse("ftp://x/v1").is_err());
+    }
+
+    #[test]
+    fn query_is_encoded_and_none_skipped() {
+        let url = with_query(
+            "http://h/api/log/self",
+            &[
+                ("p", Some("1".into())),
+                ("x", None),
+                ("q", Some("a b&c".into())),
+            ],
+        )
+        .expect("url");
+        assert_eq!(url, "http://h/api/log/self?p=1&q=a+b%26c");
+        assert_eq!(
+            with_query("http://h/a", &[("x", None)]).expect("url"),
+            "http://h/a"
+        );
+    }
+}

@@ -1,0 +1,133 @@
+//! The front end: help, version, format precedence, closed pipes.
+
+use std::process::{Command as Process, Stdio};
+
+use predicates::prelude::*;
+
+use crate::sandbox::{stderr_of, stdout_of, Sandbox};
+
+#[test]
+fn help_lists_every_command_with_its_about() {
+    let sandbox = Sandbox::new();
+    sandbox
+        .cmd()
+        .arg("-h")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("config  Show and change settings"))
+        .stdout(predicate::str::contains("doctor  Check configuration"))
+        .stdout(predicate::str::contains(
+            "models  List and filter available models",
+        ))
+        .stdout(predicate::str::contains("model   Inspect one model"))
+        .stdout(predicate::str::contains(
+            "[possible values: csv, json, markdown, table, yaml]",
+        ));
+    assert!(
+        sandbox.server.requests().is_empty(),
+        "help makes no request"
+    );
+    assert!(!sandbox.config_path().exists(), "help writes no config");
+}
+
+#[test]
+fn version_prints_name_and_version() {
+    Sandbox::new()
+        .cmd()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(format!("cometapi {}\n", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn unknown_format_is_a_usage_error() {
+    Sandbox::new()
+        .cmd()
+        .args(["models", "--format", "xml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid value 'xml'"));
+}
+
+#[test]
+fn format_is_accepted_before_or_after_the_command() {
+    let sandbox = Sandbox::new();
+    for args in [["--format", "csv", "models"], ["models", "--format", "csv"]] {
+        sandbox
+            .cmd()
+            .args(args)
+            .assert()
+            .success()
+            .stdout(predicate::str::starts_with(
+                "Model,Provider,Type,Pricing,Context,Endpoints\n",
+            ));
+    }
+}
+
+#[test]
+fn json_beats_format_beats_config() {
+    let sandbox = Sandbox::new();
+    sandbox.write_config("output_format = \"yaml\"\n");
+    sandbox
+        .cmd()
+        .args(["config", "path"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("/.config/cometapi/config.toml\n"));
+    let from_config = sandbox
+        .cmd()
+        .args(["models", "-l", "1"])
+        .output()
+        .expect("run");
+    assert!(
+        stdout_of(&from_config).starts_with("- id: "),
+        "{}",
+        stdout_of(&from_config)
+    );
+    let from_flag = sandbox
+        .cmd()
+        .args(["models", "-l", "1", "-f", "csv"])
+        .output()
+        .expect("run");
+    assert!(
+        stdout_of(&from_flag).starts_with("Model,"),
+        "{}",
+        stdout_of(&from_flag)
+    );
+    let from_json = sandbox
+        .cmd()
+        .args(["-f", "csv", "models", "-l", "1", "--json"])
+        .output()
+        .expect("run");
+    assert!(
+        stdout_of(&from_json).starts_with("[\n  {"),
+        "{}",
+        stdout_of(&from_json)
+    );
+}
+
+#[test]
+fn closed_pipe_ends_quietly() {
+    let sandbox = Sandbox::new();
+    sandbox.server.set_catalog_size(5000); // far more than a pipe buffer holds
+    let bin = env!("CARGO_BIN_EXE_cometapi");
+    let output = Process::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "set -o pipefail; '{bin}' models --format csv | head -1"
+        ))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", sandbox.home.path())
+        .env("COMETAPI_BASE_URL", sandbox.server.base_url())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run pipeline");
+    assert_eq!(
+        stdout_of(&output),
+        "Model,Provider,Type,Pricing,Context,Endpoints\n"
+    );
+    assert_eq!(stderr_of(&output), "", "no panic text or error");
+    assert_eq!(output.status.code(), Some(0));
+}
