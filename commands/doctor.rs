@@ -5,7 +5,7 @@ use clap::ArgMatches;
 use crate::context::Context;
 use crate::error::{ExitCode, Result};
 use crate::http::{Auth, KeyHeader, Request};
-use crate::output::{Cell, Column, Outcome, Output, Table};
+use crate::output::{Cell, Column, Outcome, Output, Table, Tone};
 use crate::registry::{CommandSpec, Credential};
 use crate::settings::Setting;
 
@@ -24,6 +24,15 @@ impl Status {
             Status::Warn => "warn",
             Status::Fail(_) => "fail",
             Status::Skip => "skip",
+        }
+    }
+
+    fn tone(self) -> Tone {
+        match self {
+            Status::Ok => Tone::Good,
+            Status::Warn => Tone::Warn,
+            Status::Fail(_) => Tone::Bad,
+            Status::Skip => Tone::Dim,
         }
     }
 }
@@ -64,7 +73,7 @@ impl Checks {
         }
         self.table.push(vec![
             Cell::new(check),
-            Cell::new(status.word()),
+            Cell::new(status.word()).tone(status.tone()),
             Cell::new(detail.into()),
         ]);
     }

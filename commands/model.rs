@@ -64,11 +64,15 @@ fn describe(detail: &Value) -> Record {
                 catalog::pricing_label(detail.get("pricing")),
             ),
         )
-        .field("context_length", "Context", get("context_length"))
+        .field(
+            "context_length",
+            "Context",
+            Cell::count(get("context_length")),
+        )
         .field(
             "max_completion_tokens",
             "Max output",
-            get("max_completion_tokens"),
+            Cell::count(get("max_completion_tokens")),
         )
         .field("endpoints", "Endpoints", Cell::new(endpoints))
         .field("api_doc_url", "Docs", get("api_doc_url"))

@@ -159,10 +159,10 @@ fn catalog_models(ctx: &Context, filters: &Filters, policy: CachePolicy) -> Resu
             Cell::new(get("provider")),
             Cell::new(get("model_type")),
             Cell::with_text(get("pricing"), catalog::pricing_label(model.get("pricing"))),
-            Cell::new(get("context_length")),
+            Cell::count(get("context_length")),
             Cell::new(endpoint_names),
             Cell::new(get("features")),
-            Cell::new(get("max_completion_tokens")),
+            Cell::count(get("max_completion_tokens")),
         ]);
     }
     Ok(table)

@@ -7,11 +7,11 @@ use comfy_table::{
     modifiers, presets, Attribute, Cell as GridCell, Color, ContentArrangement, Table as Grid,
 };
 
-use crate::output::Output;
+use crate::output::{Output, Tone};
 use crate::registry::{FormatterSpec, RenderOptions};
 
 fn render(output: &Output, options: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
-    let (header, rows): (Option<Vec<&str>>, Vec<Vec<&str>>) = match output {
+    let (header, rows): (Option<Vec<&str>>, Vec<Vec<(&str, Tone)>>) = match output {
         Output::Table(table) if table.rows.is_empty() => {
             return writeln!(out, "{}", table.empty_message)
         }
@@ -27,7 +27,12 @@ fn render(output: &Output, options: &RenderOptions, out: &mut dyn Write) -> io::
                 table
                     .rows
                     .iter()
-                    .map(|row| shown.iter().map(|&i| row[i].text.as_str()).collect())
+                    .map(|row| {
+                        shown
+                            .iter()
+                            .map(|&i| (row[i].text.as_str(), row[i].tone))
+                            .collect()
+                    })
                     .collect(),
             )
         }
@@ -36,7 +41,12 @@ fn render(output: &Output, options: &RenderOptions, out: &mut dyn Write) -> io::
             record
                 .fields
                 .iter()
-                .map(|f| vec![f.label.as_str(), f.cell.text.as_str()])
+                .map(|f| {
+                    vec![
+                        (f.label.as_str(), Tone::Plain),
+                        (f.cell.text.as_str(), f.cell.tone),
+                    ]
+                })
                 .collect(),
         ),
         Output::Json(value) => return writeln!(out, "{value:#}"),
@@ -50,7 +60,7 @@ fn render(output: &Output, options: &RenderOptions, out: &mut dyn Write) -> io::
     }
 }
 
-fn grid(header: Option<Vec<&str>>, rows: Vec<Vec<&str>>, color: bool) -> Grid {
+fn grid(header: Option<Vec<&str>>, rows: Vec<Vec<(&str, Tone)>>, color: bool) -> Grid {
     let mut grid = Grid::new();
     grid.load_preset(presets::UTF8_FULL_CONDENSED)
         .apply_modifier(modifiers::UTF8_ROUND_CORNERS)
@@ -67,12 +77,16 @@ fn grid(header: Option<Vec<&str>>, rows: Vec<Vec<&str>>, color: bool) -> Grid {
         }));
     }
     for row in rows {
-        grid.add_row(row.into_iter().enumerate().map(|(i, text)| {
+        grid.add_row(row.into_iter().enumerate().map(|(i, (text, tone))| {
             let cell = GridCell::new(text);
-            if color && is_record && i == 0 {
-                cell.fg(Color::Cyan)
-            } else {
-                cell
+            match (color, tone) {
+                (false, _) => cell,
+                (true, Tone::Plain) if is_record && i == 0 => cell.fg(Color::Cyan),
+                (true, Tone::Plain) => cell,
+                (true, Tone::Good) => cell.fg(Color::Green),
+                (true, Tone::Warn) => cell.fg(Color::Yellow),
+                (true, Tone::Bad) => cell.fg(Color::Red).add_attribute(Attribute::Bold),
+                (true, Tone::Dim) => cell.fg(Color::DarkGrey),
             }
         }));
     }
@@ -83,11 +97,14 @@ fn grid(header: Option<Vec<&str>>, rows: Vec<Vec<&str>>, color: bool) -> Grid {
 fn write_plain(
     out: &mut dyn Write,
     header: Option<Vec<&str>>,
-    rows: Vec<Vec<&str>>,
+    rows: Vec<Vec<(&str, Tone)>>,
 ) -> io::Result<()> {
     let all: Vec<Vec<String>> = header
         .into_iter()
-        .chain(rows)
+        .chain(
+            rows.into_iter()
+                .map(|row| row.into_iter().map(|(text, _)| text).collect()),
+        )
         .map(|row| {
             row.into_iter()
                 .map(|cell| cell.replace(['\n', '\r', '\t'], " "))

@@ -49,6 +49,18 @@ impl From<Output> for Outcome {
 pub struct Cell {
     pub value: Value,
     pub text: String,
+    pub tone: Tone,
+}
+
+/// What a cell means at a glance; the table formatter colours it when colour is allowed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Tone {
+    #[default]
+    Plain,
+    Good,
+    Warn,
+    Bad,
+    Dim,
 }
 
 impl Cell {
@@ -56,7 +68,7 @@ impl Cell {
     pub fn new(value: impl Into<Value>) -> Self {
         let value = value.into();
         let text = display(&value);
-        Cell { value, text }
+        Cell::with_text(value, text)
     }
 
     /// A cell whose text people read differs from its typed value.
@@ -64,8 +76,34 @@ impl Cell {
         Cell {
             value: value.into(),
             text: text.into(),
+            tone: Tone::Plain,
         }
     }
+
+    /// A count people read with thousands separators (`400,000`); the value stays a number.
+    pub fn count(value: Value) -> Self {
+        match value.as_u64() {
+            Some(n) => Cell::with_text(value, thousands(n)),
+            None => Cell::new(value),
+        }
+    }
+
+    pub fn tone(mut self, tone: Tone) -> Self {
+        self.tone = tone;
+        self
+    }
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 impl<T: Into<Value>> From<T> for Cell {
@@ -238,6 +276,14 @@ mod tests {
         table.push(vec![Cell::new("a"), Cell::with_text(1.5, "$1.50")]);
         assert_eq!(table.to_json(), json!([{"id": "a", "usd": 1.5}]));
         assert_eq!(table.human_columns(), vec![0]);
+    }
+
+    #[test]
+    fn counts_get_thousands_separators() {
+        assert_eq!(Cell::count(json!(1_048_576)).text, "1,048,576");
+        assert_eq!(Cell::count(json!(999)).text, "999");
+        assert_eq!(Cell::count(json!(1000)).value, json!(1000));
+        assert_eq!(Cell::count(Value::Null).text, "-");
     }
 
     #[test]

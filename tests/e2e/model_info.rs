@@ -67,8 +67,8 @@ fn table_shows_pricing_context_endpoints_docs_and_plain_overview() {
     for expected in [
         "ID          gpt-5.4\n",
         "Pricing     in $1.25/M, out $10/M\n",
-        "Context     400000\n",
-        "Max output  128000\n",
+        "Context     400,000\n",
+        "Max output  128,000\n",
         "Endpoints   openai-chat (POST /v1/chat/completions), openai-responses (POST /v1/responses)\n",
         "Docs        https://apidoc.cometapi.com/models/gpt-5.4\n",
         "Overview    GPT-5.4 GPT-5.4 is a text model from OpenAI, served through CometAPI. Call it as gpt-5.4; see the API docs for details.",
