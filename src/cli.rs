@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::builder::PossibleValuesParser;
 use clap::{value_parser, Arg, ArgAction};
 
-use crate::registry;
+use crate::registry::{self, Credential};
 
 const AFTER_HELP: &str = "\
 Settings come from flags, then COMETAPI_* environment variables, then the config file
@@ -25,7 +25,11 @@ pub fn build() -> clap::Command {
         .after_help(AFTER_HELP)
         .args(global_args());
     registry::commands().iter().fold(root, |root, spec| {
-        root.subcommand((spec.args)(clap::Command::new(spec.name).about(spec.about)))
+        let mut cmd = clap::Command::new(spec.name).about(spec.about);
+        if spec.credential != Credential::None {
+            cmd = cmd.after_help(format!("Needs: {}.", spec.credential.describe()));
+        }
+        root.subcommand((spec.args)(cmd))
     })
 }
 

@@ -100,7 +100,6 @@ impl<'a> Request<'a> {
 
 /// A successful (2xx) reply, read whole.
 pub struct Response {
-    pub status: u16,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
 }
@@ -177,11 +176,7 @@ impl Http {
                             .unwrap_or_default()
                     ));
                     if (200..300).contains(&status) {
-                        return Ok(Response {
-                            status,
-                            headers,
-                            body,
-                        });
+                        return Ok(Response { headers, body });
                     }
                     if !last && retryable_status(status, &body) {
                         let delay = server_delay(&headers).unwrap_or_else(|| backoff(attempt));

@@ -3,8 +3,6 @@
 
 use reqwest::Url;
 
-use crate::error::{CliError, Result};
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BaseUrl {
     /// The OpenAI-compatible base, e.g. `https://api.cometapi.com/v1`.
@@ -37,33 +35,10 @@ impl BaseUrl {
         format!("{}/{}", self.base, path.trim_start_matches('/'))
     }
 
-    /// `{root}{path}`: provider-native endpoints (`/v1/messages`, `/v1beta/...`).
-    pub fn at_root(&self, path: &str) -> String {
-        format!("{}/{}", self.root, path.trim_start_matches('/'))
-    }
-
     /// `{root}/api/{path}`: the console endpoints.
     pub fn console(&self, path: &str) -> String {
         format!("{}/api/{}", self.root, path.trim_start_matches('/'))
     }
-}
-
-/// Appends query parameters, percent-encoded; `None` values are left out.
-pub fn with_query(url: &str, params: &[(&str, Option<String>)]) -> Result<String> {
-    let mut parsed = Url::parse(url).map_err(|e| CliError::usage(format!("bad URL {url}: {e}")))?;
-    {
-        let mut pairs = parsed.query_pairs_mut();
-        for (name, value) in params {
-            if let Some(value) = value {
-                pairs.append_pair(name, value);
-            }
-        }
-    }
-    let mut out = parsed.to_string();
-    if out.ends_with('?') {
-        out.pop();
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -92,23 +67,5 @@ mod tests {
     fn rejects_what_is_not_http() {
         assert!(BaseUrl::parse("api.cometapi.com/v1").is_err());
         assert!(BaseUrl::parse("ftp://x/v1").is_err());
-    }
-
-    #[test]
-    fn query_is_encoded_and_none_skipped() {
-        let url = with_query(
-            "http://h/api/log/self",
-            &[
-                ("p", Some("1".into())),
-                ("x", None),
-                ("q", Some("a b&c".into())),
-            ],
-        )
-        .expect("url");
-        assert_eq!(url, "http://h/api/log/self?p=1&q=a+b%26c");
-        assert_eq!(
-            with_query("http://h/a", &[("x", None)]).expect("url"),
-            "http://h/a"
-        );
     }
 }
