@@ -17,14 +17,17 @@ use crate::registry::{self, Credential, RenderOptions};
 pub fn main(args: Vec<OsString>) -> u8 {
     let matches = match cli::build().try_get_matches_from(&args) {
         Ok(matches) => matches,
-        Err(err) => return clap_error(err, args.iter().any(|a| a == "--json")),
+        Err(err) => {
+            let flag = |name: &str| args.iter().any(|a| a == name);
+            return clap_error(err, flag("--json"), flag("--no-color"));
+        }
     };
     let ctx = Context::new(GlobalArgs::from_matches(&matches));
     match dispatch(&ctx, &matches) {
         Ok(exit) => exit.code(),
         Err(err) if err.is_broken_pipe() => ExitCode::Success.code(),
         Err(err) => {
-            report(&err, ctx.wants_json());
+            report(&err, ctx.wants_json(), ctx.globals.no_color);
             err.exit.code()
         }
     }
@@ -71,7 +74,7 @@ fn require(ctx: &Context, credential: Credential) -> Result<()> {
 }
 
 /// Help and version go to stdout with exit 0; usage errors to stderr with exit 2.
-fn clap_error(err: clap::Error, json: bool) -> u8 {
+fn clap_error(err: clap::Error, json: bool, no_color: bool) -> u8 {
     match err.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
             let _ = err.print(); // a closed pipe while printing help is not an error
@@ -85,10 +88,8 @@ fn clap_error(err: clap::Error, json: bool) -> u8 {
                 .unwrap_or_default()
                 .trim_start_matches("error: ")
                 .to_string();
-            report(
-                &CliError::usage(message).with_hint("see `cometapi --help`"),
-                true,
-            );
+            let err = CliError::usage(message).with_hint("see `cometapi --help`");
+            report(&err, true, no_color);
             ExitCode::Usage.code()
         }
         _ => {
@@ -99,7 +100,7 @@ fn clap_error(err: clap::Error, json: bool) -> u8 {
 }
 
 /// `error: ...` and `hint: ...` on stderr, or `{"error": {...}}` when JSON is wanted.
-pub fn report(err: &CliError, json: bool) {
+pub fn report(err: &CliError, json: bool, no_color: bool) {
     let mut stderr = io::stderr().lock();
     if json {
         let body = serde_json::json!({
@@ -108,7 +109,7 @@ pub fn report(err: &CliError, json: bool) {
         let _ = writeln!(stderr, "{body}");
         return;
     }
-    let color = io::stderr().is_terminal() && env_var("NO_COLOR").is_none();
+    let color = !no_color && io::stderr().is_terminal() && env_var("NO_COLOR").is_none();
     let (red, yellow, reset) = if color {
         ("\x1b[1;31m", "\x1b[33m", "\x1b[0m")
     } else {

@@ -163,9 +163,7 @@ impl Http {
         loop {
             self.trace_request(request, attempt);
             let started = Instant::now();
-            let outcome = self.runtime.block_on(self.attempt(request));
-            let last = attempt >= MAX_ATTEMPTS;
-            match outcome {
+            let (error, retry_after) = match self.runtime.block_on(self.attempt(request)) {
                 Attempt::Reply(status, headers, body) => {
                     self.trace(format_args!(
                         "< {status} ({} ms, {} bytes){}",
@@ -178,17 +176,9 @@ impl Http {
                     if (200..300).contains(&status) {
                         return Ok(Response { headers, body });
                     }
-                    if !last && retryable_status(status, &body) {
-                        let delay = server_delay(&headers).unwrap_or_else(|| backoff(attempt));
-                        self.trace(format_args!(
-                            "retrying in {:.2}s after HTTP {status}",
-                            delay.as_secs_f64()
-                        ));
-                        std::thread::sleep(delay);
-                        attempt += 1;
-                        continue;
-                    }
-                    return Err(status_error(request, status, &headers, &body));
+                    let delay = retryable_status(status, &body)
+                        .then(|| server_delay(&headers).unwrap_or_else(|| backoff(attempt)));
+                    (status_error(request, status, &headers, &body), delay)
                 }
                 Attempt::Failed(err) => {
                     self.trace(format_args!("< failed: {}", describe(&err)));
@@ -196,15 +186,19 @@ impl Http {
                     // a timed-out one only when it changes nothing (GET).
                     let safe =
                         err.is_connect() || (err.is_timeout() && request.method == Method::GET);
-                    if !last && safe {
-                        let delay = backoff(attempt);
-                        self.trace(format_args!("retrying in {:.2}s", delay.as_secs_f64()));
-                        std::thread::sleep(delay);
-                        attempt += 1;
-                        continue;
-                    }
-                    return Err(transport_error(request, &err));
+                    (
+                        transport_error(request, &err),
+                        safe.then(|| backoff(attempt)),
+                    )
                 }
+            };
+            match retry_after {
+                Some(delay) if attempt < MAX_ATTEMPTS => {
+                    self.trace(format_args!("retrying in {:.2}s", delay.as_secs_f64()));
+                    std::thread::sleep(delay);
+                    attempt += 1;
+                }
+                _ => return Err(error),
             }
         }
     }
@@ -397,16 +391,11 @@ fn transport_error(request: &Request, err: &reqwest::Error) -> CliError {
     .with_hint("check the network and the base URL (`cometapi doctor` diagnoses both)")
 }
 
+/// `scheme://host:port`, without the path: where we tried to connect.
 fn host_of(url: &str) -> String {
     reqwest::Url::parse(url)
-        .ok()
-        .and_then(|u| {
-            Some(
-                format!("{}://{}", u.scheme(), u.host_str()?)
-                    + &u.port().map(|p| format!(":{p}")).unwrap_or_default(),
-            )
-        })
-        .unwrap_or_else(|| url.to_string())
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_else(|_| url.to_string())
 }
 
 fn describe(err: &reqwest::Error) -> String {
