@@ -66,18 +66,8 @@ mod tests {
             Cell::new("say \"hi\"\nbye"),
             Cell::new(1),
         ]);
-        let mut out = Vec::new();
-        render(
-            &Output::Table(table),
-            &RenderOptions {
-                color: false,
-                terminal: false,
-            },
-            &mut out,
-        )
-        .expect("render");
         assert_eq!(
-            String::from_utf8_lossy(&out),
+            super::super::rendered(render, &Output::Table(table), RenderOptions::PLAIN),
             "ID,Note\n\"a,b\",\"say \"\"hi\"\"\nbye\"\n"
         );
     }

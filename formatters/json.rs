@@ -22,16 +22,9 @@ mod tests {
     #[test]
     fn numbers_stay_numbers() {
         let record = Record::new().field("usd", "USD", Cell::with_text(1.5, "$1.50"));
-        let mut out = Vec::new();
-        render(
-            &Output::Record(record),
-            &RenderOptions {
-                color: false,
-                terminal: false,
-            },
-            &mut out,
-        )
-        .expect("render");
-        assert_eq!(String::from_utf8_lossy(&out), "{\n  \"usd\": 1.5\n}\n");
+        assert_eq!(
+            super::super::rendered(render, &Output::Record(record), RenderOptions::PLAIN),
+            "{\n  \"usd\": 1.5\n}\n"
+        );
     }
 }

@@ -59,18 +59,8 @@ mod tests {
     #[test]
     fn record_is_field_value_with_escaping() {
         let record = Record::new().field("a", "Name", Cell::new("x|y\nz"));
-        let mut out = Vec::new();
-        render(
-            &Output::Record(record),
-            &RenderOptions {
-                color: false,
-                terminal: false,
-            },
-            &mut out,
-        )
-        .expect("render");
         assert_eq!(
-            String::from_utf8_lossy(&out),
+            super::super::rendered(render, &Output::Record(record), RenderOptions::PLAIN),
             "| Field | Value |\n| --- | --- |\n| Name | x\\|y<br>z |\n"
         );
     }

@@ -10,8 +10,11 @@ use comfy_table::{
 use crate::output::{Output, Tone};
 use crate::registry::{FormatterSpec, RenderOptions};
 
+/// One rendered cell: its text and how it should look.
+type Styled<'a> = (&'a str, Tone);
+
 fn render(output: &Output, options: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
-    let (header, rows): (Option<Vec<&str>>, Vec<Vec<(&str, Tone)>>) = match output {
+    let (header, rows): (Option<Vec<&str>>, Vec<Vec<Styled>>) = match output {
         Output::Table(table) if table.rows.is_empty() => {
             return writeln!(out, "{}", table.empty_message)
         }
@@ -60,7 +63,7 @@ fn render(output: &Output, options: &RenderOptions, out: &mut dyn Write) -> io::
     }
 }
 
-fn grid(header: Option<Vec<&str>>, rows: Vec<Vec<(&str, Tone)>>, color: bool) -> Grid {
+fn grid(header: Option<Vec<&str>>, rows: Vec<Vec<Styled>>, color: bool) -> Grid {
     let mut grid = Grid::new();
     grid.load_preset(presets::UTF8_FULL_CONDENSED)
         .apply_modifier(modifiers::UTF8_ROUND_CORNERS)
@@ -97,7 +100,7 @@ fn grid(header: Option<Vec<&str>>, rows: Vec<Vec<(&str, Tone)>>, color: bool) ->
 fn write_plain(
     out: &mut dyn Write,
     header: Option<Vec<&str>>,
-    rows: Vec<Vec<(&str, Tone)>>,
+    rows: Vec<Vec<Styled>>,
 ) -> io::Result<()> {
     let all: Vec<Vec<String>> = header
         .into_iter()
@@ -155,9 +158,7 @@ mod tests {
     }
 
     fn rendered(output: &Output, options: RenderOptions) -> String {
-        let mut out = Vec::new();
-        render(output, &options, &mut out).expect("render");
-        String::from_utf8(out).expect("utf8")
+        super::super::rendered(render, output, options)
     }
 
     #[test]

@@ -23,16 +23,9 @@ mod tests {
     fn table_is_a_list_of_mappings() {
         let mut table = Table::new(vec![Column::new("id", "ID"), Column::new("n", "N")], "none");
         table.push(vec![Cell::new("a"), Cell::new(2)]);
-        let mut out = Vec::new();
-        render(
-            &Output::Table(table),
-            &RenderOptions {
-                color: false,
-                terminal: false,
-            },
-            &mut out,
-        )
-        .expect("render");
-        assert_eq!(String::from_utf8_lossy(&out), "- id: a\n  n: 2\n");
+        assert_eq!(
+            super::super::rendered(render, &Output::Table(table), RenderOptions::PLAIN),
+            "- id: a\n  n: 2\n"
+        );
     }
 }

@@ -53,6 +53,14 @@ pub struct RenderOptions {
     pub terminal: bool,
 }
 
+impl RenderOptions {
+    /// Piped output: no colour, no borders.
+    pub const PLAIN: RenderOptions = RenderOptions {
+        color: false,
+        terminal: false,
+    };
+}
+
 pub struct FormatterSpec {
     pub name: &'static str,
     pub about: &'static str,

@@ -30,11 +30,7 @@ fn status_of(checks: &[(String, String, String)], name: &str) -> String {
 fn all_checks_pass_with_good_credentials() {
     let sandbox = Sandbox::new();
     sandbox.write_config(&format!("access_token = \"{ACCESS_TOKEN}\"\n"));
-    std::fs::set_permissions(
-        sandbox.config_path(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o600),
-    )
-    .expect("chmod");
+    sandbox.chmod_config(0o600);
     let output = sandbox
         .cmd_with_key()
         .args(["doctor", "--json"])
@@ -162,11 +158,7 @@ fn corrupt_config_is_exit_78() {
 fn loose_config_permissions_are_a_warning() {
     let sandbox = Sandbox::new();
     sandbox.write_config("default_model = \"gpt-4o\"\n");
-    std::fs::set_permissions(
-        sandbox.config_path(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o644),
-    )
-    .expect("chmod");
+    sandbox.chmod_config(0o644);
     let output = sandbox
         .cmd_with_key()
         .args(["doctor", "--json"])

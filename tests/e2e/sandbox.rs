@@ -53,6 +53,12 @@ impl Sandbox {
         fs::write(&path, text).expect("write config");
     }
 
+    #[cfg(unix)]
+    pub fn chmod_config(&self, mode: u32) {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(self.config_path(), fs::Permissions::from_mode(mode)).expect("chmod");
+    }
+
     pub fn read_config(&self) -> String {
         fs::read_to_string(self.config_path()).expect("read config")
     }
