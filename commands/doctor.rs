@@ -161,39 +161,38 @@ fn run(ctx: &Context, _: &ArgMatches) -> Result<Outcome> {
         .secret()
         .map(|k| Auth::ApiKey(k, KeyHeader::Bearer))
         .unwrap_or(Auth::None);
-    let reached = match http.send(&Request::get(base.v1("models"), auth)) {
-        Ok(_) => {
-            checks.add("service", Status::Ok, format!("{} answers", base.base()));
-            checks.add("API key valid", Status::Ok, "GET /v1/models accepted it");
-            true
-        }
-        Err(err) if err.exit == ExitCode::AuthRejected => {
-            checks.add("service", Status::Ok, format!("{} answers", base.base()));
-            if key.secret().is_some() {
-                checks.add(
-                    "API key valid",
-                    Status::Fail(ExitCode::AuthRejected),
-                    format!("rejected: {}", err.message),
-                );
-            } else {
-                checks.add("API key valid", Status::Skip, "no API key to test");
-            }
-            true
-        }
-        Err(err) if err.exit == ExitCode::Unavailable => {
-            checks.add("service", Status::Fail(ExitCode::Unavailable), err.message);
-            false
-        }
-        Err(err) => {
-            let hint = err.hint.map(|h| format!(" ({h})")).unwrap_or_default();
+    let reply = http.send(&Request::get(base.v1("models"), auth)).map(drop);
+    let reached = match &reply {
+        Ok(()) => true,
+        Err(err) => err.exit == ExitCode::AuthRejected,
+    };
+    match &reply {
+        Err(err) if !reached => {
+            let hint = err
+                .hint
+                .as_ref()
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default();
             checks.add(
                 "service",
                 Status::Fail(err.exit),
                 format!("{}{hint}", err.message),
             );
-            false
         }
-    };
+        _ => checks.add("service", Status::Ok, format!("{} answers", base.base())),
+    }
+    match (key.secret(), &reply) {
+        (None, _) => checks.add("API key valid", Status::Skip, "no API key to test"),
+        (Some(_), _) if !reached => {
+            checks.add("API key valid", Status::Skip, "service not reached")
+        }
+        (Some(_), Ok(())) => checks.add("API key valid", Status::Ok, "GET /v1/models accepted it"),
+        (Some(_), Err(err)) => checks.add(
+            "API key valid",
+            Status::Fail(ExitCode::AuthRejected),
+            format!("rejected: {}", err.message),
+        ),
+    }
 
     match token.secret() {
         Some(_) if !reached => {

@@ -12,7 +12,7 @@ use crate::output::{Cell, Column, Outcome, Output, Table};
 use crate::registry::{CommandSpec, Credential};
 
 fn args(cmd: clap::Command) -> clap::Command {
-    cmd.arg(Arg::new("search").short('s').long("search").value_name("TEXT").help("Keep models whose id, name or provider contains TEXT"))
+    cmd.arg(Arg::new("search").short('s').long("search").value_name("TEXT").help("Keep models whose id, code, name, description or provider contains TEXT"))
         .arg(Arg::new("provider").long("provider").value_name("NAMES").help("Keep these providers (comma-separated, name or code)"))
         .arg(Arg::new("type").long("type").visible_alias("modality").value_name("TYPE").help("Keep one model type: text, image, video, audio, ..."))
         .arg(Arg::new("feature").long("feature").visible_alias("capability").value_name("NAMES").help("Keep models with any of these features (comma-separated)"))

@@ -1,8 +1,12 @@
-//! `csv`: a header row, then one row per record, RFC 4180 quoting.
+//! `csv`: a header row, then one row per record, RFC 4180 quoting. Numbers are
+//! written as numbers (`400000`, not `400,000`) so spreadsheets and scripts can add them up.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
-use crate::output::Output;
+use serde_json::Value;
+
+use crate::output::{Cell, Output};
 use crate::registry::{FormatterSpec, RenderOptions};
 
 fn render(output: &Output, _: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
@@ -15,7 +19,7 @@ fn render(output: &Output, _: &RenderOptions, out: &mut dyn Write) -> io::Result
                 .map_err(into_io)?;
             for row in &table.rows {
                 writer
-                    .write_record(shown.iter().map(|&i| &row[i].text))
+                    .write_record(shown.iter().map(|&i| field(&row[i]).into_owned()))
                     .map_err(into_io)?;
             }
         }
@@ -24,7 +28,7 @@ fn render(output: &Output, _: &RenderOptions, out: &mut dyn Write) -> io::Result
                 .write_record(record.fields.iter().map(|f| &f.label))
                 .map_err(into_io)?;
             writer
-                .write_record(record.fields.iter().map(|f| &f.cell.text))
+                .write_record(record.fields.iter().map(|f| field(&f.cell).into_owned()))
                 .map_err(into_io)?;
         }
         Output::Json(value) => writer.write_record([value.to_string()]).map_err(into_io)?,
@@ -32,6 +36,14 @@ fn render(output: &Output, _: &RenderOptions, out: &mut dyn Write) -> io::Result
         Output::Empty => {}
     }
     writer.flush()
+}
+
+/// A number or boolean as its plain value; anything else as the text people read.
+fn field(cell: &Cell) -> Cow<'_, str> {
+    match &cell.value {
+        Value::Number(_) | Value::Bool(_) => Cow::Owned(cell.value.to_string()),
+        _ => Cow::Borrowed(&cell.text),
+    }
 }
 
 /// Keeps the I/O error kind, so a closed pipe is still recognised as one.
@@ -69,6 +81,22 @@ mod tests {
         assert_eq!(
             super::super::rendered(render, &Output::Table(table), RenderOptions::PLAIN),
             "ID,Note\n\"a,b\",\"say \"\"hi\"\"\nbye\"\n"
+        );
+    }
+
+    #[test]
+    fn numbers_stay_plain_numbers() {
+        let mut table = Table::new(
+            vec![Column::new("ctx", "Context"), Column::new("p", "Price")],
+            "none",
+        );
+        table.push(vec![
+            Cell::count(serde_json::json!(400000)),
+            Cell::with_text(serde_json::json!({"input": 1}), "in $1/M"),
+        ]);
+        assert_eq!(
+            super::super::rendered(render, &Output::Table(table), RenderOptions::PLAIN),
+            "Context,Price\n400000,in $1/M\n"
         );
     }
 }

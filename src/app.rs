@@ -18,8 +18,8 @@ pub fn main(args: Vec<OsString>) -> u8 {
     let matches = match cli::build().try_get_matches_from(&args) {
         Ok(matches) => matches,
         Err(err) => {
-            let flag = |name: &str| args.iter().any(|a| a == name);
-            return clap_error(err, flag("--json"), flag("--no-color"));
+            let no_color = args.iter().any(|a| a == "--no-color");
+            return clap_error(err, asks_for_json(&args), no_color);
         }
     };
     let ctx = Context::new(GlobalArgs::from_matches(&matches));
@@ -40,7 +40,10 @@ fn dispatch(ctx: &Context, matches: &ArgMatches) -> Result<ExitCode> {
     let spec = registry::command(name)
         .ok_or_else(|| CliError::usage(format!("unknown command `{name}`")))?;
     require(ctx, spec.credential)?;
-    let formatter = ctx.formatter()?;
+    let formatter = ctx.formatter();
+    if let Some(warning) = ctx.format_warning() {
+        eprintln!("warning: {warning}");
+    }
     let outcome = (spec.run)(ctx, sub)?;
     if outcome.output != Output::Empty {
         let options = RenderOptions {
@@ -71,6 +74,19 @@ fn require(ctx: &Context, credential: Credential) -> Result<()> {
             .with_hint("set COMETAPI_ACCESS_TOKEN or COMETAPI_KEY, or run `cometapi init`")),
         },
     }
+}
+
+/// Whether the command line asks for JSON output, read from the raw arguments
+/// because a usage error means clap could not parse them.
+fn asks_for_json(args: &[OsString]) -> bool {
+    let args: Vec<&str> = args.iter().filter_map(|a| a.to_str()).collect();
+    args.iter().enumerate().any(|(i, arg)| {
+        let next_is_json = args.get(i + 1) == Some(&"json");
+        *arg == "--json"
+            || *arg == "--format=json"
+            || *arg == "-fjson"
+            || ((*arg == "--format" || *arg == "-f") && next_is_json)
+    })
 }
 
 /// Help and version go to stdout with exit 0; usage errors to stderr with exit 2.
@@ -118,5 +134,21 @@ pub fn report(err: &CliError, json: bool, no_color: bool) {
     let _ = writeln!(stderr, "{red}error:{reset} {}", err.message);
     if let Some(hint) = &err.hint {
         let _ = writeln!(stderr, "{yellow}hint:{reset} {hint}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_is_recognised_in_every_spelling() {
+        let asks =
+            |args: &[&str]| asks_for_json(&args.iter().map(OsString::from).collect::<Vec<_>>());
+        assert!(asks(&["cometapi", "models", "--json"]));
+        assert!(asks(&["cometapi", "-f", "json", "models"]));
+        assert!(asks(&["cometapi", "models", "--format=json"]));
+        assert!(asks(&["cometapi", "models", "-fjson"]));
+        assert!(!asks(&["cometapi", "models", "-f", "yaml", "-s", "json"]));
     }
 }

@@ -134,37 +134,48 @@ impl Context {
     }
 
     /// `--json` > `--format` (before or after the command) > config `output_format` > `table`.
-    pub fn formatter(&self) -> Result<&'static FormatterSpec> {
-        let name = if self.globals.json {
-            "json".to_string()
-        } else if let Some(format) = &self.globals.format {
-            format.clone()
-        } else if let Some(format) = self
-            .settings()
-            .ok()
-            .and_then(|s| s.get("output_format").plain())
-        {
-            format.to_string()
-        } else {
-            "table".to_string()
-        };
-        registry::formatter(&name).ok_or_else(|| {
-            CliError::config_unreadable(format!(
-                "output_format `{name}` in {} is not a known format",
-                self.config_path.display()
-            ))
-            .with_hint(format!(
-                "use one of: {} (`cometapi config set output_format table`)",
-                registry::formatter_names().join(", ")
-            ))
+    /// An unknown format in the config file falls back to `table` (see
+    /// [`Context::format_warning`]), so `config set output_format` can still repair it.
+    pub fn formatter(&self) -> &'static FormatterSpec {
+        registry::formatter(&self.requested_format())
+            .or_else(|| registry::formatter("table"))
+            .unwrap_or(registry::formatters()[0])
+    }
+
+    /// Says so when the config file names a format that does not exist.
+    pub fn format_warning(&self) -> Option<String> {
+        let name = self.requested_format();
+        registry::formatter(&name).is_none().then(|| {
+            format!(
+                "output_format `{name}` in {} is not a known format, using table; \
+                 fix it with `cometapi config set output_format <{}>`",
+                self.config_path.display(),
+                registry::formatter_names().join("|")
+            )
         })
+    }
+
+    fn requested_format(&self) -> String {
+        if self.globals.json {
+            return "json".to_string();
+        }
+        let from_config = || {
+            self.settings()
+                .ok()?
+                .get("output_format")
+                .plain()
+                .map(str::to_string)
+        };
+        self.globals
+            .format
+            .clone()
+            .or_else(from_config)
+            .unwrap_or_else(|| "table".to_string())
     }
 
     /// Whether errors should be JSON: the output format in force is `json`.
     pub fn wants_json(&self) -> bool {
-        self.formatter()
-            .map(|f| f.name == "json")
-            .unwrap_or(self.globals.json)
+        self.formatter().name == "json"
     }
 
     /// ANSI colour only on a terminal, never with `--no-color` or `NO_COLOR`.

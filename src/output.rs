@@ -14,7 +14,7 @@ pub enum Output {
     Record(Record),
     /// Rows under named columns.
     Table(Table),
-    /// A server's reply passed through untouched (`model info --json`).
+    /// A document with no fixed shape, passed through as it is.
     Json(Value),
     /// A line of text (`config path`).
     Text(String),

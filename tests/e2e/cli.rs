@@ -20,9 +20,10 @@ fn help_lists_every_command_with_its_about() {
             "models  List and filter available models",
         ))
         .stdout(predicate::str::contains("model   Inspect one model"))
-        .stdout(predicate::str::contains(
-            "[possible values: csv, json, markdown, table, yaml]",
-        ));
+        .stdout(predicate::str::contains(format!(
+            "[possible values: {}]",
+            cometapi::registry::formatter_names().join(", ")
+        )));
     assert!(
         sandbox.server.requests().is_empty(),
         "help makes no request"
@@ -130,4 +131,29 @@ fn closed_pipe_ends_quietly() {
     );
     assert_eq!(stderr_of(&output), "", "no panic text or error");
     assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn unknown_format_in_config_warns_and_can_be_repaired() {
+    let sandbox = Sandbox::new();
+    sandbox.write_config("output_format = \"xml\"\n");
+    sandbox
+        .cmd()
+        .args(["config", "path"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("warning: output_format `xml`"))
+        .stderr(predicate::str::contains("using table"));
+    sandbox
+        .cmd()
+        .args(["config", "set", "output_format", "csv"])
+        .assert()
+        .success();
+    sandbox
+        .cmd()
+        .args(["models", "-l", "1"])
+        .assert()
+        .success()
+        .stderr("")
+        .stdout(predicate::str::starts_with("Model,Provider,"));
 }

@@ -197,9 +197,10 @@ fn unknown_key_or_format_is_exit_2() {
         .args(["config", "set", "output_format", "xml"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains(
-            "use one of: csv, json, markdown, table, yaml",
-        ));
+        .stderr(predicate::str::contains(format!(
+            "use one of: {}",
+            cometapi::registry::formatter_names().join(", ")
+        )));
     sandbox
         .cmd()
         .args(["config", "set", "base_url", "not-a-url"])

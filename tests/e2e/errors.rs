@@ -27,7 +27,7 @@ fn json_usage_errors_are_structured_too() {
     let sandbox = Sandbox::new();
     let output = sandbox
         .cmd()
-        .args(["models", "--limit", "zero", "--json"])
+        .args(["-f", "json", "models", "--limit", "zero"])
         .output()
         .expect("run");
     assert_eq!(output.status.code(), Some(2));

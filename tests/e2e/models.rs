@@ -52,7 +52,7 @@ fn every_format_renders_the_catalog() {
     assert_eq!(
         run("csv"),
         "Model,Provider,Type,Pricing,Context,Endpoints\n\
-         gpt-5.4,OpenAI,text,\"in $1.25/M, out $10/M\",\"400,000\",\"openai-chat, openai-responses\"\n"
+         gpt-5.4,OpenAI,text,\"in $1.25/M, out $10/M\",400000,\"openai-chat, openai-responses\"\n"
     );
     assert_eq!(
         run("markdown"),
