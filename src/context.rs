@@ -128,11 +128,6 @@ impl Context {
             .ok_or_else(|| CliError::missing_setting(what, env, key))
     }
 
-    pub fn default_model(&self) -> Result<String> {
-        let model = self.settings()?.get("default_model").plain();
-        Ok(model.unwrap_or(crate::config::DEFAULT_MODEL).to_string())
-    }
-
     /// `--json` > `--format` (before or after the command) > config `output_format` > `table`.
     /// An unknown format in the config file falls back to `table` (see
     /// [`Context::format_warning`]), so `config set output_format` can still repair it.
