@@ -3,6 +3,7 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
+use std::io::Write;
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::HeaderMap;
@@ -126,10 +127,14 @@ pub struct Http {
     verbose: bool,
 }
 
-/// What one attempt came to.
-enum Attempt {
-    Reply(u16, HeaderMap, Vec<u8>),
-    Failed(reqwest::Error),
+/// Why one attempt did not succeed.
+enum Failure {
+    /// The server answered with a status other than 2xx.
+    Status(u16, HeaderMap, Vec<u8>),
+    /// No answer: connection refused, timed out, reset.
+    Transport(reqwest::Error),
+    /// Not to be retried whatever it is (output was already written).
+    Final(CliError),
 }
 
 impl Http {
@@ -159,28 +164,93 @@ impl Http {
     /// (at most three attempts). Anything but a 2xx reply comes back as an error
     /// with the exit code it maps to.
     pub fn send(&self, request: &Request) -> Result<Response> {
+        self.with_retries(request, || {
+            self.runtime.block_on(async {
+                let started = Instant::now();
+                let response = self
+                    .build(request)
+                    .send()
+                    .await
+                    .map_err(Failure::Transport)?;
+                let status = response.status().as_u16();
+                let headers = response.headers().clone();
+                let body = response.bytes().await.map_err(Failure::Transport)?.to_vec();
+                self.trace_reply(status, &headers, started, Some(body.len()));
+                if (200..300).contains(&status) {
+                    Ok(Response { headers, body })
+                } else {
+                    Err(Failure::Status(status, headers, body))
+                }
+            })
+        })
+    }
+
+    /// Streams a 2xx reply's body into `out` as it arrives, never holding it whole,
+    /// and reports the byte count so far to `progress`. Retried like [`Http::send`]
+    /// only until the first byte has been written; a cut after that is exit 69.
+    pub fn download(
+        &self,
+        request: &Request,
+        out: &mut dyn Write,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<u64> {
+        self.with_retries(request, || {
+            self.runtime.block_on(async {
+                let started = Instant::now();
+                let mut response = self
+                    .build(request)
+                    .send()
+                    .await
+                    .map_err(Failure::Transport)?;
+                let status = response.status().as_u16();
+                if !(200..300).contains(&status) {
+                    let headers = response.headers().clone();
+                    let body = response.bytes().await.map_err(Failure::Transport)?.to_vec();
+                    self.trace_reply(status, &headers, started, Some(body.len()));
+                    return Err(Failure::Status(status, headers, body));
+                }
+                self.trace_reply(status, response.headers(), started, None);
+                let mut written = 0u64;
+                loop {
+                    match response.chunk().await {
+                        Ok(Some(chunk)) => {
+                            out.write_all(&chunk)
+                                .map_err(|e| Failure::Final(CliError::from_output(e)))?;
+                            written += chunk.len() as u64;
+                            progress(written);
+                        }
+                        Ok(None) => return Ok(written),
+                        Err(err) if written == 0 => return Err(Failure::Transport(err)),
+                        Err(err) => {
+                            return Err(Failure::Final(CliError::unavailable(format!(
+                                "the download was cut off after {written} bytes: {}",
+                                describe(&err)
+                            ))))
+                        }
+                    }
+                }
+            })
+        })
+    }
+
+    /// Runs `once` until it succeeds, fails for good, or has had [`MAX_ATTEMPTS`].
+    fn with_retries<T>(
+        &self,
+        request: &Request,
+        mut once: impl FnMut() -> std::result::Result<T, Failure>,
+    ) -> Result<T> {
         let mut attempt = 1;
         loop {
             self.trace_request(request, attempt);
-            let started = Instant::now();
-            let (error, retry_after) = match self.runtime.block_on(self.attempt(request)) {
-                Attempt::Reply(status, headers, body) => {
-                    self.trace(format_args!(
-                        "< {status} ({} ms, {} bytes){}",
-                        started.elapsed().as_millis(),
-                        body.len(),
-                        request_id(&headers)
-                            .map(|id| format!(" request-id {id}"))
-                            .unwrap_or_default()
-                    ));
-                    if (200..300).contains(&status) {
-                        return Ok(Response { headers, body });
-                    }
+            let (error, retry_after) = match once() {
+                Ok(value) => return Ok(value),
+                Err(Failure::Final(error)) => return Err(error),
+                Err(Failure::Status(status, headers, body)) => {
                     let delay = retryable_status(status, &body)
                         .then(|| server_delay(&headers).unwrap_or_else(|| backoff(attempt)));
                     (status_error(request, status, &headers, &body), delay)
                 }
-                Attempt::Failed(err) => {
+                Err(Failure::Transport(err)) => {
                     self.trace(format_args!("< failed: {}", describe(&err)));
                     // A request that never reached the server is always safe to repeat;
                     // a timed-out one only when it changes nothing (GET).
@@ -203,7 +273,7 @@ impl Http {
         }
     }
 
-    async fn attempt(&self, request: &Request<'_>) -> Attempt {
+    fn build(&self, request: &Request) -> reqwest::RequestBuilder {
         let mut builder = self.client.request(request.method.clone(), &request.url);
         if let Some((name, value, _)) = request.auth.header() {
             builder = builder.header(name, value);
@@ -214,16 +284,7 @@ impl Http {
         if let Some(body) = &request.body {
             builder = builder.body(body.clone());
         }
-        let response = match builder.send().await {
-            Ok(response) => response,
-            Err(err) => return Attempt::Failed(err),
-        };
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        match response.bytes().await {
-            Ok(body) => Attempt::Reply(status, headers, body.to_vec()),
-            Err(err) => Attempt::Failed(err),
-        }
+        builder
     }
 
     /// GET a JSON document.
@@ -251,6 +312,21 @@ impl Http {
         if let Some((name, _, redacted)) = request.auth.header() {
             self.trace(format_args!("> {name}: {redacted}"));
         }
+    }
+
+    fn trace_reply(
+        &self,
+        status: u16,
+        headers: &HeaderMap,
+        started: Instant,
+        bytes: Option<usize>,
+    ) {
+        let size = bytes.map(|n| format!(", {n} bytes")).unwrap_or_default();
+        let id = request_id(headers)
+            .map(|id| format!(" request-id {id}"))
+            .unwrap_or_default();
+        let ms = started.elapsed().as_millis();
+        self.trace(format_args!("< {status} ({ms} ms{size}){id}"));
     }
 
     fn trace(&self, line: std::fmt::Arguments) {

@@ -41,6 +41,22 @@ impl BaseUrl {
     }
 }
 
+/// Appends query parameters, percent-encoded, in the order given; `None` values are left out.
+pub fn with_query(url: &str, params: &[(&str, Option<String>)]) -> String {
+    let Ok(mut parsed) = Url::parse(url) else {
+        return url.to_string();
+    };
+    if params.iter().any(|(_, value)| value.is_some()) {
+        let mut pairs = parsed.query_pairs_mut();
+        for (name, value) in params {
+            if let Some(value) = value {
+                pairs.append_pair(name, value);
+            }
+        }
+    }
+    parsed.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,5 +79,19 @@ mod tests {
     fn rejects_what_is_not_http() {
         assert!(BaseUrl::parse("api.cometapi.com/v1").is_err());
         assert!(BaseUrl::parse("ftp://x/v1").is_err());
+    }
+
+    #[test]
+    fn query_is_encoded_and_none_skipped() {
+        let params = [
+            ("p", Some("1".to_string())),
+            ("x", None),
+            ("q", Some("a b&c".to_string())),
+        ];
+        assert_eq!(
+            with_query("http://h/api/log/self", &params),
+            "http://h/api/log/self?p=1&q=a+b%26c"
+        );
+        assert_eq!(with_query("http://h/a", &[("x", None)]), "http://h/a");
     }
 }

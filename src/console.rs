@@ -1,0 +1,75 @@
+//! The console (`/api/...`) side shared by the account and usage commands:
+//! authenticated GETs with the access token, list shapes, and paging options.
+
+use clap::{value_parser, Arg, ArgMatches};
+use serde_json::Value;
+
+use crate::context::Context;
+use crate::error::Result;
+use crate::http::Auth;
+use crate::urls::with_query;
+
+/// GET `{root}/api/{path}` with the access token and return the reply's `data`.
+pub fn get(ctx: &Context, path: &str, query: &[(&str, Option<String>)]) -> Result<Value> {
+    let token = ctx.access_token()?;
+    let url = with_query(&ctx.base_url()?.console(path), query);
+    ctx.http()?.console_get(&url, Auth::AccessToken(&token))
+}
+
+/// The entries of a list reply, which comes as `data: [...]` or `data: {"items": [...]}`.
+pub fn items(data: Value) -> Vec<Value> {
+    match data {
+        Value::Array(items) => items,
+        Value::Object(mut map) => match map.remove("items").or_else(|| map.remove("data")) {
+            Some(Value::Array(items)) => items,
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+/// `-p/--page` (1-based) and `--page-size` (also `-l/--limit`).
+pub fn page_args(page_short: bool) -> [Arg; 2] {
+    let page = Arg::new("page")
+        .long("page")
+        .value_name("N")
+        .value_parser(value_parser!(u32).range(1..))
+        .default_value("1")
+        .help("Page number, from 1");
+    [
+        if page_short { page.short('p') } else { page },
+        Arg::new("page_size")
+            .long("page-size")
+            .visible_alias("limit")
+            .short('l')
+            .value_name("N")
+            .value_parser(value_parser!(u32).range(1..=1000))
+            .default_value("20")
+            .help("Entries per page"),
+    ]
+}
+
+/// The `p` and `page_size` query parameters from [`page_args`].
+pub fn page_query(m: &ArgMatches) -> [(&'static str, Option<String>); 2] {
+    [
+        ("p", m.get_one::<u32>("page").map(u32::to_string)),
+        (
+            "page_size",
+            m.get_one::<u32>("page_size").map(u32::to_string),
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn items_come_from_either_list_shape() {
+        assert_eq!(items(json!([1, 2])), vec![json!(1), json!(2)]);
+        assert_eq!(items(json!({"items": [3], "total": 1})), vec![json!(3)]);
+        assert_eq!(items(json!({"data": [4]})), vec![json!(4)]);
+        assert!(items(json!(null)).is_empty());
+    }
+}
