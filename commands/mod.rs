@@ -1,7 +1,10 @@
 //! Built-in commands. Each module registers one `CommandSpec`; adding a command
 //! means adding a module here and its `mod` line, nothing else.
 
+mod account;
+mod balance;
 mod config;
 mod doctor;
 mod model;
 mod models;
+mod stats;

@@ -9,21 +9,35 @@ use crate::sandbox::{stderr_of, stdout_of, Sandbox};
 #[test]
 fn help_lists_every_command_with_its_about() {
     let sandbox = Sandbox::new();
-    sandbox
-        .cmd()
-        .arg("-h")
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("config  Show and change settings"))
-        .stdout(predicate::str::contains("doctor  Check configuration"))
-        .stdout(predicate::str::contains(
-            "models  List and filter available models",
-        ))
-        .stdout(predicate::str::contains("model   Inspect one model"))
-        .stdout(predicate::str::contains(format!(
-            "[possible values: {}]",
-            cometapi::registry::formatter_names().join(", ")
-        )));
+    let output = sandbox.cmd().arg("-h").output().expect("run");
+    assert!(output.status.success());
+    let help = stdout_of(&output);
+    let listed: Vec<(String, String)> = help
+        .lines()
+        .skip_while(|line| *line != "Commands:")
+        .skip(1)
+        .take_while(|line| line.starts_with("  "))
+        .filter_map(|line| {
+            let (name, about) = line.trim().split_once(' ')?;
+            Some((name.to_string(), about.trim().to_string()))
+        })
+        .filter(|(name, _)| name != "help")
+        .collect();
+    let registered: Vec<(String, String)> = cometapi::registry::commands()
+        .iter()
+        .map(|c| (c.name.to_string(), c.about.to_string()))
+        .collect();
+    assert_eq!(
+        listed, registered,
+        "help lists exactly the registry:\n{help}"
+    );
+    for name in ["config", "doctor", "models", "model"] {
+        assert!(listed.iter().any(|(n, _)| n == name), "{name} missing");
+    }
+    assert!(help.contains(&format!(
+        "[possible values: {}]",
+        cometapi::registry::formatter_names().join(", ")
+    )));
     assert!(
         sandbox.server.requests().is_empty(),
         "help makes no request"

@@ -5,6 +5,8 @@
 mod fake_server;
 mod sandbox;
 
+mod account;
+mod balance;
 mod cli;
 mod config;
 mod doctor;

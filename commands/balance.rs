@@ -1,0 +1,131 @@
+//! `balance`: the account balance from the console, or the API key's billing view.
+
+use clap::builder::PossibleValuesParser;
+use clap::{Arg, ArgMatches};
+use serde_json::Value;
+
+use crate::console;
+use crate::context::Context;
+use crate::error::Result;
+use crate::http::{Auth, KeyHeader};
+use crate::money::{quota_to_usd, unlimited_cell, usd_cell};
+use crate::output::{Cell, Outcome, Output, Record};
+use crate::registry::{CommandSpec, Credential};
+
+/// `hard_limit_usd` at or above this means the key has no limit.
+const UNLIMITED_USD: f64 = 100_000_000.0;
+
+fn args(cmd: clap::Command) -> clap::Command {
+    cmd.arg(
+        Arg::new("source")
+            .short('s')
+            .long("source")
+            .value_name("SOURCE")
+            .value_parser(PossibleValuesParser::new(["account", "key", "token"]))
+            .ignore_case(true)
+            .help(
+                "account: the whole account (access token); key (or token): this API key's billing",
+            ),
+    )
+    .after_help(
+        "Without --source: the account view when an access token is set, else (or if that \
+         fails) the API key's billing view.",
+    )
+}
+
+fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
+    let source = m.get_one::<String>("source").map(|s| s.to_lowercase());
+    let record = match source.as_deref() {
+        Some("account") => account_balance(ctx)?,
+        Some(_) => key_balance(ctx)?,
+        None if ctx.access_token().is_err() => key_balance(ctx)?,
+        None => match account_balance(ctx) {
+            Ok(record) => record,
+            // The key's view is a fallback only when there is a key to use.
+            Err(err) if ctx.api_key().is_ok() => {
+                eprintln!(
+                    "note: account balance unavailable ({}); showing the API key's billing",
+                    err.message
+                );
+                key_balance(ctx)?
+            }
+            Err(err) => return Err(err),
+        },
+    };
+    Ok(Output::Record(record).into())
+}
+
+/// From `/api/user/self`: quota left, quota used, and their sum (all ever topped up).
+fn account_balance(ctx: &Context) -> Result<Record> {
+    let user = console::get(ctx, "user/self", &[])?;
+    let number = |k: &str| user.get(k).and_then(Value::as_f64).unwrap_or(0.0);
+    let (quota, used) = (number("quota"), number("used_quota"));
+    Ok(Record::new()
+        .field(
+            "source",
+            "Source",
+            Cell::with_text("account", "account (/api/user/self)"),
+        )
+        .field("currency", "Currency", "USD")
+        .field(
+            "balance",
+            "Available balance",
+            usd_cell(quota_to_usd(quota), 2),
+        )
+        .field("used", "Used", usd_cell(quota_to_usd(used), 2))
+        .field(
+            "total_topped_up",
+            "Total topped up",
+            usd_cell(quota_to_usd(quota + used), 2),
+        ))
+}
+
+/// From the OpenAI-style billing endpoints: the key's limit and what it has used (in cents).
+fn key_balance(ctx: &Context) -> Result<Record> {
+    let key = ctx.api_key()?;
+    let base = ctx.base_url()?;
+    let http = ctx.http()?;
+    let auth = Auth::ApiKey(&key, KeyHeader::Bearer);
+    let subscription = http.get_json(&base.v1("dashboard/billing/subscription"), auth)?;
+    let usage = http.get_json(&base.v1("dashboard/billing/usage"), auth)?;
+    let limit = subscription
+        .get("hard_limit_usd")
+        .and_then(Value::as_f64)
+        .unwrap_or(0.0);
+    let used = usage
+        .get("total_usage")
+        .and_then(Value::as_f64)
+        .unwrap_or(0.0)
+        / 100.0;
+    let unlimited = limit >= UNLIMITED_USD;
+    let (limit_cell, balance_cell) = if unlimited {
+        (unlimited_cell(), unlimited_cell())
+    } else {
+        (usd_cell(limit, 2), usd_cell(limit - used, 2))
+    };
+    Ok(Record::new()
+        .field(
+            "source",
+            "Source",
+            Cell::with_text("key", "API key (/v1/dashboard/billing)"),
+        )
+        .field("currency", "Currency", "USD")
+        .field("limit", "Limit", limit_cell)
+        .field("used", "Used", usd_cell(used, 2))
+        .field("balance", "Available balance", balance_cell)
+        .field(
+            "unlimited",
+            "Unlimited",
+            Cell::with_text(unlimited, if unlimited { "yes" } else { "no" }),
+        ))
+}
+
+inventory::submit! {
+    CommandSpec {
+        name: "balance",
+        about: "Show the account balance (or this API key's)",
+        credential: Credential::Either,
+        args,
+        run,
+    }
+}

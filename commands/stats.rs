@@ -1,0 +1,78 @@
+//! `stats`: this month's usage statistics from `/api/user/self/stats`.
+
+use clap::ArgMatches;
+use serde_json::Value;
+
+use crate::console;
+use crate::context::Context;
+use crate::error::Result;
+use crate::money::usd_cell;
+use crate::output::{Cell, Outcome, Output, Record};
+use crate::registry::{CommandSpec, Credential};
+
+fn run(ctx: &Context, _: &ArgMatches) -> Result<Outcome> {
+    let stats = console::get(ctx, "user/self/stats", &[])?;
+    let get = |k: &str| stats.get(k).cloned().unwrap_or(Value::Null);
+    let record = Record::new()
+        .field(
+            "requests",
+            "Requests this month",
+            Cell::count(get("month_req_count")),
+        )
+        .field(
+            "request_rate_change",
+            "Requests vs last month",
+            change(get("req_rate")),
+        )
+        .field(
+            "usage_usd",
+            "Usage this month",
+            usd_cell(number(&get("month_usage")), 4),
+        )
+        .field(
+            "usage_rate_change",
+            "Usage vs last month",
+            change(get("usage_rate")),
+        )
+        .field(
+            "success_rate",
+            "Success rate",
+            percent(get("month_success_rate")),
+        )
+        .field(
+            "predicted_days_left",
+            "Predicted days left",
+            get("predicted_days"),
+        );
+    Ok(Output::Record(record).into())
+}
+
+fn number(value: &Value) -> f64 {
+    value.as_f64().unwrap_or(0.0)
+}
+
+/// `99.1%`; the value stays the number the server sent.
+fn percent(value: Value) -> Cell {
+    match value.as_f64() {
+        Some(p) => Cell::with_text(value, format!("{p:.1}%")),
+        None => Cell::new(value),
+    }
+}
+
+/// `+12.5%` or `-8.3%`, signed so the direction reads at a glance.
+fn change(value: Value) -> Cell {
+    match value.as_f64() {
+        Some(p) => Cell::with_text(value, format!("{p:+.1}%")),
+        None => Cell::new(value),
+    }
+}
+
+inventory::submit! {
+    CommandSpec {
+        name: "stats",
+        about: "Show this month's usage statistics",
+        credential: Credential::AccessToken,
+        args: |cmd| cmd,
+        run,
+    }
+}

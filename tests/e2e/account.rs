@@ -1,0 +1,129 @@
+//! `account` and `stats`: the console profile and this month's statistics.
+
+use predicates::prelude::*;
+use serde_json::{json, Value};
+
+use crate::fake_server::{Fault, ACCESS_TOKEN};
+use crate::sandbox::{dead_base_url, stdout_of, Sandbox};
+
+#[test]
+fn account_table_names_role_and_status() {
+    let sandbox = Sandbox::new();
+    let text = stdout_of(
+        &sandbox
+            .cmd_with_token()
+            .arg("account")
+            .output()
+            .expect("run"),
+    );
+    assert_eq!(
+        text,
+        "ID            42\nUsername      tester\nDisplay name  Test User\nEmail         tester@example.com\n\
+         Role          user\nStatus        enabled\nGroup         default\nRequests      321\n"
+    );
+    let sent = &sandbox.server.requests_to("/api/user/self")[0];
+    assert_eq!(
+        sent.header("authorization"),
+        Some(format!("Bearer {ACCESS_TOKEN}").as_str())
+    );
+}
+
+#[test]
+fn account_json_is_the_server_record_with_secrets_masked() {
+    let sandbox = Sandbox::new();
+    let output = sandbox
+        .cmd_with_token()
+        .args(["account", "--json"])
+        .output()
+        .expect("run");
+    let record: Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(record["quota"], 2_500_000, "raw server fields pass through");
+    assert_eq!(record["role"], 1);
+
+    let with_secret = json!({"success": true, "message": "", "data": {
+        "id": 42, "username": "tester", "access_token": "tok-live-abcdefghijklmnop9999"
+    }});
+    sandbox.server.inject(
+        "/api/user/self",
+        Fault::Status(200, with_secret.to_string()),
+        2,
+    );
+    for format in ["json", "yaml"] {
+        let text = stdout_of(
+            &sandbox
+                .cmd_with_token()
+                .args(["account", "-f", format])
+                .output()
+                .expect("run"),
+        );
+        assert!(
+            text.contains("****9999") && !text.contains("abcdefgh"),
+            "{format}: {text}"
+        );
+    }
+}
+
+#[test]
+fn stats_show_usage_and_rates() {
+    let sandbox = Sandbox::new();
+    let text = stdout_of(&sandbox.cmd_with_token().arg("stats").output().expect("run"));
+    assert_eq!(
+        text,
+        "Requests this month     321\nRequests vs last month  +12.5%\nUsage this month        $1.0000\n\
+         Usage vs last month     -8.3%\nSuccess rate            99.1%\nPredicted days left     150\n"
+    );
+    let output = sandbox
+        .cmd_with_token()
+        .args(["stats", "--json"])
+        .output()
+        .expect("run");
+    let record: Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(
+        record,
+        json!({
+            "requests": 321, "request_rate_change": 12.5, "usage_usd": 1.0,
+            "usage_rate_change": -8.3, "success_rate": 99.1, "predicted_days_left": 150
+        })
+    );
+    assert_eq!(sandbox.server.requests_to("/api/user/self/stats").len(), 2);
+}
+
+#[test]
+fn missing_token_is_64_and_rejected_token_is_77() {
+    let sandbox = Sandbox::new();
+    for command in ["account", "stats"] {
+        sandbox
+            .cmd_with_key()
+            .arg(command)
+            .assert()
+            .code(64)
+            .stderr(predicate::str::contains("access token is not configured"))
+            .stderr(predicate::str::contains("COMETAPI_ACCESS_TOKEN"))
+            .stderr(predicate::str::contains("cometapi init"));
+        sandbox
+            .cmd()
+            .env("COMETAPI_ACCESS_TOKEN", "tok-wrong-000000000000")
+            .arg(command)
+            .assert()
+            .code(77)
+            .stderr(predicate::str::contains("invalid access token"))
+            .stderr(predicate::str::contains("tok-wrong").not());
+    }
+    assert!(sandbox
+        .server
+        .requests()
+        .iter()
+        .all(|r| r.header("authorization") != Some("Bearer ")));
+}
+
+#[test]
+fn base_url_flag_is_honoured() {
+    let sandbox = Sandbox::new();
+    sandbox
+        .cmd_with_token()
+        .env("COMETAPI_BASE_URL", dead_base_url())
+        .args(["--base-url", &sandbox.server.base_url(), "stats"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Predicted days left"));
+}
