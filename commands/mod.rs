@@ -5,3 +5,5 @@ mod config;
 mod doctor;
 mod model;
 mod models;
+mod tasks;
+mod tokens;

@@ -12,3 +12,5 @@ mod errors;
 mod http;
 mod model_info;
 mod models;
+mod tasks;
+mod tokens;
