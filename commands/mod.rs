@@ -8,3 +8,5 @@ mod doctor;
 mod model;
 mod models;
 mod stats;
+mod tasks;
+mod tokens;

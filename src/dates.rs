@@ -2,6 +2,7 @@
 //! `YYYY-MM-DD`, ISO 8601 (`2026-03-01T12:30:00Z`, offsets allowed) or Unix seconds.
 
 use crate::error::{CliError, Result};
+use crate::output::Cell;
 
 const DAY: i64 = 86_400;
 
@@ -142,6 +143,16 @@ pub fn format_iso(unix: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
 }
 
+/// A server timestamp as a cell: `2026-03-01T12:30:00Z` in json and yaml,
+/// `2026-03-01 12:30:00` in tables. The console sends 0 (or less) for "never happened",
+/// which is `null` / `-` rather than 1970.
+pub fn timestamp_cell(unix: i64) -> Cell {
+    if unix <= 0 {
+        return Cell::new(serde_json::Value::Null);
+    }
+    Cell::with_text(format_iso(unix), format_datetime(unix))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,6 +225,18 @@ mod tests {
         for day in [-1000, 0, 11_016, 20_513, 40_000] {
             let (y, m, d) = civil_from_days(day);
             assert_eq!(days_from_civil((y, m, d)), day);
+        }
+    }
+
+    #[test]
+    fn timestamp_cells_are_iso_in_json_and_readable_in_tables() {
+        let cell = timestamp_cell(MARCH_1 + 45_000);
+        assert_eq!(cell.value, serde_json::json!("2026-03-01T12:30:00Z"));
+        assert_eq!(cell.text, "2026-03-01 12:30:00");
+        for unset in [0, -1] {
+            let cell = timestamp_cell(unset);
+            assert_eq!(cell.value, serde_json::Value::Null);
+            assert_eq!(cell.text, "-");
         }
     }
 }

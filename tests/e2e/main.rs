@@ -14,3 +14,5 @@ mod errors;
 mod http;
 mod model_info;
 mod models;
+mod tasks;
+mod tokens;

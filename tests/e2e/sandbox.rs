@@ -39,7 +39,7 @@ impl Sandbox {
         cmd
     }
 
-    /// [`Sandbox::cmd`] with the valid access token in the environment.
+    /// [`Sandbox::cmd`] with the valid console access token in the environment.
     pub fn cmd_with_token(&self) -> Command {
         let mut cmd = self.cmd();
         cmd.env("COMETAPI_ACCESS_TOKEN", ACCESS_TOKEN);

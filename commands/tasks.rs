@@ -1,0 +1,273 @@
+//! `tasks`: the account's asynchronous tasks (Suno, Midjourney, Luma, Kling, ...), with filters.
+
+use clap::{Arg, ArgMatches};
+use serde_json::Value;
+
+use crate::console;
+use crate::context::Context;
+use crate::dates::{self, timestamp_cell, DayEdge};
+use crate::error::{CliError, Result};
+use crate::money;
+use crate::output::{Cell, Column, Outcome, Output, Table, Tone};
+use crate::registry::{CommandSpec, Credential};
+
+/// The platforms the server knows, in the spelling it expects (lower case).
+const PLATFORMS: [&str; 12] = [
+    "suno",
+    "mj",
+    "luma",
+    "replicate",
+    "kling",
+    "runwayml",
+    "runway",
+    "jimeng",
+    "volcengine",
+    "sora",
+    "bria",
+    "flux",
+];
+
+/// The task statuses, in the spelling the server expects (upper case).
+const STATUSES: [&str; 6] = [
+    "SUBMITTED",
+    "QUEUED",
+    "IN_PROGRESS",
+    "FAILURE",
+    "SUCCESS",
+    "UNKNOWN",
+];
+
+/// A task costs cents or less; four decimals keep that visible.
+const USD_DECIMALS: usize = 4;
+
+fn args(cmd: clap::Command) -> clap::Command {
+    let text = |name: &'static str, long: &'static str, value: &'static str, help: String| {
+        Arg::new(name).long(long).value_name(value).help(help)
+    };
+    cmd.arg(text(
+        "platform",
+        "platform",
+        "NAME",
+        format!("Only this platform: {}", PLATFORMS.join(", ")),
+    ))
+    .arg(text(
+        "status",
+        "status",
+        "STATUS",
+        format!("Only this status: {}", STATUSES.join(", ")),
+    ))
+    .arg(text("task_id", "task-id", "ID", "Only this task".into()))
+    .arg(text(
+        "action",
+        "action",
+        "ACTION",
+        "Only this action (MUSIC, IMAGINE, text2video, ...)".into(),
+    ))
+    .arg(text(
+        "start",
+        "start",
+        "DATE",
+        "Submitted at or after DATE (YYYY-MM-DD, ISO 8601 or Unix seconds; UTC)".into(),
+    ))
+    .arg(text(
+        "end",
+        "end",
+        "DATE",
+        "Submitted at or before DATE (a bare YYYY-MM-DD means the end of that day)".into(),
+    ))
+    .args(console::page_args(false))
+}
+
+fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
+    let query = query(m)?;
+    let tasks = console::items(console::get(ctx, "task/self", &query)?);
+    Ok(Output::Table(table(&tasks)).into())
+}
+
+/// The `/api/task/self` query: paging plus the filters that were given, checked first.
+fn query(m: &ArgMatches) -> Result<Vec<(&'static str, Option<String>)>> {
+    let [page, page_size] = console::page_query(m);
+    let start = date(m, "start", DayEdge::Start)?;
+    let end = date(m, "end", DayEdge::End)?;
+    if let (Some(start), Some(end)) = (start, end) {
+        if start > end {
+            return Err(CliError::usage("--start is after --end"));
+        }
+    }
+    Ok(vec![
+        page,
+        page_size,
+        ("platform", one_of(m, "platform", &PLATFORMS)?),
+        ("task_id", text(m, "task_id")),
+        ("status", one_of(m, "status", &STATUSES)?),
+        ("action", text(m, "action")),
+        ("start_timestamp", start.map(|t| t.to_string())),
+        ("end_timestamp", end.map(|t| t.to_string())),
+    ])
+}
+
+/// A value from a fixed list, matched case-insensitively and returned in the list's spelling.
+fn one_of(m: &ArgMatches, name: &str, valid: &[&str]) -> Result<Option<String>> {
+    let Some(given) = m.get_one::<String>(name) else {
+        return Ok(None);
+    };
+    valid
+        .iter()
+        .find(|v| v.eq_ignore_ascii_case(given.trim()))
+        .map(|v| Some(v.to_string()))
+        .ok_or_else(|| {
+            CliError::usage(format!(
+                "unknown --{name} `{given}`; use one of: {}",
+                valid.join(", ")
+            ))
+        })
+}
+
+fn text(m: &ArgMatches, name: &str) -> Option<String> {
+    m.get_one::<String>(name)
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+fn date(m: &ArgMatches, name: &str, edge: DayEdge) -> Result<Option<i64>> {
+    m.get_one::<String>(name)
+        .map(|given| dates::parse(given, edge, &format!("--{name}")))
+        .transpose()
+}
+
+fn table(tasks: &[Value]) -> Table {
+    let mut table = Table::new(
+        vec![
+            Column::new("time", "Time"),
+            Column::new("platform", "Platform"),
+            Column::new("task_id", "Task ID"),
+            Column::new("action", "Action"),
+            Column::new("status", "Status"),
+            Column::new("model", "Model"),
+            Column::new("progress", "Progress"),
+            Column::new("cost_usd", "Cost"),
+            Column::new("duration_secs", "Duration"),
+            Column::new("submit_time", "Submitted").structured_only(),
+            Column::new("finish_time", "Finished").structured_only(),
+            Column::new("fail_reason", "Fail reason").structured_only(),
+        ],
+        "No tasks found.",
+    );
+    for task in tasks {
+        table.push(row(task));
+    }
+    table
+}
+
+fn row(task: &Value) -> Vec<Cell> {
+    let submit = int(task, "submit_time");
+    let finish = int(task, "finish_time");
+    let created = int(task, "created_at");
+    vec![
+        timestamp_cell(if created > 0 { created } else { submit }),
+        Cell::new(raw(task, "platform")),
+        Cell::new(raw(task, "task_id")),
+        Cell::new(raw(task, "action")),
+        status_cell(task.get("status").and_then(Value::as_str)),
+        Cell::new(raw(task, "model_name")),
+        Cell::new(raw(task, "progress")),
+        match task.get("quota").and_then(Value::as_f64) {
+            Some(quota) => money::quota_cell(quota, USD_DECIMALS),
+            None => Cell::new(Value::Null),
+        },
+        duration_cell(submit, finish),
+        timestamp_cell(submit),
+        timestamp_cell(finish),
+        Cell::new(fail_reason(task)),
+    ]
+}
+
+fn status_cell(status: Option<&str>) -> Cell {
+    let tone = match status {
+        Some("SUCCESS") => Tone::Good,
+        Some("FAILURE") => Tone::Bad,
+        Some("SUBMITTED" | "QUEUED" | "IN_PROGRESS") => Tone::Warn,
+        _ => Tone::Plain,
+    };
+    Cell::new(status.map_or(Value::Null, Value::from)).tone(tone)
+}
+
+/// Seconds from submission to finish: a number in json, `1m35s` in a table, and
+/// `null` / `—` while the task has not finished (the console sends 0 for that).
+fn duration_cell(submit: i64, finish: i64) -> Cell {
+    if submit <= 0 || finish < submit {
+        return Cell::with_text(Value::Null, "—");
+    }
+    let secs = finish - submit;
+    Cell::with_text(secs, format_duration(secs))
+}
+
+/// `45s`, `1m35s`, `1h02m`: seconds stop mattering once a task runs for hours.
+fn format_duration(secs: i64) -> String {
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
+        s => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
+    }
+}
+
+/// Only failed tasks have a reason; the console sends `""` for the others.
+fn fail_reason(task: &Value) -> Value {
+    match raw(task, "fail_reason") {
+        Value::String(s) if s.is_empty() => Value::Null,
+        reason => reason,
+    }
+}
+
+fn raw(task: &Value, field: &str) -> Value {
+    task.get(field).cloned().unwrap_or(Value::Null)
+}
+
+fn int(task: &Value, field: &str) -> i64 {
+    task.get(field).and_then(Value::as_i64).unwrap_or(0)
+}
+
+inventory::submit! {
+    CommandSpec {
+        name: "tasks",
+        about: "List async task logs (Suno, Midjourney, Luma, Kling, ...)",
+        credential: Credential::AccessToken,
+        args,
+        run,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn durations_read_at_a_glance() {
+        assert_eq!(format_duration(0), "0s");
+        assert_eq!(format_duration(45), "45s");
+        assert_eq!(format_duration(60), "1m00s");
+        assert_eq!(format_duration(95), "1m35s");
+        assert_eq!(format_duration(3599), "59m59s");
+        assert_eq!(format_duration(3720), "1h02m");
+        assert_eq!(format_duration(90_061), "25h01m");
+    }
+
+    #[test]
+    fn unfinished_tasks_have_no_duration() {
+        let cell = duration_cell(1_000, 0);
+        assert_eq!((cell.text.as_str(), &cell.value), ("—", &Value::Null));
+        assert_eq!(duration_cell(0, 1_000).value, Value::Null);
+        assert_eq!(duration_cell(1_000, 1_045).value, json!(45));
+    }
+
+    #[test]
+    fn odd_records_do_not_panic() {
+        for odd in [json!(null), json!([1]), json!({"status": 3, "quota": "x"})] {
+            let cells = row(&odd);
+            assert_eq!(cells[0].text, "-");
+            assert_eq!(cells[4].tone, Tone::Plain);
+            assert_eq!(cells[8].text, "—");
+        }
+    }
+}

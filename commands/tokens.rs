@@ -1,0 +1,203 @@
+//! `tokens`: list and search the account's API keys. A key is always shown masked
+//! (`****` + last 4), in every format: the full key never leaves this module.
+
+use clap::{Arg, ArgMatches};
+use serde_json::Value;
+
+use crate::console;
+use crate::context::Context;
+use crate::dates::timestamp_cell;
+use crate::error::Result;
+use crate::money;
+use crate::output::{Cell, Column, Outcome, Output, Table, Tone};
+use crate::registry::{CommandSpec, Credential};
+use crate::secret::mask;
+
+/// Balances are account-sized amounts; cents are enough in a table (json keeps the rest).
+const USD_DECIMALS: usize = 2;
+
+fn args(cmd: clap::Command) -> clap::Command {
+    cmd.arg(
+        Arg::new("search")
+            .short('s')
+            .long("search")
+            .value_name("TEXT")
+            .help("Only keys whose name or key contains TEXT (searched by the server)"),
+    )
+    .args(console::page_args(true))
+}
+
+fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
+    let tokens = match m.get_one::<String>("search") {
+        Some(keyword) => search(ctx, keyword, m)?,
+        None => console::items(console::get(ctx, "token/", &console::page_query(m))?),
+    };
+    Ok(Output::Table(table(&tokens)).into())
+}
+
+/// `/api/token/search` takes only the keyword and returns every match at once,
+/// so `--page` and `--page-size` are applied here.
+fn search(ctx: &Context, keyword: &str, m: &ArgMatches) -> Result<Vec<Value>> {
+    let data = console::get(
+        ctx,
+        "token/search",
+        &[("keyword", Some(keyword.to_string()))],
+    )?;
+    let page = m.get_one::<u32>("page").map_or(1, |&p| p as usize);
+    let size = m.get_one::<u32>("page_size").map_or(20, |&n| n as usize);
+    Ok(console::items(data)
+        .into_iter()
+        .skip(page.saturating_sub(1).saturating_mul(size))
+        .take(size)
+        .collect())
+}
+
+fn table(tokens: &[Value]) -> Table {
+    let mut table = Table::new(
+        vec![
+            Column::new("id", "ID"),
+            Column::new("name", "Name"),
+            Column::new("key", "Key"),
+            Column::new("status", "Status"),
+            Column::new("balance_usd", "Balance"),
+            Column::new("used_usd", "Used"),
+            Column::new("created", "Created"),
+            Column::new("accessed", "Accessed"),
+            Column::new("expires", "Expires"),
+            Column::new("unlimited", "Unlimited").structured_only(),
+        ],
+        "No tokens found.",
+    );
+    for token in tokens {
+        table.push(row(token));
+    }
+    table
+}
+
+fn row(token: &Value) -> Vec<Cell> {
+    let unlimited = is_unlimited(token);
+    vec![
+        Cell::new(raw(token, "id")),
+        Cell::new(raw(token, "name")),
+        key_cell(token),
+        status_cell(int(token, "status")),
+        if unlimited {
+            money::unlimited_cell()
+        } else {
+            usd_cell(token, "remain_quota")
+        },
+        usd_cell(token, "used_quota"),
+        timestamp_cell(int(token, "created_time")),
+        timestamp_cell(int(token, "accessed_time")),
+        expires_cell(int(token, "expired_time")),
+        Cell::new(unlimited),
+    ]
+}
+
+/// The masked key; the server's full key is dropped here and goes nowhere else.
+fn key_cell(token: &Value) -> Cell {
+    match token.get("key").and_then(Value::as_str) {
+        Some(key) if !key.is_empty() => Cell::new(mask(key)),
+        _ => Cell::new(Value::Null),
+    }
+}
+
+fn status_cell(code: i64) -> Cell {
+    let (word, tone) = match code {
+        1 => ("active", Tone::Good),
+        2 => ("disabled", Tone::Warn),
+        3 => ("expired", Tone::Warn),
+        4 => ("exhausted", Tone::Bad),
+        _ => ("unknown", Tone::Dim),
+    };
+    Cell::new(word).tone(tone)
+}
+
+/// The console marks a key without a spending cap either way.
+fn is_unlimited(token: &Value) -> bool {
+    token.get("unlimited_quota").and_then(Value::as_bool) == Some(true)
+        || token
+            .get("remain_quota")
+            .and_then(Value::as_f64)
+            .is_some_and(|q| q < 0.0)
+}
+
+fn usd_cell(token: &Value, field: &str) -> Cell {
+    match token.get(field).and_then(Value::as_f64) {
+        Some(quota) => money::quota_cell(quota, USD_DECIMALS),
+        None => Cell::new(Value::Null),
+    }
+}
+
+/// `-1` is the console's "never expires".
+fn expires_cell(unix: i64) -> Cell {
+    if unix == -1 {
+        Cell::with_text(Value::Null, "Never")
+    } else {
+        timestamp_cell(unix)
+    }
+}
+
+fn raw(token: &Value, field: &str) -> Value {
+    token.get(field).cloned().unwrap_or(Value::Null)
+}
+
+fn int(token: &Value, field: &str) -> i64 {
+    token.get(field).and_then(Value::as_i64).unwrap_or(0)
+}
+
+inventory::submit! {
+    CommandSpec {
+        name: "tokens",
+        about: "List and search API keys (always masked)",
+        credential: Credential::AccessToken,
+        args,
+        run,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn rows_mask_the_key_and_read_the_console_codes() {
+        let key = "sk-abcdefghijklmnopqrstuvwxyz0123";
+        let cells = row(&json!({
+            "id": 7, "name": "n", "key": key, "status": 4, "remain_quota": -1,
+            "used_quota": 750_000, "created_time": 0, "expired_time": -1,
+        }));
+        assert_eq!(cells[2].value, json!("****0123"));
+        assert!(cells
+            .iter()
+            .all(|c| !c.text.contains(key) && !c.value.to_string().contains(key)));
+        assert_eq!(
+            (cells[3].text.as_str(), cells[3].tone),
+            ("exhausted", Tone::Bad)
+        );
+        assert_eq!(
+            (cells[4].text.as_str(), &cells[4].value),
+            ("Unlimited", &Value::Null)
+        );
+        assert_eq!(
+            (cells[5].text.as_str(), &cells[5].value),
+            ("$1.50", &json!(1.5))
+        );
+        assert_eq!(cells[6].text, "-");
+        assert_eq!(
+            (cells[8].text.as_str(), &cells[8].value),
+            ("Never", &Value::Null)
+        );
+        assert_eq!(cells[9].value, json!(true));
+    }
+
+    #[test]
+    fn odd_records_do_not_panic() {
+        for odd in [json!(null), json!("x"), json!({"key": 5, "status": "1"})] {
+            let cells = row(&odd);
+            assert_eq!(cells[2].text, "-");
+            assert_eq!(cells[3].text, "unknown");
+        }
+    }
+}
