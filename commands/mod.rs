@@ -3,5 +3,6 @@
 
 mod config;
 mod doctor;
+mod logs;
 mod model;
 mod models;

@@ -10,5 +10,6 @@ mod config;
 mod doctor;
 mod errors;
 mod http;
+mod logs;
 mod model_info;
 mod models;

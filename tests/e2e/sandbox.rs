@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use assert_cmd::Command;
 use tempfile::TempDir;
 
-use crate::fake_server::{FakeServer, API_KEY};
+use crate::fake_server::{FakeServer, ACCESS_TOKEN, API_KEY};
 
 pub struct Sandbox {
     pub home: TempDir,
@@ -36,6 +36,13 @@ impl Sandbox {
     pub fn cmd_with_key(&self) -> Command {
         let mut cmd = self.cmd();
         cmd.env("COMETAPI_KEY", API_KEY);
+        cmd
+    }
+
+    /// [`Sandbox::cmd`] with the valid console access token in the environment.
+    pub fn cmd_with_token(&self) -> Command {
+        let mut cmd = self.cmd();
+        cmd.env("COMETAPI_ACCESS_TOKEN", ACCESS_TOKEN);
         cmd
     }
 
