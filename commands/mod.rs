@@ -5,6 +5,7 @@ mod account;
 mod balance;
 mod config;
 mod doctor;
+mod logs;
 mod model;
 mod models;
 mod stats;

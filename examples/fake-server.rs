@@ -1,42 +1,68 @@
 //! Run the fake CometAPI server used by the tests, for manual poking:
 //!
 //! ```text
-//! cargo run --example fake-server [-- --port N]
+//! cargo run --example fake-server [-- --port N] [--export-rows N]
 //! ```
+//!
+//! `--export-rows N` makes `/api/log/self/export` stream N generated CSV rows
+//! (used by `benches/export.sh`).
 
 #[path = "../tests/support/fake_server.rs"]
 mod fake_server;
 
 use fake_server::{FakeServer, ACCESS_TOKEN, API_KEY};
 
-fn parse_port() -> Result<u16, String> {
-    let mut port = 8787;
+/// The command-line options: the port, and how many rows the log export streams.
+struct Options {
+    port: u16,
+    export_rows: usize,
+}
+
+fn parse_options() -> Result<Options, String> {
+    let mut options = Options {
+        port: 8787,
+        export_rows: 0,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        let value = match arg.as_str() {
-            "--port" | "-p" => args.next().ok_or("--port needs a value")?,
-            s if s.starts_with("--port=") => s["--port=".len()..].to_string(),
+        let (name, value) = match arg.split_once('=') {
+            Some((name, value)) => (name.to_string(), Some(value.to_string())),
+            None => (arg.clone(), None),
+        };
+        let mut value = |name: &str| {
+            value
+                .clone()
+                .or_else(|| args.next())
+                .ok_or(format!("{name} needs a value"))
+        };
+        match name.as_str() {
+            "--port" | "-p" => {
+                let v = value("--port")?;
+                options.port = v.parse().map_err(|_| format!("invalid port: {v}"))?;
+            }
+            "--export-rows" => {
+                let v = value("--export-rows")?;
+                options.export_rows = v.parse().map_err(|_| format!("invalid row count: {v}"))?;
+            }
             "-h" | "--help" => {
-                println!("usage: fake-server [--port N]   (default 8787)");
+                println!("usage: fake-server [--port N] [--export-rows N]   (default port 8787)");
                 std::process::exit(0);
             }
-            other => return Err(format!("unexpected argument: {other}")),
-        };
-        port = value
-            .parse()
-            .map_err(|_| format!("invalid port: {value}"))?;
+            _ => return Err(format!("unexpected argument: {arg}")),
+        }
     }
-    Ok(port)
+    Ok(options)
 }
 
 fn main() {
-    let port = match parse_port() {
-        Ok(p) => p,
+    let options = match parse_options() {
+        Ok(options) => options,
         Err(e) => {
             eprintln!("fake-server: {e}");
             std::process::exit(2);
         }
     };
+    let port = options.port;
     let server = match FakeServer::start_on(&format!("127.0.0.1:{port}")) {
         Ok(s) => s,
         Err(e) => {
@@ -44,6 +70,7 @@ fn main() {
             std::process::exit(1);
         }
     };
+    server.set_export_rows(options.export_rows);
     let base = server.base_url();
     println!("fake CometAPI listening on {base}");
     println!("  export COMETAPI_BASE_URL={base}");

@@ -12,6 +12,7 @@ mod config;
 mod doctor;
 mod errors;
 mod http;
+mod logs;
 mod model_info;
 mod models;
 mod tasks;

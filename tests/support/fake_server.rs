@@ -14,6 +14,7 @@
 //! ```
 #![allow(dead_code)]
 
+use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -186,6 +187,18 @@ impl FakeServer {
     pub fn set_catalog_size(&self, extra: usize) {
         self.state.catalog_extra.store(extra, Ordering::SeqCst);
     }
+
+    /// Make `/api/log/self/export` stream `rows` generated CSV rows (0: the five fixed
+    /// logs). The body is produced lazily and sent chunked, never built in memory.
+    pub fn set_export_rows(&self, rows: usize) {
+        self.state.export_rows.store(rows, Ordering::SeqCst);
+    }
+
+    /// Whether the access token may use the operator endpoint `GET /api/log/` (default
+    /// true). When false it answers 403 `{"success":false,"message":"no permission"}`.
+    pub fn set_operator(&self, operator: bool) {
+        self.state.not_operator.store(!operator, Ordering::SeqCst);
+    }
 }
 
 impl Drop for FakeServer {
@@ -207,6 +220,8 @@ struct State {
     recorded: Mutex<Vec<Recorded>>,
     faults: Mutex<Vec<PendingFault>>,
     catalog_extra: AtomicUsize,
+    export_rows: AtomicUsize,
+    not_operator: AtomicBool,
     counter: AtomicU64,
 }
 
@@ -288,7 +303,10 @@ fn handle(state: &State, mut request: tiny_http::Request) {
         Some(fault) => fault_reply(&fault),
         None => route(state, &recorded, &decoded_path, id),
     };
-    let _ = request.respond(reply.into_response(id));
+    let _ = match reply.stream {
+        Some(_) => request.respond(reply.into_streaming_response(id)),
+        None => request.respond(reply.into_response(id)),
+    };
 }
 
 /// A response before it is turned into a tiny_http one.
@@ -297,6 +315,8 @@ struct Reply {
     content_type: &'static str,
     headers: Vec<(String, String)>,
     body: String,
+    /// A body produced as it is read, sent chunked instead of `body`.
+    stream: Option<Box<dyn Read + Send>>,
 }
 
 impl Reply {
@@ -306,6 +326,7 @@ impl Reply {
             content_type: "application/json",
             headers: Vec::new(),
             body: body.to_string(),
+            stream: None,
         }
     }
 
@@ -315,6 +336,7 @@ impl Reply {
             content_type,
             headers: Vec::new(),
             body,
+            stream: None,
         }
     }
 
@@ -326,17 +348,35 @@ impl Reply {
     fn into_response(self, id: u64) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
         let mut response =
             tiny_http::Response::from_data(self.body.into_bytes()).with_status_code(self.status);
-        let mut headers = vec![
-            ("Content-Type".to_string(), self.content_type.to_string()),
-            ("X-Cometapi-Request-Id".to_string(), format!("req-{id}")),
-        ];
-        headers.extend(self.headers);
-        for (name, value) in headers {
-            if let Ok(h) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-                response.add_header(h);
-            }
+        for h in Reply::tiny_headers(self.content_type, self.headers, id) {
+            response.add_header(h);
         }
         response
+    }
+
+    /// No length given, so tiny_http sends the stream with chunked encoding.
+    fn into_streaming_response(self, id: u64) -> tiny_http::Response<Box<dyn Read + Send>> {
+        let body = self.stream.unwrap_or_else(|| Box::new(std::io::empty()));
+        let headers = Reply::tiny_headers(self.content_type, self.headers, id);
+        tiny_http::Response::new(self.status.into(), headers, body, None, None)
+    }
+
+    fn tiny_headers(
+        content_type: &str,
+        extra: Vec<(String, String)>,
+        id: u64,
+    ) -> Vec<tiny_http::Header> {
+        let mut headers = vec![
+            ("Content-Type".to_string(), content_type.to_string()),
+            ("X-Cometapi-Request-Id".to_string(), format!("req-{id}")),
+        ];
+        headers.extend(extra);
+        headers
+            .into_iter()
+            .filter_map(|(name, value)| {
+                tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).ok()
+            })
+            .collect()
     }
 }
 
@@ -500,12 +540,21 @@ fn route(state: &State, req: &Recorded, path: &str, id: u64) -> Reply {
             filtered_logs(req).map_or_else(|e| e, |logs| console_ok(paginate(req, logs)))
         }),
         ("GET", "/api/log/self/export") => guarded(req, Console, || {
-            filtered_logs(req).map_or_else(|e| e, |logs| logs_csv(&logs))
+            match state.export_rows.load(Ordering::SeqCst) {
+                0 => filtered_logs(req).map_or_else(|e| e, |logs| logs_csv(&logs)),
+                rows => generated_logs_csv(rows),
+            }
         }),
         ("GET", "/api/log/self/stat") => guarded(req, Console, || {
             filtered_logs(req).map_or_else(|e| e, |logs| console_ok(log_stat(&logs)))
         }),
-        ("GET", "/api/log/") => guarded(req, Console, || log_by_request_id(req)),
+        ("GET", "/api/log/") => guarded(req, Console, || {
+            if state.not_operator.load(Ordering::SeqCst) {
+                console_fail(403, "no permission")
+            } else {
+                log_by_request_id(req)
+            }
+        }),
         ("GET", "/api/task/self") => guarded(req, Console, || {
             filtered_tasks(req).map_or_else(|e| e, |tasks| console_ok(paginate(req, tasks)))
         }),
@@ -1239,6 +1288,70 @@ fn logs_csv(logs: &[Value]) -> Reply {
     )
 }
 
+const EXPORT_HEADER: &str = "created_at,type,model_name,token_name,prompt_tokens,\
+completion_tokens,quota,use_time,is_stream,request_id,group,content\n";
+
+/// `rows` generated log rows after the header, produced as they are read.
+struct GeneratedRows {
+    next: usize,
+    rows: usize,
+    line: Vec<u8>,
+    pos: usize,
+}
+
+impl GeneratedRows {
+    /// Row `n` (1-based): about 120 bytes, one quoted field with a comma.
+    fn row(n: usize) -> String {
+        format!(
+            "{},2,gpt-5.4,default,{},{},{},3,true,req-export-{n:08},default,\
+             \"model ratio 0.625, completion ratio 8, group ratio 1\"\n",
+            FIXED_CREATED - n as i64,
+            1000 + n % 1000,
+            200 + n % 300,
+            2000 + n % 5000,
+        )
+    }
+}
+
+impl Read for GeneratedRows {
+    /// Fills `buf` with as many lines (or parts of one) as fit.
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut filled = 0;
+        while filled < buf.len() {
+            if self.pos == self.line.len() {
+                if self.next > self.rows {
+                    break;
+                }
+                self.line = match self.next {
+                    0 => EXPORT_HEADER.as_bytes().to_vec(),
+                    n => GeneratedRows::row(n).into_bytes(),
+                };
+                self.pos = 0;
+                self.next += 1;
+            }
+            let n = (buf.len() - filled).min(self.line.len() - self.pos);
+            buf[filled..filled + n].copy_from_slice(&self.line[self.pos..self.pos + n]);
+            self.pos += n;
+            filled += n;
+        }
+        Ok(filled)
+    }
+}
+
+fn generated_logs_csv(rows: usize) -> Reply {
+    let mut reply = Reply::raw(200, "text/csv; charset=utf-8", String::new()).header(
+        "Content-Disposition",
+        "attachment; filename=\"logs.csv\"".into(),
+    );
+    reply.stream = Some(Box::new(GeneratedRows {
+        next: 0,
+        rows,
+        line: Vec::new(),
+        pos: 0,
+    }));
+    reply
+}
+
 fn log_stat(logs: &[Value]) -> Value {
     let quota: i64 = logs
         .iter()
@@ -1248,14 +1361,12 @@ fn log_stat(logs: &[Value]) -> Value {
     json!({"quota": quota, "rpm": 2, "tpm": 1550})
 }
 
+/// The operator lookup: the `/api/log/self` filters, and `request_id` is required.
 fn log_by_request_id(req: &Recorded) -> Reply {
-    let wanted = req.filter("request_id");
-    let hits: Vec<Value> = logs()
-        .into_iter()
-        .filter(|l| matches_str(l, "request_id", &wanted))
-        .filter(|_| wanted.is_some())
-        .collect();
-    console_ok(paginate(req, hits))
+    if req.filter("request_id").is_none() {
+        return console_ok(paginate(req, Vec::new()));
+    }
+    filtered_logs(req).map_or_else(|e| e, |hits| console_ok(paginate(req, hits)))
 }
 
 #[rustfmt::skip]
