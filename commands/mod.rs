@@ -3,6 +3,7 @@
 
 mod account;
 mod balance;
+mod completion;
 mod config;
 mod doctor;
 mod logs;
