@@ -6,6 +6,7 @@ mod balance;
 mod completion;
 mod config;
 mod doctor;
+mod init;
 mod logs;
 mod model;
 mod models;

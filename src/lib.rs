@@ -18,6 +18,7 @@ pub mod money;
 pub mod output;
 pub mod paths;
 pub mod plugins;
+pub mod prompt;
 pub mod registry;
 pub mod secret;
 pub mod settings;
