@@ -10,6 +10,7 @@ mod init;
 mod logs;
 mod model;
 mod models;
+mod repl;
 mod stats;
 mod tasks;
 mod tokens;

@@ -22,6 +22,7 @@ pub mod prompt;
 pub mod registry;
 pub mod secret;
 pub mod settings;
+pub mod shell;
 pub mod urls;
 
 #[path = "../commands/mod.rs"]

@@ -19,5 +19,6 @@ mod model_info;
 mod models;
 mod plugins;
 mod pty;
+mod repl;
 mod tasks;
 mod tokens;
