@@ -10,14 +10,13 @@ use reedline::Signal;
 
 use crate::app;
 use crate::catalog;
-use crate::cli;
 use crate::context::{Context, GlobalArgs};
 use crate::error::{CliError, Result};
 use crate::output::{Outcome, Output};
 use crate::paths;
 use crate::plugins::{self, Plugin};
 use crate::registry::{self, CommandSpec, Credential};
-use crate::shell::{self, completer::CommandCompleter, completer::Extra, words};
+use crate::shell::{self, completer, completer::Extra, words};
 
 const PROGRAM: &str = "cometapi";
 
@@ -60,8 +59,7 @@ fn run(ctx: &Context, _: &ArgMatches) -> Result<Outcome> {
     known.extend(extras.iter().map(|e| e.name.clone()));
     let forwarded = forwarded_globals(&ctx.globals);
     let model_globals = ctx.globals.clone();
-    let completer = CommandCompleter::new(
-        cli::build(),
+    let completer = completer::for_cli(
         extras,
         Box::new(move || catalog::cached_ids(&Context::new(model_globals.clone()))),
     );

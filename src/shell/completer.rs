@@ -20,6 +20,14 @@ pub struct CommandCompleter {
     model_ids: Box<dyn Fn() -> Vec<String> + Send>,
 }
 
+/// The completer for `cometapi`'s own command line: the registry's clap tree.
+pub fn for_cli(
+    extras: Vec<Extra>,
+    model_ids: Box<dyn Fn() -> Vec<String> + Send>,
+) -> CommandCompleter {
+    CommandCompleter::new(crate::cli::build(), extras, model_ids)
+}
+
 impl CommandCompleter {
     /// `root` is the clap tree (built here, so global flags show under every command).
     pub fn new(

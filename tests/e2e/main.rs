@@ -20,5 +20,6 @@ mod models;
 mod plugins;
 mod pty;
 mod repl;
+mod surfaces;
 mod tasks;
 mod tokens;

@@ -94,3 +94,36 @@ fn an_unknown_command_is_still_a_usage_error() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr_of(&output).contains("unknown command `nosuchthing`"));
 }
+
+/// The first ```sh block of docs/plugins.md, as a user would copy it.
+fn documented_example() -> String {
+    let docs = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/plugins.md"))
+        .expect("docs/plugins.md");
+    let start = docs.find("```sh\n").expect("a ```sh block") + "```sh\n".len();
+    let len = docs[start..].find("```").expect("block end");
+    docs[start..start + len].to_string()
+}
+
+#[cfg(unix)]
+#[test]
+fn the_documented_plugin_example_runs() {
+    let example = documented_example();
+    assert!(example.lines().count() <= 5, "a 5-line example:\n{example}");
+    let sandbox = Sandbox::new();
+    let bin = tempfile::tempdir().expect("tempdir");
+    write_plugin(bin.path(), "hello", &example);
+    let output = sandbox
+        .cmd()
+        .env("PATH", path_with(bin.path()))
+        .args(["--json", "hello", "you"])
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        stdout_of(&output),
+        format!(
+            "hello you\nbase URL: {}, format: json\n",
+            sandbox.server.base_url()
+        )
+    );
+}

@@ -167,3 +167,35 @@ fn repl_without_a_terminal_says_so() {
     let output = sandbox.cmd().arg("repl").output().expect("run");
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[cfg(unix)]
+#[test]
+fn history_hint_is_accepted_with_the_right_arrow() {
+    let sandbox = Sandbox::new();
+    let mut screen = Screen::new(spawn(&sandbox, &["repl"], &[]));
+    screen.wait_for(PROMPT);
+    screen.send("config path\r");
+    screen.wait_for("config.toml");
+    screen.wait_for(PROMPT);
+    screen.send("conf");
+    // The rest of the earlier line shows as a hint after what was typed.
+    screen.wait_for("conf");
+    screen.wait_for("ig path");
+    screen.send("\x1b[C\r"); // Right arrow, Enter
+    screen.wait_for("config path");
+    screen.wait_for("config.toml");
+    screen.wait_for(PROMPT);
+    screen.send("\x04");
+    assert_eq!(screen.exit_code(), 0);
+    assert!(
+        !screen.text.contains("unknown command"),
+        "the whole line ran, not `conf`:\n{}",
+        screen.text
+    );
+    let text = fs::read_to_string(history(&sandbox)).expect("history");
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        ["config path"],
+        "a repeated line is stored once"
+    );
+}
