@@ -78,16 +78,23 @@ pub fn install(
             .unwrap_or_else(|| home.join(fallback))
     };
     let (path, note) = match shell {
-        "bash" => (
-            xdg("XDG_DATA_HOME", ".local/share").join("bash-completion/completions/cometapi"),
-            None,
-        ),
+        "bash" => {
+            // bash-completion 2 looks in $BASH_COMPLETION_USER_DIR/completions first.
+            let dir = env("BASH_COMPLETION_USER_DIR")
+                .map(PathBuf::from)
+                .filter(|p| p.is_absolute())
+                .unwrap_or_else(|| xdg("XDG_DATA_HOME", ".local/share").join("bash-completion"));
+            (dir.join("completions/cometapi"), None)
+        }
         "fish" => (
             xdg("XDG_CONFIG_HOME", ".config").join("fish/completions/cometapi.fish"),
             None,
         ),
         _ => {
-            let zshrc = std::fs::read_to_string(home.join(".zshrc")).unwrap_or_default();
+            let zdotdir = env("ZDOTDIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| home.to_path_buf());
+            let zshrc = std::fs::read_to_string(zdotdir.join(".zshrc")).unwrap_or_default();
             let note = (!zshrc.contains(".zfunc")).then(|| {
                 "add these lines to ~/.zshrc (before compinit), then start a new shell:\n  \
                  fpath=(~/.zfunc $fpath)\n  autoload -Uz compinit && compinit"

@@ -43,6 +43,14 @@ fn completes_runs_reports_errors_masks_history_and_exits_on_ctrl_d() {
     screen.wait_for("openai-chat");
     screen.wait_for(PROMPT);
 
+    // Model ids come from the catalog cache the line above filled; no request is made.
+    let catalog_requests = sandbox.server.requests().len();
+    screen.send("model info gpt-4o\t");
+    screen.wait_for("gpt-4o-mini");
+    assert_eq!(sandbox.server.requests().len(), catalog_requests);
+    screen.send("\x03");
+    screen.wait_for(PROMPT);
+
     screen.send("nosuchcommand\r");
     screen.wait_for("unknown command `nosuchcommand`");
     screen.wait_for("[exit 2]");
