@@ -5,7 +5,6 @@
 
 use std::io::{self, IsTerminal, Read};
 
-use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgAction, ArgMatches};
 
 use crate::config::{ConfigFile, DEFAULT_MODEL};
@@ -210,7 +209,7 @@ fn args(cmd: clap::Command) -> clap::Command {
         Arg::new("output_format")
             .long("output-format")
             .value_name("FORMAT")
-            .value_parser(PossibleValuesParser::new(registry::formatter_names()))
+            .value_parser(crate::cli::format_values())
             .help("Default output format; never prompt"),
     )
     .arg(

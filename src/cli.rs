@@ -4,7 +4,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::builder::PossibleValuesParser;
+use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::{value_parser, Arg, ArgAction};
 
 use crate::registry::{self, Credential};
@@ -58,6 +58,16 @@ fn build_with_help(after_help: String) -> clap::Command {
     })
 }
 
+/// The registered formatters as clap values, each with its one-line about (shown in
+/// `--help` and in the REPL's completion menu).
+pub fn format_values() -> PossibleValuesParser {
+    PossibleValuesParser::new(
+        registry::formatters()
+            .iter()
+            .map(|f| PossibleValue::new(f.name).help(f.about)),
+    )
+}
+
 /// Options accepted before or after any command name.
 fn global_args() -> Vec<Arg> {
     vec![
@@ -65,7 +75,7 @@ fn global_args() -> Vec<Arg> {
             .short('f')
             .long("format")
             .value_name("FORMAT")
-            .value_parser(PossibleValuesParser::new(registry::formatter_names()))
+            .value_parser(format_values())
             .global(true)
             .help("Output format"),
         Arg::new("json")
