@@ -112,13 +112,26 @@ fn install_completion(named: Option<String>) -> Result<u8> {
     Ok(ExitCode::Success.code())
 }
 
+/// Exit 2 naming the closest command or plugin when the name looks like a typo.
+fn unknown_command(name: &str) -> CliError {
+    let plugins = plugins::discover();
+    let names = registry::commands()
+        .iter()
+        .map(|c| c.name)
+        .chain(plugins.iter().map(|p| p.name.as_str()));
+    let hint = match crate::suggest::closest(name, names) {
+        Some(close) => {
+            format!("did you mean `{close}`? See `cometapi --help` for commands and plugins")
+        }
+        None => "see `cometapi --help` for commands and plugins".to_string(),
+    };
+    CliError::usage(format!("unknown command `{name}`")).with_hint(hint)
+}
+
 /// Runs `cometapi-<name>` from `PATH` with the resolved base URL, output format and
 /// config path in its environment (no secret is added; the environment passes through).
 fn run_plugin(ctx: &Context, name: &str, sub: &ArgMatches) -> Result<u8> {
-    let path = plugins::find(name).ok_or_else(|| {
-        CliError::usage(format!("unknown command `{name}`"))
-            .with_hint("see `cometapi --help` for commands and plugins")
-    })?;
+    let path = plugins::find(name).ok_or_else(|| unknown_command(name))?;
     let args: Vec<OsString> = sub
         .get_many::<OsString>("")
         .map(|values| values.cloned().collect())

@@ -23,6 +23,7 @@ pub mod registry;
 pub mod secret;
 pub mod settings;
 pub mod shell;
+pub mod suggest;
 pub mod urls;
 
 #[path = "../commands/mod.rs"]

@@ -93,6 +93,14 @@ fn an_unknown_command_is_still_a_usage_error() {
     let output = sandbox.cmd().arg("nosuchthing").output().expect("run");
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr_of(&output).contains("unknown command `nosuchthing`"));
+
+    let output = sandbox.cmd().arg("modles").output().expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr_of(&output).contains("did you mean `models`?"),
+        "{}",
+        stderr_of(&output)
+    );
 }
 
 /// The first ```sh block of docs/plugins.md, as a user would copy it.
