@@ -117,10 +117,9 @@ pub fn help_section(plugins: &[Plugin]) -> Option<String> {
 /// Runs a plugin with the given arguments and extra environment; returns its exit
 /// code (128 + signal number when a signal ended it).
 pub fn run(path: &Path, args: &[OsString], env: &[(&str, OsString)]) -> Result<u8> {
-    let status = Command::new(path)
-        .args(args)
-        .envs(env.iter().map(|(k, v)| (*k, v)))
-        .status()
+    let mut command = Command::new(path);
+    command.args(args).envs(env.iter().map(|(k, v)| (*k, v)));
+    let status = signals::while_child_runs(&mut command, |command| command.status())
         .map_err(|e| CliError::failure(format!("cannot run plugin {}: {e}", path.display())))?;
     if let Some(code) = status.code() {
         return Ok(u8::try_from(code).unwrap_or(1));
@@ -133,6 +132,57 @@ pub fn run(path: &Path, args: &[OsString], env: &[(&str, OsString)]) -> Result<u
         }
     }
     Ok(1)
+}
+
+/// Like `git`: while a plugin runs, Ctrl-C and Ctrl-\\ are the plugin's to handle.
+/// `cometapi` (or the REPL) ignores them and reports the plugin's exit (130 when
+/// Ctrl-C ended it); the plugin gets the default dispositions back before `exec`.
+#[cfg(unix)]
+mod signals {
+    use std::os::unix::process::CommandExt;
+    use std::process::Command;
+
+    pub fn while_child_runs<T>(
+        command: &mut Command,
+        run: impl FnOnce(&mut Command) -> std::io::Result<T>,
+    ) -> std::io::Result<T> {
+        // SAFETY: `signal` is async-signal-safe, as `pre_exec` requires; it only resets
+        // the dispositions in the forked child before exec.
+        unsafe {
+            command.pre_exec(|| {
+                libc::signal(libc::SIGINT, libc::SIG_DFL);
+                libc::signal(libc::SIGQUIT, libc::SIG_DFL);
+                Ok(())
+            });
+        }
+        // SAFETY: setting a disposition to SIG_IGN and restoring the previous one
+        // installs no handler code.
+        let (int, quit) = unsafe {
+            (
+                libc::signal(libc::SIGINT, libc::SIG_IGN),
+                libc::signal(libc::SIGQUIT, libc::SIG_IGN),
+            )
+        };
+        let result = run(command);
+        // SAFETY: as above, restoring what was there.
+        unsafe {
+            libc::signal(libc::SIGINT, int);
+            libc::signal(libc::SIGQUIT, quit);
+        }
+        result
+    }
+}
+
+#[cfg(not(unix))]
+mod signals {
+    use std::process::Command;
+
+    pub fn while_child_runs<T>(
+        command: &mut Command,
+        run: impl FnOnce(&mut Command) -> std::io::Result<T>,
+    ) -> std::io::Result<T> {
+        run(command)
+    }
 }
 
 #[cfg(all(test, unix))]

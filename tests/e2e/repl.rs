@@ -207,3 +207,26 @@ fn history_hint_is_accepted_with_the_right_arrow() {
         "a repeated line is stored once"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_ends_a_running_plugin_and_the_shell_goes_on() {
+    let sandbox = Sandbox::new();
+    let bin = tempfile::tempdir().expect("tempdir");
+    write_plugin(
+        bin.path(),
+        "wait",
+        "#!/bin/sh\necho waiting-for-input\nread line\necho got $line\n",
+    );
+    let path = path_with(bin.path());
+    let path = path.to_str().expect("utf-8 PATH");
+    let mut screen = Screen::new(spawn(&sandbox, &["repl"], &[("PATH", path)]));
+    screen.wait_for(PROMPT);
+    screen.send("wait\r");
+    screen.wait_for("waiting-for-input");
+    screen.send("\x03");
+    screen.wait_for("[exit 130]");
+    screen.wait_for(PROMPT);
+    screen.send("exit\r");
+    assert_eq!(screen.exit_code(), 0);
+}
