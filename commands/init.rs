@@ -31,12 +31,18 @@ fn run(ctx: &Context, matches: &ArgMatches) -> Result<Outcome> {
         .iter()
         .any(|id| matches.get_flag(id))
         || matches.get_one::<String>("default_model").is_some()
-        || matches.get_one::<String>("output_format").is_some()
-        || !io::stdin().is_terminal();
+        || matches.get_one::<String>("output_format").is_some();
     let answers = if scripted {
         from_flags(matches)?
-    } else {
+    } else if io::stdin().is_terminal() {
         ask(&file)?
+    } else {
+        return Err(
+            CliError::usage("`init` has no terminal to ask on").with_hint(
+                "in scripts, pass the values: `--api-key-stdin`, `--access-token-stdin`, \
+             `--default-model MODEL`, `--output-format FORMAT`",
+            ),
+        );
     };
     apply(&mut file, &answers);
     file.save()?;
@@ -220,8 +226,8 @@ fn args(cmd: clap::Command) -> clap::Command {
     )
     .after_help(
         "On a terminal, asks for each setting; Enter keeps the current value, Ctrl-C \
-         (exit 130) or Ctrl-D leave the file as it was. Without a terminal, or with any \
-         of the flags above, nothing is asked.",
+         (exit 130) or Ctrl-D leave the file as it was. With any of the flags above \
+         (except --no-verify), nothing is asked; without a terminal, one is needed.",
     )
 }
 

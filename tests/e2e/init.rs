@@ -4,7 +4,7 @@ use std::fs;
 
 use crate::fake_server::API_KEY;
 use crate::pty::{exit_code, expect, spawn};
-use crate::sandbox::{stdout_of, Sandbox};
+use crate::sandbox::{stderr_of, stdout_of, Sandbox};
 
 #[cfg(unix)]
 fn mode(path: &std::path::Path) -> u32 {
@@ -93,6 +93,12 @@ fn no_verify_makes_no_request_and_empty_stdin_is_a_usage_error() {
         .output()
         .expect("run");
     assert_eq!(output.status.code(), Some(2));
+    assert!(!sandbox.config_path().exists());
+
+    // No terminal and nothing to set: say how to script it, write nothing.
+    let output = sandbox.cmd().arg("init").output().expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr_of(&output).contains("--api-key-stdin"));
     assert!(!sandbox.config_path().exists());
 }
 
