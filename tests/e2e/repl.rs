@@ -138,6 +138,10 @@ fn help_lists_the_registry_and_plugins_and_a_plugin_runs() {
         .collect();
     assert_eq!(section("Commands"), registered, "{help}");
     assert_eq!(section("Plugins"), ["hello"], "{help}");
+    screen.wait_for(PROMPT);
+    screen.send("help models\r");
+    screen.wait_for("Usage: cometapi models");
+    screen.wait_for(PROMPT);
 
     screen.send("hel\t");
     screen.wait_for("plugin (");
