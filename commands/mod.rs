@@ -3,11 +3,14 @@
 
 mod account;
 mod balance;
+mod completion;
 mod config;
 mod doctor;
+mod init;
 mod logs;
 mod model;
 mod models;
+mod repl;
 mod stats;
 mod tasks;
 mod tokens;

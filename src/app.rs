@@ -11,7 +11,8 @@ use crate::cli;
 use crate::context::{env_var, Context, GlobalArgs};
 use crate::error::{CliError, ExitCode, Result};
 use crate::output::Output;
-use crate::registry::{self, Credential, RenderOptions};
+use crate::registry::{self, CommandSpec, Credential, RenderOptions};
+use crate::{completion, plugins};
 
 /// Runs the CLI and returns the process exit code.
 pub fn main(args: Vec<OsString>) -> u8 {
@@ -19,26 +20,134 @@ pub fn main(args: Vec<OsString>) -> u8 {
         Ok(matches) => matches,
         Err(err) => {
             let no_color = args.iter().any(|a| a == "--no-color");
+            let err = with_plugins_in_root_help(err, &args);
             return clap_error(err, asks_for_json(&args), no_color);
         }
     };
+    if let Some(named) = install_completion_request(&matches) {
+        let json = matches.get_flag("json") || asks_for_json(&args);
+        return finish(
+            install_completion(named),
+            json,
+            matches.get_flag("no_color"),
+        );
+    }
+    let Some((name, sub)) = matches.subcommand() else {
+        let err = cli::build().error(
+            ErrorKind::MissingSubcommand,
+            "no command given; see `cometapi --help`",
+        );
+        return clap_error(
+            err,
+            asks_for_json(&args),
+            args.iter().any(|a| a == "--no-color"),
+        );
+    };
     let ctx = Context::new(GlobalArgs::from_matches(&matches));
-    match dispatch(&ctx, &matches) {
-        Ok(exit) => exit.code(),
+    let result = match registry::command(name) {
+        Some(spec) => dispatch(&ctx, spec, sub).map(ExitCode::code),
+        None => run_plugin(&ctx, name, sub),
+    };
+    finish(result, ctx.wants_json(), ctx.globals.no_color)
+}
+
+/// The exit code of a finished run; an error is reported first.
+fn finish(result: Result<u8>, json: bool, no_color: bool) -> u8 {
+    match result {
+        Ok(code) => code,
         Err(err) if err.is_broken_pipe() => ExitCode::Success.code(),
         Err(err) => {
-            report(&err, ctx.wants_json(), ctx.globals.no_color);
+            report(&err, json, no_color);
             err.exit.code()
         }
     }
 }
 
-fn dispatch(ctx: &Context, matches: &ArgMatches) -> Result<ExitCode> {
-    let (name, sub) = matches
-        .subcommand()
-        .ok_or_else(|| CliError::usage("no command given; see `cometapi --help`"))?;
-    let spec = registry::command(name)
-        .ok_or_else(|| CliError::usage(format!("unknown command `{name}`")))?;
+/// The root help lists plugins in its own section. Only the root help scans `PATH`,
+/// so every other run (subcommand help included) starts without touching the disk.
+fn with_plugins_in_root_help(err: clap::Error, args: &[OsString]) -> clap::Error {
+    let help = matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if !help
+        || !err
+            .render()
+            .to_string()
+            .contains("Usage: cometapi [OPTIONS] [COMMAND]")
+    {
+        return err;
+    }
+    let section = plugins::help_section(&plugins::discover());
+    if section.is_none() {
+        return err;
+    }
+    match cli::build_with_plugins(section).try_get_matches_from(args) {
+        Err(with_plugins) => with_plugins,
+        Ok(_) => err,
+    }
+}
+
+/// `Some(None)` for a bare `--install-completion`, `Some(Some(shell))` when named.
+fn install_completion_request(matches: &ArgMatches) -> Option<Option<String>> {
+    matches.value_source("install_completion")?;
+    Some(matches.get_one::<String>("install_completion").cloned())
+}
+
+fn install_completion(named: Option<String>) -> Result<u8> {
+    let shell = completion::detect(named.as_deref(), env_var("SHELL").as_deref())?;
+    let home =
+        dirs::home_dir().ok_or_else(|| CliError::failure("cannot find your home directory"))?;
+    let installed = completion::install(shell, &home, env_var)?;
+    println!(
+        "Installed {} completion in {}",
+        installed.shell,
+        installed.path.display()
+    );
+    if let Some(note) = installed.note {
+        println!("{note}");
+    } else {
+        println!("Start a new shell to use it.");
+    }
+    Ok(ExitCode::Success.code())
+}
+
+/// Exit 2 naming the closest command or plugin when the name looks like a typo.
+fn unknown_command(name: &str) -> CliError {
+    let plugins = plugins::discover();
+    let names = registry::commands()
+        .iter()
+        .map(|c| c.name)
+        .chain(plugins.iter().map(|p| p.name.as_str()));
+    let hint = match crate::suggest::closest(name, names) {
+        Some(close) => {
+            format!("did you mean `{close}`? See `cometapi --help` for commands and plugins")
+        }
+        None => "see `cometapi --help` for commands and plugins".to_string(),
+    };
+    CliError::usage(format!("unknown command `{name}`")).with_hint(hint)
+}
+
+/// Runs `cometapi-<name>` from `PATH` with the resolved base URL, output format and
+/// config path in its environment (no secret is added; the environment passes through).
+fn run_plugin(ctx: &Context, name: &str, sub: &ArgMatches) -> Result<u8> {
+    let path = plugins::find(name).ok_or_else(|| unknown_command(name))?;
+    let args: Vec<OsString> = sub
+        .get_many::<OsString>("")
+        .map(|values| values.cloned().collect())
+        .unwrap_or_default();
+    let env = [
+        ("COMETAPI_BASE_URL", OsString::from(ctx.base_url()?.base())),
+        (
+            "COMETAPI_OUTPUT_FORMAT",
+            OsString::from(ctx.formatter().name),
+        ),
+        ("COMETAPI_CONFIG", ctx.config_path.clone().into_os_string()),
+    ];
+    plugins::run(&path, &args, &env)
+}
+
+fn dispatch(ctx: &Context, spec: &CommandSpec, sub: &ArgMatches) -> Result<ExitCode> {
     require(ctx, spec.credential)?;
     let formatter = ctx.formatter();
     if let Some(warning) = ctx.format_warning() {

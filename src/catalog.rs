@@ -82,11 +82,30 @@ fn now_secs() -> u64 {
 /// The cache file maps each catalog URL to `{fetched_at, data}`, so switching base URLs
 /// neither mixes catalogs nor throws the other one away.
 fn read_cache(url: &str) -> Option<Vec<Value>> {
+    read_cache_within(url, TTL)
+}
+
+/// Model ids from the cache alone, whatever its age; never a request. For completion.
+pub fn cached_ids(ctx: &Context) -> Vec<String> {
+    let Ok(base) = ctx.base_url() else {
+        return Vec::new();
+    };
+    let models = read_cache_within(&base.console("models"), Duration::MAX).unwrap_or_default();
+    let mut ids: Vec<String> = models
+        .iter()
+        .filter_map(|m| m.get("id").and_then(Value::as_str).map(str::to_string))
+        .collect();
+    ids.sort_by(|a, b| compare_ids(a, b));
+    ids.dedup();
+    ids
+}
+
+fn read_cache_within(url: &str, max_age: Duration) -> Option<Vec<Value>> {
     let text = fs::read(cache_file()).ok()?;
     let mut all: Value = serde_json::from_slice(&text).ok()?;
     let entry = all.get_mut(url)?;
     let fetched_at = entry.get("fetched_at")?.as_u64()?;
-    if now_secs().saturating_sub(fetched_at) > TTL.as_secs() {
+    if now_secs().saturating_sub(fetched_at) > max_age.as_secs() {
         return None;
     }
     match entry.get_mut("data")?.take() {

@@ -1,9 +1,10 @@
 //! The clap front end, built from the registries: one subcommand per registered
 //! command, and `--format` accepting exactly the registered formatter names.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::builder::PossibleValuesParser;
+use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::{value_parser, Arg, ArgAction};
 
 use crate::registry::{self, Credential};
@@ -15,15 +16,39 @@ Settings come from flags, then COMETAPI_* environment variables, then the config
 Exit codes: 0 ok, 1 error, 2 invalid arguments, 64 setting missing, 69 service
 unavailable, 77 authentication rejected, 78 config file unreadable, 130 interrupted.";
 
-/// The root command with every registered command under it.
+/// The root command with every registered command under it. A command name that is
+/// not built in parses as an external subcommand (a plugin, see `plugins.rs`); a
+/// missing command is reported by `app`, so that `--install-completion` works alone.
 pub fn build() -> clap::Command {
+    build_with_help(AFTER_HELP.to_string())
+}
+
+/// [`build`] with a "Plugins:" section in the root help (see `plugins::help_section`).
+pub fn build_with_plugins(section: Option<String>) -> clap::Command {
+    match section {
+        Some(section) => build_with_help(format!("{section}\n\n{AFTER_HELP}")),
+        None => build(),
+    }
+}
+
+fn build_with_help(after_help: String) -> clap::Command {
     let root = clap::Command::new("cometapi")
         .version(env!("CARGO_PKG_VERSION"))
         .about("A fast, dependable command-line client for the CometAPI gateway")
-        .subcommand_required(true)
         .arg_required_else_help(true)
-        .after_help(AFTER_HELP)
-        .args(global_args());
+        .allow_external_subcommands(true)
+        .external_subcommand_value_parser(value_parser!(OsString))
+        .after_help(after_help)
+        .args(global_args())
+        .arg(
+            Arg::new("install_completion")
+                .long("install-completion")
+                .value_name("SHELL")
+                .num_args(0..=1)
+                .require_equals(false)
+                .value_parser(PossibleValuesParser::new(crate::completion::INSTALLABLE))
+                .help("Install tab completion for bash, zsh or fish (default: from $SHELL)"),
+        );
     registry::commands().iter().fold(root, |root, spec| {
         let mut cmd = clap::Command::new(spec.name).about(spec.about);
         if spec.credential != Credential::None {
@@ -33,6 +58,16 @@ pub fn build() -> clap::Command {
     })
 }
 
+/// The registered formatters as clap values, each with its one-line about (shown in
+/// `--help` and in the REPL's completion menu).
+pub fn format_values() -> PossibleValuesParser {
+    PossibleValuesParser::new(
+        registry::formatters()
+            .iter()
+            .map(|f| PossibleValue::new(f.name).help(f.about)),
+    )
+}
+
 /// Options accepted before or after any command name.
 fn global_args() -> Vec<Arg> {
     vec![
@@ -40,7 +75,7 @@ fn global_args() -> Vec<Arg> {
             .short('f')
             .long("format")
             .value_name("FORMAT")
-            .value_parser(PossibleValuesParser::new(registry::formatter_names()))
+            .value_parser(format_values())
             .global(true)
             .help("Output format"),
         Arg::new("json")

@@ -43,10 +43,11 @@ impl GlobalArgs {
 }
 
 /// The innermost subcommand's matches (`model info` → `info`), where clap puts global args.
+/// An external subcommand (a plugin) has no global args of its own; its parent's count.
 pub fn deepest(matches: &ArgMatches) -> &ArgMatches {
     match matches.subcommand() {
-        Some((_, sub)) => deepest(sub),
-        None => matches,
+        Some((_, sub)) if sub.try_get_one::<String>("format").is_ok() => deepest(sub),
+        _ => matches,
     }
 }
 

@@ -10,6 +10,12 @@ use std::path::Path;
 /// Writes `bytes` to `path` atomically with mode 0600. Missing parent directories
 /// are created with mode 0700; existing ones are left as they are.
 pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic(path, bytes, 0o600)
+}
+
+/// Writes `bytes` to `path` atomically with the given file mode (ignored off Unix).
+/// Missing parent directories are created with mode 0700.
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -26,19 +32,21 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
-    let result = write_new(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
+    let result = write_new(&tmp, bytes, mode).and_then(|()| fs::rename(&tmp, path));
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
     result
 }
 
-fn write_new(tmp: &Path, bytes: &[u8]) -> io::Result<()> {
+fn write_new(tmp: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     let _ = fs::remove_file(tmp); // a leftover from a crashed run of the same pid
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
-    options.mode(0o600);
+    options.mode(mode);
+    #[cfg(not(unix))]
+    let _ = mode;
     let mut file = options.open(tmp)?;
     file.write_all(bytes)?;
     file.sync_all()

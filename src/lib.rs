@@ -6,6 +6,7 @@
 pub mod app;
 pub mod catalog;
 pub mod cli;
+pub mod completion;
 pub mod config;
 pub mod console;
 pub mod context;
@@ -16,9 +17,13 @@ pub mod http;
 pub mod money;
 pub mod output;
 pub mod paths;
+pub mod plugins;
+pub mod prompt;
 pub mod registry;
 pub mod secret;
 pub mod settings;
+pub mod shell;
+pub mod suggest;
 pub mod urls;
 
 #[path = "../commands/mod.rs"]

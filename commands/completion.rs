@@ -1,0 +1,40 @@
+//! `completion <SHELL>`: print the completion script built from the clap tree.
+
+use clap::builder::PossibleValuesParser;
+use clap::{Arg, ArgMatches};
+
+use crate::completion;
+use crate::context::Context;
+use crate::error::{CliError, Result};
+use crate::output::{Outcome, Output};
+use crate::registry::{CommandSpec, Credential};
+
+fn run(_: &Context, matches: &ArgMatches) -> Result<Outcome> {
+    let name = matches
+        .get_one::<String>("shell")
+        .ok_or_else(|| CliError::usage("name a shell"))?;
+    let script = completion::script(completion::parse_shell(name)?);
+    let text = String::from_utf8_lossy(&script).trim_end().to_string();
+    Ok(Output::Text(text).into())
+}
+
+fn args(cmd: clap::Command) -> clap::Command {
+    cmd.arg(
+        Arg::new("shell")
+            .value_name("SHELL")
+            .required(true)
+            .value_parser(PossibleValuesParser::new(completion::SHELLS))
+            .help("Shell to print the script for"),
+    )
+    .after_help("Or install it where your shell looks: `cometapi --install-completion [SHELL]`.")
+}
+
+inventory::submit! {
+    CommandSpec {
+        name: "completion",
+        about: "Print the shell completion script (bash, zsh, fish, powershell, elvish)",
+        credential: Credential::None,
+        args,
+        run,
+    }
+}

@@ -1,0 +1,215 @@
+//! `repl`: an interactive shell in which every command runs without the `cometapi`
+//! prefix. Commands, flags and values come from the registry's clap tree; each line
+//! runs through `app::main` with a fresh context, so `config set` applies to the next.
+
+use std::ffi::OsString;
+use std::io::IsTerminal;
+
+use clap::ArgMatches;
+use reedline::Signal;
+
+use crate::app;
+use crate::catalog;
+use crate::context::{Context, GlobalArgs};
+use crate::error::{CliError, Result};
+use crate::output::{Outcome, Output};
+use crate::paths;
+use crate::plugins::{self, Plugin};
+use crate::registry::{self, CommandSpec, Credential};
+use crate::shell::{self, completer, completer::Extra, words};
+
+const PROGRAM: &str = "cometapi";
+
+/// Words the shell handles itself, with their one-line help.
+const BUILTINS: &[(&str, &str)] = &[
+    (
+        "help",
+        "List commands, or show one command's help (help CMD)",
+    ),
+    ("exit", "Leave the shell (also quit, Ctrl-D)"),
+    ("quit", "Leave the shell (also exit, Ctrl-D)"),
+];
+
+enum Flow {
+    Continue,
+    Exit,
+}
+
+fn run(ctx: &Context, _: &ArgMatches) -> Result<Outcome> {
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        return Err(CliError::usage("`repl` needs a terminal")
+            .with_hint("run single commands as `cometapi <command>` in scripts"));
+    }
+    let plugins = plugins::discover();
+    let mut extras: Vec<Extra> = plugins
+        .iter()
+        .map(|p| Extra {
+            name: p.name.clone(),
+            about: format!("plugin ({})", p.path.display()),
+        })
+        .collect();
+    extras.extend(BUILTINS.iter().map(|(name, about)| Extra {
+        name: name.to_string(),
+        about: about.to_string(),
+    }));
+    let mut known: Vec<String> = registry::commands()
+        .iter()
+        .map(|c| c.name.to_string())
+        .collect();
+    known.extend(extras.iter().map(|e| e.name.clone()));
+    let forwarded = forwarded_globals(&ctx.globals);
+    let model_globals = ctx.globals.clone();
+    let completer = completer::for_cli(
+        extras,
+        Box::new(move || catalog::cached_ids(&Context::new(model_globals.clone()))),
+    );
+    let parts = shell::Parts {
+        prompt: PROGRAM.to_string(),
+        completer: Box::new(completer),
+        known,
+        program: PROGRAM.to_string(),
+    };
+    let history_path = paths::config_dir().join("repl_history");
+    let (mut editor, prompt) = shell::editor(parts, &history_path).map_err(|e| {
+        CliError::failure(format!(
+            "cannot open the history file {}: {e}",
+            history_path.display()
+        ))
+    })?;
+    eprintln!("{}", banner(ctx));
+    loop {
+        let signal = editor
+            .read_line(&prompt)
+            .map_err(|e| CliError::failure(format!("cannot read from the terminal: {e}")))?;
+        match signal {
+            Signal::Success(line) => {
+                if let Flow::Exit = run_line(&line, &forwarded, &plugins) {
+                    break;
+                }
+            }
+            Signal::CtrlD => break,
+            _ => continue, // Ctrl-C: the line is cleared, the shell goes on
+        }
+    }
+    Ok(Output::Empty.into())
+}
+
+/// The version, and whether a key is configured (masked) and where it comes from.
+fn banner(ctx: &Context) -> String {
+    let key = match (ctx.api_key(), ctx.settings()) {
+        (Ok(key), Ok(settings)) => format!(
+            "API key {} ({})",
+            key.masked(),
+            settings.get("api_key").source
+        ),
+        (_, Err(err)) => format!("config file unreadable: {}", err.message),
+        _ => "no API key configured: run `init` or `config set api_key <KEY>`".to_string(),
+    };
+    format!(
+        "{PROGRAM} {} — {key}\nType `help` for commands, Tab to complete, `exit` or Ctrl-D to leave.",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// The global flags `repl` itself was given, passed on to every line.
+fn forwarded_globals(globals: &GlobalArgs) -> Vec<OsString> {
+    let mut args = Vec::new();
+    if let Some(url) = &globals.base_url {
+        args.extend(["--base-url".into(), url.into()]);
+    }
+    if let Some(path) = &globals.config {
+        args.extend([OsString::from("--config"), path.clone().into_os_string()]);
+    }
+    if globals.verbose {
+        args.push("--verbose".into());
+    }
+    if globals.no_color {
+        args.push("--no-color".into());
+    }
+    args
+}
+
+fn run_line(line: &str, forwarded: &[OsString], plugins: &[Plugin]) -> Flow {
+    let mut words = match words::split(line) {
+        Ok(words) => words,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return Flow::Continue;
+        }
+    };
+    if words.first().is_some_and(|w| w == PROGRAM) {
+        words.remove(0);
+    }
+    let Some(first) = words.first().cloned() else {
+        return Flow::Continue;
+    };
+    match first.as_str() {
+        "exit" | "quit" => return Flow::Exit,
+        "repl" => {
+            eprintln!("already in the REPL; type `help` for commands");
+            return Flow::Continue;
+        }
+        "help" if words.len() == 1 => {
+            println!("{}", help_text(plugins));
+            return Flow::Continue;
+        }
+        "help" => {
+            words.remove(0);
+            words.push("--help".to_string());
+        }
+        _ => {}
+    }
+    let mut args: Vec<OsString> = vec![PROGRAM.into()];
+    args.extend(forwarded.iter().cloned());
+    args.extend(words.into_iter().map(OsString::from));
+    let code = app::main(args);
+    if code != 0 {
+        eprintln!("[exit {code}]");
+    }
+    Flow::Continue
+}
+
+/// The registry's commands, the plugins and the shell's own words.
+pub fn help_text(plugins: &[Plugin]) -> String {
+    let rows = |items: Vec<(String, String)>| -> String {
+        let width = items.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+        items
+            .iter()
+            .map(|(name, about)| format!("  {name:width$}  {about}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let commands = registry::commands()
+        .iter()
+        .map(|c| (c.name.to_string(), c.about.to_string()))
+        .collect();
+    let mut text = format!("Commands:\n{}", rows(commands));
+    if !plugins.is_empty() {
+        let listed = plugins
+            .iter()
+            .map(|p| (p.name.clone(), p.path.display().to_string()))
+            .collect();
+        text.push_str(&format!("\n\nPlugins:\n{}", rows(listed)));
+    }
+    let builtins = BUILTINS
+        .iter()
+        .map(|(n, a)| (n.to_string(), a.to_string()))
+        .collect();
+    text.push_str(&format!("\n\nShell:\n{}", rows(builtins)));
+    text
+}
+
+inventory::submit! {
+    CommandSpec {
+        name: "repl",
+        about: "Interactive shell: run any command without the `cometapi` prefix",
+        credential: Credential::None,
+        args: |cmd| cmd.after_help(
+            "Tab completes commands, flags, values and model ids (from the cached catalog); \
+             Right arrow accepts the grey hint from history; Ctrl-C clears the line; \
+             `exit`, `quit` or Ctrl-D leave. History: ~/.config/cometapi/repl_history (0600, \
+             secrets masked)."
+        ),
+        run,
+    }
+}

@@ -1,0 +1,296 @@
+//! Tab completion from a clap tree: command names, subcommands, long and short flags,
+//! the possible values of flags and positionals, and model ids for `--model` and
+//! `model info` (from the cached catalog only; completion never makes a request).
+
+use clap::{Arg, Command};
+use reedline::{Completer, Span, Suggestion};
+
+use super::words;
+
+/// One extra top-level name (a plugin, or a word the shell itself handles).
+#[derive(Clone, Debug)]
+pub struct Extra {
+    pub name: String,
+    pub about: String,
+}
+
+pub struct CommandCompleter {
+    root: Command,
+    extras: Vec<Extra>,
+    model_ids: Box<dyn Fn() -> Vec<String> + Send>,
+}
+
+/// The completer for `cometapi`'s own command line: the registry's clap tree.
+pub fn for_cli(
+    extras: Vec<Extra>,
+    model_ids: Box<dyn Fn() -> Vec<String> + Send>,
+) -> CommandCompleter {
+    CommandCompleter::new(crate::cli::build(), extras, model_ids)
+}
+
+impl CommandCompleter {
+    /// `root` is the clap tree (built here, so global flags show under every command).
+    pub fn new(
+        mut root: Command,
+        extras: Vec<Extra>,
+        model_ids: Box<dyn Fn() -> Vec<String> + Send>,
+    ) -> CommandCompleter {
+        root.build();
+        CommandCompleter {
+            root,
+            extras,
+            model_ids,
+        }
+    }
+
+    /// The top-level names offered on an empty line: commands, then extras.
+    pub fn top_level(&self) -> Vec<String> {
+        self.complete_words(&[], "")
+            .into_iter()
+            .map(|(value, _)| value)
+            .collect()
+    }
+
+    /// `(value, description)` pairs for the word `current`, after `before`.
+    pub fn complete_words(&self, before: &[String], current: &str) -> Vec<(String, String)> {
+        let before: &[String] = match before.first() {
+            Some(first) if first == self.root.get_name() => &before[1..],
+            _ => before,
+        };
+        let mut cmd = &self.root;
+        let mut pending: Option<&Arg> = None;
+        let mut positionals = 0;
+        let mut path: Vec<&str> = Vec::new();
+        for word in before {
+            if pending.take().is_some() {
+                continue;
+            }
+            if word.starts_with('-') && word.len() > 1 {
+                pending = find_flag(cmd, word).filter(|arg| arg.get_action().takes_values());
+                continue;
+            }
+            match cmd.find_subcommand(word) {
+                Some(sub) if positionals == 0 => {
+                    cmd = sub;
+                    path.push(sub.get_name());
+                }
+                _ => positionals += 1,
+            }
+        }
+        let starts = |value: &str| value.starts_with(current);
+        if let Some(arg) = pending {
+            return self.values_of(arg, current);
+        }
+        if current.starts_with('-') {
+            return flags(cmd)
+                .into_iter()
+                .filter(|(flag, _)| starts(flag))
+                .collect();
+        }
+        if path.as_slice() == ["help"]
+            || (path.is_empty() && before.first().is_some_and(|w| w == "help"))
+        {
+            return self.commands(&self.root, current);
+        }
+        if positionals == 0 && cmd.has_subcommands() {
+            let mut names = self.commands(cmd, current);
+            if path.is_empty() {
+                let extras: Vec<(String, String)> = self
+                    .extras
+                    .iter()
+                    .filter(|e| starts(&e.name) && !names.iter().any(|(n, _)| n == &e.name))
+                    .map(|e| (e.name.clone(), e.about.clone()))
+                    .collect();
+                names.extend(extras);
+            }
+            return names;
+        }
+        if path.last() == Some(&"info") && positionals == 0 {
+            return models(&self.model_ids, current);
+        }
+        match cmd.get_positionals().nth(positionals) {
+            Some(arg) => self.values_of(arg, current),
+            None => Vec::new(),
+        }
+    }
+
+    fn commands(&self, cmd: &Command, current: &str) -> Vec<(String, String)> {
+        cmd.get_subcommands()
+            .filter(|sub| !sub.is_hide_set() && sub.get_name() != "help")
+            .filter(|sub| sub.get_name().starts_with(current))
+            .map(|sub| (sub.get_name().to_string(), about(sub)))
+            .collect()
+    }
+
+    fn values_of(&self, arg: &Arg, current: &str) -> Vec<(String, String)> {
+        if arg.get_id() == "model" {
+            return models(&self.model_ids, current);
+        }
+        arg.get_possible_values()
+            .iter()
+            .filter(|v| !v.is_hide_set() && v.get_name().starts_with(current))
+            .map(|v| {
+                let help = v.get_help().map(|h| h.to_string()).unwrap_or_default();
+                (v.get_name().to_string(), help)
+            })
+            .collect()
+    }
+}
+
+fn about(cmd: &Command) -> String {
+    cmd.get_about().map(|a| a.to_string()).unwrap_or_default()
+}
+
+fn models(ids: &dyn Fn() -> Vec<String>, current: &str) -> Vec<(String, String)> {
+    ids()
+        .into_iter()
+        .filter(|id| id.starts_with(current))
+        .map(|id| (id, String::new()))
+        .collect()
+}
+
+fn find_flag<'a>(cmd: &'a Command, word: &str) -> Option<&'a Arg> {
+    if let Some(long) = word.strip_prefix("--") {
+        if long.contains('=') {
+            return None;
+        }
+        return cmd.get_arguments().find(|a| a.get_long() == Some(long));
+    }
+    let short = word.strip_prefix('-')?;
+    let mut chars = short.chars();
+    let (Some(c), None) = (chars.next(), chars.next()) else {
+        return None;
+    };
+    cmd.get_arguments().find(|a| a.get_short() == Some(c))
+}
+
+/// `--long` then `-s` for every visible flag, with its help line.
+fn flags(cmd: &Command) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let visible: Vec<&Arg> = cmd
+        .get_arguments()
+        .filter(|a| !a.is_hide_set() && !a.is_positional())
+        .collect();
+    for arg in &visible {
+        let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+        if let Some(long) = arg.get_long() {
+            out.push((format!("--{long}"), help));
+        }
+    }
+    for arg in &visible {
+        let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+        if let Some(short) = arg.get_short() {
+            out.push((format!("-{short}"), help));
+        }
+    }
+    out
+}
+
+impl Completer for CommandCompleter {
+    fn complete(&mut self, line: &str, pos: usize) -> Vec<Suggestion> {
+        let head = line.get(..pos).unwrap_or(line);
+        let start = head
+            .rfind(char::is_whitespace)
+            .map(|i| i + head[i..].chars().next().map_or(1, char::len_utf8))
+            .unwrap_or(0);
+        let before = words::split(&head[..start]).unwrap_or_else(|_| {
+            head[..start]
+                .split_whitespace()
+                .map(str::to_string)
+                .collect()
+        });
+        self.complete_words(&before, &head[start..])
+            .into_iter()
+            .map(|(value, description)| Suggestion {
+                value,
+                description: (!description.is_empty()).then_some(description),
+                span: Span::new(start, pos),
+                append_whitespace: true,
+                ..Suggestion::default()
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::builder::PossibleValuesParser;
+
+    fn tree() -> Command {
+        Command::new("tool")
+            .arg(
+                Arg::new("format")
+                    .short('f')
+                    .long("format")
+                    .global(true)
+                    .value_parser(PossibleValuesParser::new(["json", "table"])),
+            )
+            .subcommand(
+                Command::new("models")
+                    .about("List models")
+                    .arg(Arg::new("model").short('m').long("model")),
+            )
+            .subcommand(
+                Command::new("model")
+                    .about("One model")
+                    .subcommand(Command::new("info")),
+            )
+            .subcommand(
+                Command::new("completion").arg(
+                    Arg::new("shell").value_parser(PossibleValuesParser::new(["bash", "zsh"])),
+                ),
+            )
+    }
+
+    fn names(completer: &CommandCompleter, line: &str) -> Vec<String> {
+        let words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+        let (before, current) = if line.ends_with(' ') || line.is_empty() {
+            (words.as_slice(), "")
+        } else {
+            (&words[..words.len() - 1], words[words.len() - 1].as_str())
+        };
+        completer
+            .complete_words(before, current)
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect()
+    }
+
+    #[test]
+    fn completes_commands_flags_and_values() {
+        let extras = vec![Extra {
+            name: "hello".into(),
+            about: "plugin".into(),
+        }];
+        let completer = CommandCompleter::new(
+            tree(),
+            extras,
+            Box::new(|| vec!["gpt-4o".into(), "claude".into()]),
+        );
+        assert_eq!(names(&completer, "mod"), ["models", "model"]);
+        assert_eq!(
+            names(&completer, "tool mod"),
+            ["models", "model"],
+            "a leading program name is ignored"
+        );
+        assert_eq!(names(&completer, "he"), ["hello"]);
+        assert_eq!(names(&completer, "models --fo"), ["--format"]);
+        assert_eq!(names(&completer, "models --format "), ["json", "table"]);
+        assert_eq!(names(&completer, "models -f j"), ["json"]);
+        assert_eq!(names(&completer, "models -m g"), ["gpt-4o"]);
+        assert_eq!(names(&completer, "model info c"), ["claude"]);
+        assert_eq!(names(&completer, "model "), ["info"]);
+        assert_eq!(names(&completer, "completion z"), ["zsh"]);
+        assert_eq!(names(&completer, "help mo"), ["models", "model"]);
+    }
+
+    #[test]
+    fn suggestions_replace_the_current_word() {
+        let mut completer = CommandCompleter::new(tree(), Vec::new(), Box::new(Vec::new));
+        let suggestions = completer.complete("models --fo", 11);
+        assert_eq!(suggestions.len(), 1);
+        assert_eq!(suggestions[0].value, "--format");
+        assert_eq!(suggestions[0].span, Span::new(7, 11));
+    }
+}

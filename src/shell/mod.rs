@@ -1,0 +1,185 @@
+//! The shared line-editor setup for interactive shells (`cometapi repl` now, the chat
+//! REPL later): reedline with a masked, 0600, concurrency-safe history file, hints from
+//! history, highlighting of known commands, a validator that keeps a line with an open
+//! quote going, and a Tab completion menu showing each item's one-line description.
+
+pub mod completer;
+pub mod history;
+pub mod words;
+
+use std::borrow::Cow;
+use std::path::Path;
+
+use nu_ansi_term::{Color, Style};
+use reedline::{
+    default_emacs_keybindings, ColumnarMenu, Completer, DefaultHinter, Emacs, Highlighter, KeyCode,
+    KeyModifiers, MenuBuilder, Prompt, PromptEditMode, PromptHistorySearch,
+    PromptHistorySearchStatus, Reedline, ReedlineEvent, ReedlineMenu, StyledText, ValidationResult,
+    Validator,
+};
+
+pub use history::{mask_secrets, MaskedHistory};
+
+const MENU: &str = "completion_menu";
+
+/// What an interactive shell plugs into the editor.
+pub struct Parts {
+    pub prompt: String,
+    pub completer: Box<dyn Completer + Send>,
+    /// Words highlighted as known in first position.
+    pub known: Vec<String>,
+    /// Ignored in first position (a habitual `cometapi`).
+    pub program: String,
+}
+
+/// The line editor, with its history at `history_path` (created 0600).
+pub fn editor(parts: Parts, history_path: &Path) -> std::io::Result<(Reedline, ShellPrompt)> {
+    let history = MaskedHistory::open(history_path)?;
+    let mut keybindings = default_emacs_keybindings();
+    keybindings.add_binding(
+        KeyModifiers::NONE,
+        KeyCode::Tab,
+        ReedlineEvent::UntilFound(vec![
+            ReedlineEvent::Menu(MENU.to_string()),
+            ReedlineEvent::MenuNext,
+        ]),
+    );
+    keybindings.add_binding(
+        KeyModifiers::SHIFT,
+        KeyCode::BackTab,
+        ReedlineEvent::MenuPrevious,
+    );
+    let menu = ColumnarMenu::default().with_name(MENU);
+    let editor = Reedline::create()
+        .with_history(Box::new(history))
+        .with_hinter(Box::new(
+            DefaultHinter::default().with_style(Style::new().fg(Color::DarkGray)),
+        ))
+        .with_highlighter(Box::new(CommandHighlighter {
+            known: parts.known,
+            program: parts.program,
+        }))
+        .with_validator(Box::new(QuoteValidator))
+        .with_completer(parts.completer)
+        .with_quick_completions(true)
+        .with_partial_completions(true)
+        .with_menu(ReedlineMenu::EngineCompleter(Box::new(menu)))
+        .with_edit_mode(Box::new(Emacs::new(keybindings)));
+    Ok((editor, ShellPrompt(parts.prompt)))
+}
+
+/// `name> `, and `...> ` on continuation lines.
+pub struct ShellPrompt(pub String);
+
+impl Prompt for ShellPrompt {
+    fn render_prompt_left(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.0)
+    }
+
+    fn render_prompt_right(&self) -> Cow<'_, str> {
+        Cow::Borrowed("")
+    }
+
+    fn render_prompt_indicator(&self, _: PromptEditMode) -> Cow<'_, str> {
+        Cow::Borrowed("> ")
+    }
+
+    fn render_prompt_multiline_indicator(&self) -> Cow<'_, str> {
+        Cow::Borrowed("...> ")
+    }
+
+    fn render_prompt_history_search_indicator(&self, search: PromptHistorySearch) -> Cow<'_, str> {
+        let failing = match search.status {
+            PromptHistorySearchStatus::Passing => "",
+            PromptHistorySearchStatus::Failing => "failing ",
+        };
+        Cow::Owned(format!("({failing}search: {}) ", search.term))
+    }
+}
+
+/// Marks the first word green when it is a known command, red otherwise.
+pub struct CommandHighlighter {
+    pub known: Vec<String>,
+    pub program: String,
+}
+
+impl Highlighter for CommandHighlighter {
+    fn highlight(&self, line: &str, _cursor: usize) -> StyledText {
+        let mut styled = StyledText::new();
+        let mut rest = line;
+        let mut first = true;
+        while !rest.is_empty() {
+            let start = rest.len() - rest.trim_start().len();
+            if start > 0 {
+                styled.push((Style::new(), rest[..start].to_string()));
+                rest = &rest[start..];
+                continue;
+            }
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            let word = &rest[..end];
+            let style = if word == self.program {
+                Style::new().fg(Color::DarkGray)
+            } else if first {
+                first = false;
+                if self.known.iter().any(|k| k == word) {
+                    Style::new().fg(Color::Green).bold()
+                } else {
+                    Style::new().fg(Color::Red)
+                }
+            } else {
+                Style::new()
+            };
+            styled.push((style, word.to_string()));
+            rest = &rest[end..];
+        }
+        styled
+    }
+}
+
+/// A line with an open quote (or a trailing backslash) is not finished: Enter adds a line.
+pub struct QuoteValidator;
+
+impl Validator for QuoteValidator {
+    fn validate(&self, line: &str) -> ValidationResult {
+        match words::split(line) {
+            Ok(_) => ValidationResult::Complete,
+            Err(_) => ValidationResult::Incomplete,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_quote_keeps_the_line_open() {
+        assert!(matches!(
+            QuoteValidator.validate("chat 'hello"),
+            ValidationResult::Incomplete
+        ));
+        assert!(matches!(
+            QuoteValidator.validate("chat 'hello'"),
+            ValidationResult::Complete
+        ));
+    }
+
+    #[test]
+    fn known_and_unknown_commands_look_different() {
+        let highlighter = CommandHighlighter {
+            known: vec!["models".into()],
+            program: "cometapi".into(),
+        };
+        let styles = |line: &str| -> Vec<(Style, String)> { highlighter.highlight(line, 0).buffer };
+        let known = styles("cometapi models --json");
+        let unknown = styles("modles --json");
+        let style_of = |parts: &[(Style, String)], word: &str| {
+            parts.iter().find(|(_, w)| w == word).map(|(s, _)| *s)
+        };
+        assert_ne!(style_of(&known, "models"), style_of(&unknown, "modles"));
+        assert_eq!(
+            known.iter().map(|(_, w)| w.as_str()).collect::<String>(),
+            "cometapi models --json"
+        );
+    }
+}
