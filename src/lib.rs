@@ -19,6 +19,8 @@ pub mod paths;
 pub mod registry;
 pub mod secret;
 pub mod settings;
+pub mod sse;
+pub mod stream;
 pub mod urls;
 
 #[path = "../commands/mod.rs"]
