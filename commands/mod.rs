@@ -3,6 +3,7 @@
 
 mod account;
 mod balance;
+mod chat;
 mod config;
 mod doctor;
 mod logs;

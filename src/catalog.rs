@@ -68,6 +68,13 @@ pub fn models(ctx: &Context, policy: CachePolicy) -> Result<Vec<Value>> {
     Ok(models)
 }
 
+/// The catalog from the cache only, however old: never fetches (used for the cost
+/// estimate after a chat reply, which must not cost a request).
+pub fn cached_models(ctx: &Context) -> Option<Vec<Value>> {
+    let url = ctx.base_url().ok()?.console("models");
+    read_cache_entry(&url, None)
+}
+
 fn cache_file() -> PathBuf {
     paths::cache_dir().join("models.json")
 }
@@ -82,11 +89,16 @@ fn now_secs() -> u64 {
 /// The cache file maps each catalog URL to `{fetched_at, data}`, so switching base URLs
 /// neither mixes catalogs nor throws the other one away.
 fn read_cache(url: &str) -> Option<Vec<Value>> {
+    read_cache_entry(url, Some(TTL))
+}
+
+/// The cached catalog for `url`, if it is younger than `max_age` (any age for `None`).
+fn read_cache_entry(url: &str, max_age: Option<Duration>) -> Option<Vec<Value>> {
     let text = fs::read(cache_file()).ok()?;
     let mut all: Value = serde_json::from_slice(&text).ok()?;
     let entry = all.get_mut(url)?;
     let fetched_at = entry.get("fetched_at")?.as_u64()?;
-    if now_secs().saturating_sub(fetched_at) > TTL.as_secs() {
+    if max_age.is_some_and(|ttl| now_secs().saturating_sub(fetched_at) > ttl.as_secs()) {
         return None;
     }
     match entry.get_mut("data")?.take() {

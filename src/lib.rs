@@ -16,11 +16,13 @@ pub mod http;
 pub mod money;
 pub mod output;
 pub mod paths;
+pub mod prompt;
 pub mod registry;
 pub mod secret;
 pub mod settings;
 pub mod sse;
 pub mod stream;
+pub mod terminal_markdown;
 pub mod urls;
 
 #[path = "../commands/mod.rs"]

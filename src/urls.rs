@@ -35,6 +35,11 @@ impl BaseUrl {
         format!("{}/{}", self.base, path.trim_start_matches('/'))
     }
 
+    /// `{root}/{path}`: the provider-native endpoints (`v1/messages`, `v1beta/models/...`).
+    pub fn at_root(&self, path: &str) -> String {
+        format!("{}/{}", self.root, path.trim_start_matches('/'))
+    }
+
     /// `{root}/api/{path}`: the console endpoints.
     pub fn console(&self, path: &str) -> String {
         format!("{}/api/{}", self.root, path.trim_start_matches('/'))
@@ -70,6 +75,10 @@ mod tests {
         assert_eq!(
             proxy.console("user/self"),
             "http://127.0.0.1:9/proxy/api/user/self"
+        );
+        assert_eq!(
+            proxy.at_root("v1/messages"),
+            "http://127.0.0.1:9/proxy/v1/messages"
         );
         let bare = BaseUrl::parse("http://localhost:8080").expect("parse");
         assert_eq!(bare.console("models"), "http://localhost:8080/api/models");

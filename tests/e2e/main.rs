@@ -7,6 +7,7 @@ mod sandbox;
 
 mod account;
 mod balance;
+mod chat;
 mod cli;
 mod config;
 mod doctor;
