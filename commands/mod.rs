@@ -9,6 +9,7 @@ mod doctor;
 mod logs;
 mod model;
 mod models;
+mod run;
 mod stats;
 mod tasks;
 mod tokens;

@@ -13,6 +13,7 @@ pub mod dates;
 pub mod error;
 pub mod fsutil;
 pub mod http;
+pub mod inputs;
 pub mod money;
 pub mod output;
 pub mod paths;

@@ -46,6 +46,20 @@ impl BaseUrl {
     }
 }
 
+/// One path segment, percent-encoded (`a/b:c` → `a%2Fb%3Ac`): everything but
+/// unreserved characters.
+pub fn path_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 /// Appends query parameters, percent-encoded, in the order given; `None` values are left out.
 pub fn with_query(url: &str, params: &[(&str, Option<String>)]) -> String {
     let Ok(mut parsed) = Url::parse(url) else {
@@ -82,6 +96,12 @@ mod tests {
         );
         let bare = BaseUrl::parse("http://localhost:8080").expect("parse");
         assert_eq!(bare.console("models"), "http://localhost:8080/api/models");
+    }
+
+    #[test]
+    fn path_segments_are_encoded() {
+        assert_eq!(path_segment("gemini-2.5-pro"), "gemini-2.5-pro");
+        assert_eq!(path_segment("a/b:c d"), "a%2Fb%3Ac%20d");
     }
 
     #[test]

@@ -16,5 +16,6 @@ mod http;
 mod logs;
 mod model_info;
 mod models;
+mod run;
 mod tasks;
 mod tokens;
