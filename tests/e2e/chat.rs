@@ -255,3 +255,40 @@ fn model_precedence_flag_env_config_default() {
         "from-flag"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_while_waiting_for_the_stream_is_exit_130() {
+    use std::time::Duration;
+    let sandbox = Sandbox::new();
+    sandbox
+        .server
+        .set_stream_first_byte_delay(Duration::from_secs(5));
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_cometapi"))
+        .env_clear()
+        .env("HOME", sandbox.home.path())
+        .env("COMETAPI_BASE_URL", sandbox.server.base_url())
+        .env("COMETAPI_KEY", crate::fake_server::API_KEY)
+        .args(["chat", "hi"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Wait until the request has arrived, so the signal handler is installed.
+    for _ in 0..200 {
+        if !sandbox.server.requests().is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let output = child.wait_with_output().expect("wait");
+    assert_eq!(output.status.code(), Some(130), "{output:?}");
+    assert!(stderr_of(&output).contains("interrupted"));
+}
