@@ -43,7 +43,7 @@ pub struct Decoder {
     /// Bytes seen so far while looking for the BOM (at most 3).
     bom_seen: u8,
     bom_done: bool,
-    /// Reused buffers for the decoded event text.
+    /// Decoded text of an event that was not valid UTF-8.
     text_data: String,
     text_kind: String,
     stopped: bool,
@@ -101,7 +101,7 @@ impl Decoder {
                 bytes = &bytes[1..];
             }
         }
-        while let Some(end) = bytes.iter().position(|&b| b == b'\n' || b == b'\r') {
+        while let Some(end) = memchr::memchr2(b'\n', b'\r', bytes) {
             let is_cr = bytes[end] == b'\r';
             let flow = if self.line.is_empty() {
                 self.process_line(&bytes[..end], on_event)?
@@ -187,29 +187,31 @@ impl Decoder {
             return Ok(Flow::Continue);
         }
         self.data.pop(); // the trailing LF
-        decode_into(&self.data, &mut self.text_data);
-        decode_into(&self.kind, &mut self.text_kind);
+        let data = text(&self.data, &mut self.text_data);
+        let kind = match text(&self.kind, &mut self.text_kind) {
+            "" => "message",
+            kind => kind,
+        };
+        let flow = on_event(&Event {
+            kind,
+            data,
+            id: &self.last_id,
+        });
         self.data.clear();
         self.kind.clear();
-        let kind = if self.text_kind.is_empty() {
-            "message"
-        } else {
-            &self.text_kind
-        };
-        on_event(&Event {
-            kind,
-            data: &self.text_data,
-            id: &self.last_id,
-        })
+        flow
     }
 }
 
-/// UTF-8 with replacement characters for invalid sequences, into a reused buffer.
-fn decode_into(bytes: &[u8], out: &mut String) {
-    out.clear();
+/// The bytes as text: borrowed when they are valid UTF-8 (no copy), else decoded with
+/// replacement characters into `spare`.
+fn text<'a>(bytes: &'a [u8], spare: &'a mut String) -> &'a str {
     match std::str::from_utf8(bytes) {
-        Ok(text) => out.push_str(text),
-        Err(_) => out.push_str(&String::from_utf8_lossy(bytes)),
+        Ok(text) => text,
+        Err(_) => {
+            *spare = String::from_utf8_lossy(bytes).into_owned();
+            spare
+        }
     }
 }
 
@@ -403,6 +405,12 @@ mod tests {
         assert!(events.is_empty(), "the first line's field is not `data`");
         let (events, _, _) = decode_pieces(&[&[0xEF, 0xBB], &[0xBF], b"data:x\n\n"]);
         assert_eq!(data_of(&events), ["x"]);
+    }
+
+    #[test]
+    fn invalid_utf8_becomes_replacement_characters() {
+        let (events, _, _) = decode_pieces(&[b"data: a\xff\xfeb\n\n"]);
+        assert_eq!(data_of(&events), ["a\u{fffd}\u{fffd}b"]);
     }
 
     #[test]

@@ -7,8 +7,11 @@
 //! `data:` payload that is not JSON is exit 1 showing it, and a stream that ends before
 //! the reply finished is exit 69 ("stream interrupted"), the text already shown kept.
 
+use std::borrow::Cow;
 use std::io::Write;
 
+use serde::de::IgnoredAny;
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{CliError, ExitCode, Result};
@@ -113,16 +116,10 @@ fn on_event(wire: Wire, event: &Event, out: &mut dyn Write, reply: &mut Reply) -
         reply.finished = true;
         return Ok(Flow::Stop);
     }
-    let value: Value = serde_json::from_str(event.data).map_err(|_| {
-        if event.kind == "error" {
-            CliError::failure(format!("the server reported an error: {}", event.data))
-        } else {
-            CliError::failure(format!(
-                "the stream sent data that is not JSON: {}",
-                clip(event.data)
-            ))
-        }
-    })?;
+    if wire == Wire::Chat && event.kind == "message" {
+        return chat_fast(event.data, out, reply);
+    }
+    let value: Value = serde_json::from_str(event.data).map_err(|_| not_json(event))?;
     if let Some(message) = error_message(event.kind, &value) {
         return Err(CliError::failure(format!(
             "the server reported an error mid-stream: {message}"
@@ -135,6 +132,81 @@ fn on_event(wire: Wire, event: &Event, out: &mut dyn Write, reply: &mut Reply) -
         Wire::Gemini => gemini(&value, reply, out)?,
     };
     Ok(if stop { Flow::Stop } else { Flow::Continue })
+}
+
+fn not_json(event: &Event) -> CliError {
+    if event.kind == "error" {
+        CliError::failure(format!("the server reported an error: {}", event.data))
+    } else {
+        CliError::failure(format!(
+            "the stream sent data that is not JSON: {}",
+            clip(event.data)
+        ))
+    }
+}
+
+/// An OpenAI chat chunk, borrowed from the event where it can be: the hot path of a
+/// streamed chat, parsed without building a `Value` per event.
+#[derive(Deserialize)]
+struct ChatChunk<'a> {
+    #[serde(borrow, default)]
+    model: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    choices: Option<Vec<ChatChoice<'a>>>,
+    #[serde(default)]
+    usage: Option<Value>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct ChatChoice<'a> {
+    #[serde(borrow, default)]
+    delta: Option<ChatDelta<'a>>,
+    #[serde(default)]
+    finish_reason: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct ChatDelta<'a> {
+    #[serde(borrow, default)]
+    content: Option<Cow<'a, str>>,
+}
+
+fn chat_fast(data: &str, out: &mut dyn Write, reply: &mut Reply) -> Result<Flow> {
+    let chunk: ChatChunk = serde_json::from_str(data).map_err(|_| {
+        not_json(&Event {
+            kind: "message",
+            data,
+            id: "",
+        })
+    })?;
+    if let Some(error) = chunk.error.filter(|e| !e.is_null()) {
+        let message = error
+            .get("message")
+            .and_then(Value::as_str)
+            .or(error.as_str())
+            .map(str::to_string)
+            .unwrap_or_else(|| clip(&error.to_string()));
+        return Err(CliError::failure(format!(
+            "the server reported an error mid-stream: {message}"
+        )));
+    }
+    if reply.model.is_none() {
+        reply.model = chunk.model.filter(|m| !m.is_empty()).map(Cow::into_owned);
+    }
+    if let Some(usage) = chunk.usage.filter(Value::is_object) {
+        reply.usage = Some(usage);
+    }
+    if let Some(choice) = chunk.choices.as_ref().and_then(|c| c.first()) {
+        if let Some(text) = choice.delta.as_ref().and_then(|d| d.content.as_deref()) {
+            write_text(text, out, reply)?;
+        }
+        if choice.finish_reason.is_some() {
+            reply.finished = true;
+        }
+    }
+    Ok(Flow::Continue)
 }
 
 /// `event: error`, `{"error": ...}`, or a Responses `response.failed`.
