@@ -225,6 +225,7 @@ fn error_message(kind: &str, value: &Value) -> Option<String> {
     }
     let message = error
         .and_then(|e| e.get("message").and_then(Value::as_str).or(e.as_str()))
+        .or_else(|| value.get("message").and_then(Value::as_str))
         .map(str::to_string)
         .unwrap_or_else(|| clip(&value.to_string()));
     Some(message)
@@ -405,6 +406,14 @@ mod tests {
         assert!(err.message.contains("upstream died"), "{}", err.message);
         let (result, _, _) = feed(Wire::Chat, "event: error\ndata: overloaded\n\n");
         assert!(result.expect_err("error").message.contains("overloaded"));
+        let (result, _, _) = feed(
+            Wire::Responses,
+            "event: error\ndata: {\"type\":\"error\",\"code\":\"x\",\"message\":\"rate limit hit\"}\n\n",
+        );
+        assert!(result
+            .expect_err("error")
+            .message
+            .contains("rate limit hit"));
         let (result, _, _) = feed(Wire::Chat, "data: not json\n\n");
         assert!(result.expect_err("bad").message.contains("not json"));
     }
