@@ -292,3 +292,40 @@ fn ctrl_c_while_waiting_for_the_stream_is_exit_130() {
     assert_eq!(output.status.code(), Some(130), "{output:?}");
     assert!(stderr_of(&output).contains("interrupted"));
 }
+
+#[test]
+fn a_slow_first_byte_is_waited_for_up_to_the_read_timeout() {
+    use std::time::Duration;
+    let sandbox = Sandbox::new();
+    sandbox
+        .server
+        .set_stream_first_byte_delay(Duration::from_millis(300));
+    let output = sandbox
+        .cmd_with_key()
+        .env("COMETAPI_TIMEOUT", "5")
+        .args(["chat", "hi"])
+        .write_stdin("")
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(stdout_of(&output), "echo: hi\n");
+
+    let output = sandbox
+        .cmd_with_key()
+        .env("COMETAPI_TIMEOUT", "0.1")
+        .args(["chat", "hi"])
+        .write_stdin("")
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(69), "{output:?}");
+    assert!(
+        stderr_of(&output).contains("timed out"),
+        "{}",
+        stderr_of(&output)
+    );
+    assert_eq!(
+        sandbox.server.requests_to(CHAT).len(),
+        2,
+        "a timed-out POST is not retried"
+    );
+}
