@@ -117,6 +117,9 @@ fn validate(key: &str, value: &str) -> Result<()> {
             "`{value}` is not an output format; use one of: {}",
             registry::formatter_names().join(", ")
         ))),
+        "stream_usage" if !matches!(value, "true" | "false") => Err(CliError::usage(format!(
+            "stream_usage must be true or false, not `{value}`"
+        ))),
         "base_url" => BaseUrl::parse(value)
             .map(drop)
             .map_err(|e| CliError::usage(e).with_hint("for example https://api.cometapi.com/v1")),

@@ -3,6 +3,7 @@
 
 mod account;
 mod balance;
+mod chat;
 mod completion;
 mod config;
 mod doctor;
@@ -11,6 +12,7 @@ mod logs;
 mod model;
 mod models;
 mod repl;
+mod run;
 mod stats;
 mod tasks;
 mod tokens;

@@ -1,11 +1,12 @@
 //! Run the fake CometAPI server used by the tests, for manual poking:
 //!
 //! ```text
-//! cargo run --example fake-server [-- --port N] [--export-rows N]
+//! cargo run --example fake-server [-- --port N] [--export-rows N] [--stream-chunks N]
 //! ```
 //!
 //! `--export-rows N` makes `/api/log/self/export` stream N generated CSV rows
-//! (used by `benches/export.sh`).
+//! (used by `benches/export.sh`); `--stream-chunks N` makes streamed chat replies N
+//! generated deltas (used by `benches/stream.sh`).
 
 #[path = "../tests/support/fake_server.rs"]
 mod fake_server;
@@ -16,12 +17,14 @@ use fake_server::{FakeServer, ACCESS_TOKEN, API_KEY};
 struct Options {
     port: u16,
     export_rows: usize,
+    stream_chunks: usize,
 }
 
 fn parse_options() -> Result<Options, String> {
     let mut options = Options {
         port: 8787,
         export_rows: 0,
+        stream_chunks: 0,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -44,8 +47,13 @@ fn parse_options() -> Result<Options, String> {
                 let v = value("--export-rows")?;
                 options.export_rows = v.parse().map_err(|_| format!("invalid row count: {v}"))?;
             }
+            "--stream-chunks" => {
+                let v = value("--stream-chunks")?;
+                options.stream_chunks =
+                    v.parse().map_err(|_| format!("invalid chunk count: {v}"))?;
+            }
             "-h" | "--help" => {
-                println!("usage: fake-server [--port N] [--export-rows N]   (default port 8787)");
+                println!("usage: fake-server [--port N] [--export-rows N] [--stream-chunks N]   (default port 8787)");
                 std::process::exit(0);
             }
             _ => return Err(format!("unexpected argument: {arg}")),
@@ -71,6 +79,7 @@ fn main() {
         }
     };
     server.set_export_rows(options.export_rows);
+    server.set_stream_chunks(options.stream_chunks);
     let base = server.base_url();
     println!("fake CometAPI listening on {base}");
     println!("  export COMETAPI_BASE_URL={base}");

@@ -68,6 +68,25 @@ pub fn models(ctx: &Context, policy: CachePolicy) -> Result<Vec<Value>> {
     Ok(models)
 }
 
+/// The catalog from the cache only, however old: never fetches (used for the cost
+/// estimate after a chat reply, which must not cost a request).
+pub fn cached_models(ctx: &Context) -> Option<Vec<Value>> {
+    let url = ctx.base_url().ok()?.console("models");
+    read_cache_entry(&url, None)
+}
+
+/// Model ids from the cache alone, whatever its age; never a request. For completion.
+pub fn cached_ids(ctx: &Context) -> Vec<String> {
+    let mut ids: Vec<String> = cached_models(ctx)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|m| m.get("id").and_then(Value::as_str).map(str::to_string))
+        .collect();
+    ids.sort_by(|a, b| compare_ids(a, b));
+    ids.dedup();
+    ids
+}
+
 fn cache_file() -> PathBuf {
     paths::cache_dir().join("models.json")
 }
@@ -82,30 +101,16 @@ fn now_secs() -> u64 {
 /// The cache file maps each catalog URL to `{fetched_at, data}`, so switching base URLs
 /// neither mixes catalogs nor throws the other one away.
 fn read_cache(url: &str) -> Option<Vec<Value>> {
-    read_cache_within(url, TTL)
+    read_cache_entry(url, Some(TTL))
 }
 
-/// Model ids from the cache alone, whatever its age; never a request. For completion.
-pub fn cached_ids(ctx: &Context) -> Vec<String> {
-    let Ok(base) = ctx.base_url() else {
-        return Vec::new();
-    };
-    let models = read_cache_within(&base.console("models"), Duration::MAX).unwrap_or_default();
-    let mut ids: Vec<String> = models
-        .iter()
-        .filter_map(|m| m.get("id").and_then(Value::as_str).map(str::to_string))
-        .collect();
-    ids.sort_by(|a, b| compare_ids(a, b));
-    ids.dedup();
-    ids
-}
-
-fn read_cache_within(url: &str, max_age: Duration) -> Option<Vec<Value>> {
+/// The cached catalog for `url`, if it is younger than `max_age` (any age for `None`).
+fn read_cache_entry(url: &str, max_age: Option<Duration>) -> Option<Vec<Value>> {
     let text = fs::read(cache_file()).ok()?;
     let mut all: Value = serde_json::from_slice(&text).ok()?;
     let entry = all.get_mut(url)?;
     let fetched_at = entry.get("fetched_at")?.as_u64()?;
-    if now_secs().saturating_sub(fetched_at) > max_age.as_secs() {
+    if max_age.is_some_and(|ttl| now_secs().saturating_sub(fetched_at) > ttl.as_secs()) {
         return None;
     }
     match entry.get_mut("data")?.take() {

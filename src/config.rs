@@ -57,6 +57,13 @@ pub const KEYS: &[KeySpec] = &[
         default: None,
         about: "output format used when none is given on the command line",
     },
+    KeySpec {
+        name: "stream_usage",
+        env: None,
+        secret: false,
+        default: Some("true"),
+        about: "ask streamed chat replies for token usage (stream_options); false for servers that reject it",
+    },
 ];
 
 pub fn key_spec(name: &str) -> Option<&'static KeySpec> {

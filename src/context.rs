@@ -129,6 +129,29 @@ impl Context {
             .ok_or_else(|| CliError::missing_setting(what, env, key))
     }
 
+    /// `COMETAPI_DEFAULT_MODEL` > config `default_model` > `gpt-5.4`.
+    pub fn default_model(&self) -> Result<String> {
+        Ok(self
+            .settings()?
+            .get("default_model")
+            .plain()
+            .unwrap_or(crate::config::DEFAULT_MODEL)
+            .to_string())
+    }
+
+    /// Config `stream_usage` (default true): `false`, `no`, `off` or `0` turn it off.
+    pub fn stream_usage(&self) -> Result<bool> {
+        let value = self
+            .settings()?
+            .get("stream_usage")
+            .plain()
+            .unwrap_or("true");
+        Ok(!matches!(
+            value.trim().to_ascii_lowercase().as_str(),
+            "false" | "no" | "off" | "0"
+        ))
+    }
+
     /// `--json` > `--format` (before or after the command) > config `output_format` > `table`.
     /// An unknown format in the config file falls back to `table` (see
     /// [`Context::format_warning`]), so `config set output_format` can still repair it.

@@ -127,6 +127,26 @@ pub struct Http {
     verbose: bool,
 }
 
+/// What a streaming callback made of one network read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// Nothing shown yet: a failure may still be retried.
+    Quiet,
+    /// Output was shown: no retry from now on.
+    Shown,
+    /// The reply is complete; stop reading.
+    Done,
+}
+
+/// How a stream ended without an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StreamEnd {
+    /// The callback said the reply was complete.
+    Done,
+    /// The server closed the body; whether the reply was complete is the caller's call.
+    Eof,
+}
+
 /// Why one attempt did not succeed.
 enum Failure {
     /// The server answered with a status other than 2xx.
@@ -231,6 +251,69 @@ impl Http {
                 }
             })
         })
+    }
+
+    /// Streams a 2xx reply's body through `on_chunk`, one call per network read, until
+    /// the body ends or `on_chunk` says [`Progress::Done`]. Retried like [`Http::send`]
+    /// only while `on_chunk` has shown nothing ([`Progress::Quiet`]); once output was
+    /// shown, a cut is final (exit 69, "stream interrupted"). Ctrl-C while waiting or
+    /// reading ends the stream with exit 130 ([`ExitCode::Interrupted`]).
+    pub fn stream(
+        &self,
+        request: &Request,
+        on_chunk: &mut dyn FnMut(&[u8]) -> Result<Progress>,
+    ) -> Result<StreamEnd> {
+        let mut shown = false;
+        self.with_retries(request, || {
+            self.runtime.block_on(async {
+                tokio::select! {
+                    result = self.stream_once(request, on_chunk, &mut shown) => result,
+                    _ = tokio::signal::ctrl_c() => Err(Failure::Final(CliError::new(
+                        ExitCode::Interrupted,
+                        "interrupted",
+                    ))),
+                }
+            })
+        })
+    }
+
+    async fn stream_once(
+        &self,
+        request: &Request<'_>,
+        on_chunk: &mut dyn FnMut(&[u8]) -> Result<Progress>,
+        shown: &mut bool,
+    ) -> std::result::Result<StreamEnd, Failure> {
+        let started = Instant::now();
+        let mut response = self
+            .build(request)
+            .send()
+            .await
+            .map_err(Failure::Transport)?;
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            let headers = response.headers().clone();
+            let body = response.bytes().await.map_err(Failure::Transport)?.to_vec();
+            self.trace_reply(status, &headers, started, Some(body.len()));
+            return Err(Failure::Status(status, headers, body));
+        }
+        self.trace_reply(status, response.headers(), started, None);
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => match on_chunk(&chunk).map_err(Failure::Final)? {
+                    Progress::Quiet => {}
+                    Progress::Shown => *shown = true,
+                    Progress::Done => return Ok(StreamEnd::Done),
+                },
+                Ok(None) => return Ok(StreamEnd::Eof),
+                Err(err) if !*shown => return Err(Failure::Transport(err)),
+                Err(err) => {
+                    return Err(Failure::Final(CliError::unavailable(format!(
+                        "stream interrupted: {}",
+                        describe(&err)
+                    ))))
+                }
+            }
+        }
     }
 
     /// Runs `once` until it succeeds, fails for good, or has had [`MAX_ATTEMPTS`].

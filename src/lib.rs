@@ -14,6 +14,8 @@ pub mod dates;
 pub mod error;
 pub mod fsutil;
 pub mod http;
+pub mod inputs;
+pub mod message;
 pub mod money;
 pub mod output;
 pub mod paths;
@@ -23,7 +25,10 @@ pub mod registry;
 pub mod secret;
 pub mod settings;
 pub mod shell;
+pub mod sse;
+pub mod stream;
 pub mod suggest;
+pub mod terminal_markdown;
 pub mod urls;
 
 #[path = "../commands/mod.rs"]

@@ -35,10 +35,29 @@ impl BaseUrl {
         format!("{}/{}", self.base, path.trim_start_matches('/'))
     }
 
+    /// `{root}/{path}`: the provider-native endpoints (`v1/messages`, `v1beta/models/...`).
+    pub fn at_root(&self, path: &str) -> String {
+        format!("{}/{}", self.root, path.trim_start_matches('/'))
+    }
+
     /// `{root}/api/{path}`: the console endpoints.
     pub fn console(&self, path: &str) -> String {
         format!("{}/api/{}", self.root, path.trim_start_matches('/'))
     }
+}
+
+/// One path segment, percent-encoded (`a/b:c` → `a%2Fb%3Ac`): everything but
+/// unreserved characters.
+pub fn path_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// Appends query parameters, percent-encoded, in the order given; `None` values are left out.
@@ -71,8 +90,18 @@ mod tests {
             proxy.console("user/self"),
             "http://127.0.0.1:9/proxy/api/user/self"
         );
+        assert_eq!(
+            proxy.at_root("v1/messages"),
+            "http://127.0.0.1:9/proxy/v1/messages"
+        );
         let bare = BaseUrl::parse("http://localhost:8080").expect("parse");
         assert_eq!(bare.console("models"), "http://localhost:8080/api/models");
+    }
+
+    #[test]
+    fn path_segments_are_encoded() {
+        assert_eq!(path_segment("gemini-2.5-pro"), "gemini-2.5-pro");
+        assert_eq!(path_segment("a/b:c d"), "a%2Fb%3Ac%20d");
     }
 
     #[test]

@@ -190,7 +190,7 @@ fn unknown_key_or_format_is_exit_2() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "possible values: api_key, access_token, base_url, default_model, output_format",
+            "possible values: api_key, access_token, base_url, default_model, output_format, stream_usage",
         ));
     sandbox
         .cmd()

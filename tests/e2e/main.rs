@@ -7,6 +7,7 @@ mod sandbox;
 
 mod account;
 mod balance;
+mod chat;
 mod cli;
 mod completion;
 mod config;
@@ -20,6 +21,7 @@ mod models;
 mod plugins;
 mod pty;
 mod repl;
+mod run;
 mod surfaces;
 mod tasks;
 mod tokens;

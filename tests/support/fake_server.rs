@@ -14,7 +14,7 @@
 //! ```
 #![allow(dead_code)]
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -98,6 +98,34 @@ pub enum Fault {
     Slow(Duration),
     /// 404 with a small text/html page.
     Html404,
+}
+
+/// How streamed (SSE) replies are written. Every streaming route (chat with
+/// `"stream": true`, Responses and Anthropic with `"stream": true`, Gemini
+/// `:streamGenerateContent?alt=sse`) follows it. Each event is one write (one HTTP
+/// chunk) unless the mode says otherwise.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum StreamMode {
+    #[default]
+    Normal,
+    /// End the body cleanly after this many events, before the reply finished.
+    CutAfter(usize),
+    /// After this many events, break the chunked framing: the client sees a transport error.
+    BreakAfter(usize),
+    /// After this many events, `data: {"error":{"message":"upstream provider failed",...}}`.
+    ErrorAfter(usize),
+    /// After this many events, `event: error` with a JSON error payload.
+    ErrorEventAfter(usize),
+    /// After this many events, a `data:` line that is not JSON.
+    NotJsonAfter(usize),
+    /// Every write ends inside a multi-byte UTF-8 character where there is one.
+    SplitUtf8,
+    /// Lines end in CR only.
+    CrOnly,
+    /// Lines end in CRLF, and each event's last LF starts the next write.
+    Crlf,
+    /// A `: keep-alive` comment line before every event.
+    Comments,
 }
 
 /// The running server. Dropping it stops the accept loop.
@@ -194,6 +222,23 @@ impl FakeServer {
         self.state.export_rows.store(rows, Ordering::SeqCst);
     }
 
+    /// How streamed replies are written from now on (see [`StreamMode`]).
+    pub fn set_stream_mode(&self, mode: StreamMode) {
+        *self.state.stream.lock().expect("stream mutex") = mode;
+    }
+
+    /// Wait this long after the request before the first byte of a streamed reply.
+    pub fn set_stream_first_byte_delay(&self, delay: Duration) {
+        *self.state.first_byte_delay.lock().expect("delay mutex") = delay;
+    }
+
+    /// Make streamed chat replies `n` generated deltas (`"tok "` each, 64 events per
+    /// write) plus the finish, usage and `[DONE]` events, produced lazily (benchmarks).
+    /// 0 restores the echo reply.
+    pub fn set_stream_chunks(&self, n: usize) {
+        self.state.stream_chunks.store(n, Ordering::SeqCst);
+    }
+
     /// Whether the access token may use the operator endpoint `GET /api/log/` (default
     /// true). When false it answers 403 `{"success":false,"message":"no permission"}`.
     pub fn set_operator(&self, operator: bool) {
@@ -223,6 +268,9 @@ struct State {
     export_rows: AtomicUsize,
     not_operator: AtomicBool,
     counter: AtomicU64,
+    stream: Mutex<StreamMode>,
+    first_byte_delay: Mutex<Duration>,
+    stream_chunks: AtomicUsize,
 }
 
 struct PendingFault {
@@ -303,10 +351,115 @@ fn handle(state: &State, mut request: tiny_http::Request) {
         Some(fault) => fault_reply(&fault),
         None => route(state, &recorded, &decoded_path, id),
     };
+    if reply.events.is_some() {
+        write_sse(state, request, reply, id);
+        return;
+    }
     let _ = match reply.stream {
         Some(_) => request.respond(reply.into_streaming_response(id)),
         None => request.respond(reply.into_response(id)),
     };
+}
+
+/// Writes a streamed reply by hand (status line, headers, then each piece as one HTTP
+/// chunk, flushed), so the [`StreamMode`] decides the exact write boundaries and cuts.
+fn write_sse(state: &State, request: tiny_http::Request, reply: Reply, id: u64) {
+    let mode = state.stream.lock().expect("stream mutex").clone();
+    let delay = *state.first_byte_delay.lock().expect("delay mutex");
+    let Some(events) = reply.events else { return };
+    let mut head = format!(
+        "HTTP/1.1 {} OK\r\nContent-Type: {}\r\nTransfer-Encoding: chunked\r\nX-Cometapi-Request-Id: req-{id}\r\n",
+        reply.status, reply.content_type
+    );
+    for (name, value) in &reply.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    if !delay.is_zero() {
+        thread::sleep(delay);
+    }
+    let mut out = request.into_writer();
+    let _ = sse_body(&mut out, &mode, events, &head);
+}
+
+const STREAM_ERROR: &str = r#"{"error":{"message":"upstream provider failed","type":"upstream_error","code":"upstream_error"}}"#;
+
+fn sse_body(
+    out: &mut dyn Write,
+    mode: &StreamMode,
+    events: Events,
+    head: &str,
+) -> std::io::Result<()> {
+    out.write_all(head.as_bytes())?;
+    out.flush()?;
+    for (i, event) in events.enumerate() {
+        match mode {
+            StreamMode::CutAfter(n) if i == *n => break,
+            StreamMode::BreakAfter(n) if i == *n => {
+                out.write_all(b"zz\r\n")?;
+                return out.flush();
+            }
+            StreamMode::ErrorAfter(n) if i == *n => {
+                write_chunk(out, format!("data: {STREAM_ERROR}\n\n").as_bytes())?;
+                break;
+            }
+            StreamMode::ErrorEventAfter(n) if i == *n => {
+                write_chunk(
+                    out,
+                    format!("event: error\ndata: {STREAM_ERROR}\n\n").as_bytes(),
+                )?;
+                break;
+            }
+            StreamMode::NotJsonAfter(n) if i == *n => {
+                write_chunk(out, b"data: <html>bad gateway</html>\n\n")?;
+                break;
+            }
+            _ => {}
+        }
+        for piece in pieces(mode, event) {
+            write_chunk(out, &piece)?;
+        }
+    }
+    out.write_all(b"0\r\n\r\n")?;
+    out.flush()
+}
+
+/// One event as the writes the mode asks for.
+fn pieces(mode: &StreamMode, event: String) -> Vec<Vec<u8>> {
+    match mode {
+        StreamMode::Comments => vec![format!(": keep-alive\n{event}").into_bytes()],
+        StreamMode::CrOnly => vec![event.replace('\n', "\r").into_bytes()],
+        StreamMode::Crlf => {
+            let crlf = event.replace('\n', "\r\n").into_bytes();
+            let (head, lf) = crlf.split_at(crlf.len() - 1);
+            vec![head.to_vec(), lf.to_vec()]
+        }
+        StreamMode::SplitUtf8 => {
+            // Cut right after the lead byte of every multi-byte character.
+            let mut pieces = vec![Vec::new()];
+            for byte in event.into_bytes() {
+                if let Some(last) = pieces.last_mut() {
+                    last.push(byte);
+                }
+                if byte >= 0xC0 {
+                    pieces.push(Vec::new());
+                }
+            }
+            pieces.retain(|p| !p.is_empty());
+            pieces
+        }
+        _ => vec![event.into_bytes()],
+    }
+}
+
+fn write_chunk(out: &mut dyn Write, bytes: &[u8]) -> std::io::Result<()> {
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    write!(out, "{:x}\r\n", bytes.len())?;
+    out.write_all(bytes)?;
+    out.write_all(b"\r\n")?;
+    out.flush()
 }
 
 /// A response before it is turned into a tiny_http one.
@@ -317,7 +470,12 @@ struct Reply {
     body: String,
     /// A body produced as it is read, sent chunked instead of `body`.
     stream: Option<Box<dyn Read + Send>>,
+    /// Server-sent events, written by [`write_sse`] with exact write boundaries.
+    events: Option<Events>,
 }
+
+/// The SSE events of a streamed reply, each a complete `field: value\n...\n\n` block.
+type Events = Box<dyn Iterator<Item = String> + Send>;
 
 impl Reply {
     fn json(status: u16, body: Value) -> Reply {
@@ -327,6 +485,7 @@ impl Reply {
             headers: Vec::new(),
             body: body.to_string(),
             stream: None,
+            events: None,
         }
     }
 
@@ -337,7 +496,16 @@ impl Reply {
             headers: Vec::new(),
             body,
             stream: None,
+            events: None,
         }
+    }
+
+    /// A `text/event-stream` reply of these events.
+    fn sse(events: Events) -> Reply {
+        let mut reply = Reply::raw(200, "text/event-stream", String::new())
+            .header("Cache-Control", "no-cache".into());
+        reply.events = Some(events);
+        reply
     }
 
     fn header(mut self, name: &str, value: String) -> Reply {
@@ -517,7 +685,9 @@ fn route(state: &State, req: &Recorded, path: &str, id: u64) -> Reply {
     use Auth::*;
     match (req.method.as_str(), path) {
         ("GET", "/v1/models") => guarded(req, BearerKey, openai_models),
-        ("POST", "/v1/chat/completions") => guarded(req, BearerKey, || chat_completions(req, id)),
+        ("POST", "/v1/chat/completions") => {
+            guarded(req, BearerKey, || chat_completions(state, req, id))
+        }
         ("POST", "/v1/responses") => guarded(req, BearerKey, || responses(req, id)),
         ("POST", "/v1/messages") => guarded(req, Anthropic, || anthropic_messages(req, id)),
         ("GET", "/v1/dashboard/billing/subscription") => {
@@ -658,7 +828,7 @@ fn require_json(req: &Recorded, required: &[Required]) -> Result<Value, Reply> {
     Ok(body)
 }
 
-fn chat_completions(req: &Recorded, id: u64) -> Reply {
+fn chat_completions(state: &State, req: &Recorded, id: u64) -> Reply {
     let body = match require_json(
         req,
         &[
@@ -705,10 +875,24 @@ fn chat_completions(req: &Recorded, id: u64) -> Reply {
             last["usage"] = usage;
             events.push(last);
         }
-        let mut sse: String = events.iter().map(|e| format!("data: {e}\n\n")).collect();
-        sse.push_str("data: [DONE]\n\n");
-        return Reply::raw(200, "text/event-stream", sse)
-            .header("Cache-Control", "no-cache".into());
+        let tail: Vec<String> = events
+            .iter()
+            .map(|e| format!("data: {e}\n\n"))
+            .chain(std::iter::once("data: [DONE]\n\n".to_string()))
+            .collect();
+        let n = state.stream_chunks.load(Ordering::SeqCst);
+        if n == 0 {
+            return Reply::sse(Box::new(tail.into_iter()));
+        }
+        // Generated deltas, 64 events per write, then the finish/usage/[DONE] tail.
+        let delta =
+            chunk(json!([{"index": 0, "delta": {"content": "tok "}, "finish_reason": null}]));
+        let line = format!("data: {delta}\n\n");
+        let batch = line.repeat(64);
+        let generated = std::iter::repeat_n(batch, n / 64)
+            .chain((n % 64 > 0).then(|| line.repeat(n % 64)))
+            .chain(tail.into_iter().skip(2));
+        return Reply::sse(Box::new(generated));
     }
 
     Reply::json(
@@ -759,9 +943,7 @@ fn responses(req: &Recorded, id: u64) -> Reply {
     };
     let text = format!("echo: {input}");
     let (inp, out) = (tokens_of(&input), tokens_of(&text));
-    Reply::json(
-        200,
-        json!({
+    let response = json!({
             "id": format!("resp_fake_{id:04}"),
             "object": "response",
             "created_at": FIXED_CREATED,
@@ -776,8 +958,36 @@ fn responses(req: &Recorded, id: u64) -> Reply {
             }],
             "output_text": text,
             "usage": {"input_tokens": inp, "output_tokens": out, "total_tokens": inp + out},
-        }),
-    )
+    });
+    if body.get("stream").and_then(Value::as_bool) == Some(true) {
+        let created = json!({"type": "response.created", "response": {
+            "id": response["id"], "object": "response", "status": "in_progress", "model": model,
+        }});
+        let delta = |d: &str| json!({"type": "response.output_text.delta", "output_index": 0, "content_index": 0, "delta": d});
+        let events = [
+            created,
+            delta("echo: "),
+            delta(&input),
+            json!({"type": "response.output_text.done", "output_index": 0, "content_index": 0, "text": text}),
+            json!({"type": "response.completed", "response": response}),
+        ];
+        return Reply::sse(named_events(&events));
+    }
+    Reply::json(200, response)
+}
+
+/// `event: {type}` + `data: {json}` blocks (Responses and Anthropic streams).
+fn named_events(events: &[Value]) -> Events {
+    let blocks: Vec<String> = events
+        .iter()
+        .map(|e| {
+            format!(
+                "event: {}\ndata: {e}\n\n",
+                e["type"].as_str().unwrap_or("message")
+            )
+        })
+        .collect();
+    Box::new(blocks.into_iter())
 }
 
 fn anthropic_messages(req: &Recorded, id: u64) -> Reply {
@@ -794,7 +1004,27 @@ fn anthropic_messages(req: &Recorded, id: u64) -> Reply {
     };
     let model = body["model"].as_str().unwrap_or_default();
     let messages = body["messages"].as_array().cloned().unwrap_or_default();
-    let text = format!("echo: {}", last_user_text(&messages));
+    let user = last_user_text(&messages);
+    let text = format!("echo: {user}");
+    if body.get("stream").and_then(Value::as_bool) == Some(true) {
+        let delta = |t: &str| json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": t}});
+        let events = [
+            json!({"type": "message_start", "message": {
+                "id": format!("msg_fake_{id:04}"), "type": "message", "role": "assistant",
+                "model": model, "content": [], "stop_reason": null,
+                "usage": {"input_tokens": prompt_tokens(&messages), "output_tokens": 1},
+            }}),
+            json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+            json!({"type": "ping"}),
+            delta("echo: "),
+            delta(&user),
+            json!({"type": "content_block_stop", "index": 0}),
+            json!({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": null},
+                   "usage": {"output_tokens": tokens_of(&text)}}),
+            json!({"type": "message_stop"}),
+        ];
+        return Reply::sse(named_events(&events));
+    }
     Reply::json(
         200,
         json!({
@@ -853,8 +1083,8 @@ fn gemini(req: &Recorded, model: &str, action: &str) -> Reply {
             json!({"candidates": [candidate(&user, Some("STOP"))], "usageMetadata": usage, "modelVersion": model}),
         ];
         if req.param("alt").as_deref() == Some("sse") {
-            let sse: String = chunks.iter().map(|c| format!("data: {c}\n\n")).collect();
-            return Reply::raw(200, "text/event-stream", sse);
+            let blocks: Vec<String> = chunks.iter().map(|c| format!("data: {c}\n\n")).collect();
+            return Reply::sse(Box::new(blocks.into_iter()));
         }
         return Reply::json(200, Value::Array(chunks.to_vec()));
     }

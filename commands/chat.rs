@@ -1,0 +1,238 @@
+//! `chat [MESSAGE]`: one message to `POST {base}/chat/completions`, the reply streamed
+//! to stdout as it arrives (or rendered whole with `--no-stream`), then a dim usage
+//! line on stderr when stderr is a terminal. `--json` prints `{model, role, content, usage}`.
+
+use std::io::{self, BufWriter, IsTerminal, Write};
+
+use clap::{value_parser, Arg, ArgAction, ArgMatches};
+use serde_json::{json, Map, Value};
+
+use crate::catalog;
+use crate::context::{env_var, Context};
+use crate::error::{CliError, ExitCode, Result};
+use crate::http::{Auth, KeyHeader, Request};
+use crate::message;
+use crate::output::{Outcome, Output};
+use crate::registry::{CommandSpec, Credential};
+use crate::stream::{self, Reply, Wire};
+use crate::terminal_markdown;
+
+fn args(cmd: clap::Command) -> clap::Command {
+    cmd.arg(
+        Arg::new("message")
+            .value_name("MESSAGE")
+            .help("The message; `-` reads it from stdin. Piped stdin is added after a blank line"),
+    )
+    .arg(
+        Arg::new("model")
+            .short('m')
+            .long("model")
+            .value_name("MODEL")
+            .help("Model id (default: COMETAPI_DEFAULT_MODEL, config default_model, gpt-5.4)"),
+    )
+    .arg(
+        Arg::new("system")
+            .short('s')
+            .long("system")
+            .value_name("PROMPT")
+            .help("System prompt"),
+    )
+    .arg(
+        Arg::new("temperature")
+            .short('t')
+            .long("temperature")
+            .value_name("T")
+            .allow_negative_numbers(true)
+            .value_parser(value_parser!(f64))
+            .help("Sampling temperature, 0.0 to 2.0"),
+    )
+    .arg(
+        Arg::new("max_tokens")
+            .long("max-tokens")
+            .value_name("N")
+            .value_parser(value_parser!(u32).range(1..))
+            .help("Most tokens to generate"),
+    )
+    .arg(
+        Arg::new("stream")
+            .long("stream")
+            .action(ArgAction::SetTrue)
+            .overrides_with("no_stream")
+            .help("Stream the reply as it is written (the default)"),
+    )
+    .arg(
+        Arg::new("no_stream")
+            .long("no-stream")
+            .action(ArgAction::SetTrue)
+            .overrides_with("stream")
+            .help("Wait for the whole reply and render it (markdown styled on a terminal)"),
+    )
+}
+
+fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
+    let temperature = m.get_one::<f64>("temperature").copied();
+    if let Some(t) = temperature.filter(|t| !(0.0..=2.0).contains(t)) {
+        return Err(CliError::usage(format!(
+            "--temperature must be between 0.0 and 2.0, not {t}"
+        )));
+    }
+    let model = match m.get_one::<String>("model") {
+        Some(model) => model.clone(),
+        None => ctx.default_model()?,
+    };
+    let message = message::read(m.get_one::<String>("message").map(String::as_str))?;
+    let streaming = !m.get_flag("no_stream");
+    let structured = matches!(ctx.formatter().name, "json" | "yaml");
+
+    let mut body = Map::new();
+    body.insert("model".into(), json!(model));
+    body.insert("messages".into(), messages(m, &message));
+    if let Some(t) = temperature {
+        body.insert("temperature".into(), json!(t));
+    }
+    if let Some(n) = m.get_one::<u32>("max_tokens") {
+        body.insert("max_tokens".into(), json!(n));
+    }
+    if streaming {
+        body.insert("stream".into(), json!(true));
+        if ctx.stream_usage()? {
+            body.insert("stream_options".into(), json!({"include_usage": true}));
+        }
+    }
+    let key = ctx.api_key()?;
+    let url = ctx.base_url()?.v1("chat/completions");
+    let request = Request::post_json(url, Auth::ApiKey(&key, KeyHeader::Bearer), &body.into());
+
+    if !streaming {
+        let reply = ctx.http()?.send(&request)?.json()?;
+        return Ok(whole_reply(ctx, &model, reply, structured).into());
+    }
+    if structured {
+        let mut reply = Reply::new(true);
+        stream::run(
+            ctx.http()?,
+            &request,
+            Wire::Chat,
+            &mut io::sink(),
+            &mut reply,
+        )?;
+        let content = reply.content.take().unwrap_or_default();
+        return Ok(Output::Json(summary(&model, &reply, content)).into());
+    }
+    stream_to_stdout(ctx, &model, &request)?;
+    Ok(Output::Empty.into())
+}
+
+fn messages(m: &ArgMatches, message: &str) -> Value {
+    let mut messages = Vec::new();
+    if let Some(system) = m.get_one::<String>("system") {
+        messages.push(json!({"role": "system", "content": system}));
+    }
+    messages.push(json!({"role": "user", "content": message}));
+    Value::Array(messages)
+}
+
+/// Writes the reply as it arrives; on any failure the text shown stays and the
+/// cursor is put on a fresh line before the error is reported.
+fn stream_to_stdout(ctx: &Context, model: &str, request: &Request) -> Result<()> {
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let mut reply = Reply::new(false);
+    let result = stream::run(ctx.http()?, request, Wire::Chat, &mut out, &mut reply);
+    if reply.chars > 0 && !reply.ends_line {
+        let ended = writeln!(out).and_then(|_| out.flush());
+        if result.is_ok() {
+            ended.map_err(CliError::from_output)?;
+        }
+    }
+    if let Err(err) = &result {
+        if err.exit == ExitCode::Interrupted && ctx.color() {
+            let _ = write!(out, "\x1b[0m").and_then(|_| out.flush());
+        }
+    }
+    result?;
+    if io::stderr().is_terminal() {
+        let line = usage_line(ctx, reply.model.as_deref().unwrap_or(model), &reply);
+        let dim = !ctx.globals.no_color && env_var("NO_COLOR").is_none();
+        let (on, off) = if dim {
+            ("\x1b[2m", "\x1b[0m")
+        } else {
+            ("", "")
+        };
+        let _ = writeln!(io::stderr(), "{on}{line}{off}");
+    }
+    Ok(())
+}
+
+/// `gpt-5.4 · 12 prompt + 5 completion tokens · ~$0.000075` (cost from the cached
+/// catalog prices only; left out when the catalog is not cached).
+fn usage_line(ctx: &Context, model: &str, reply: &Reply) -> String {
+    let tokens = |k: &str| reply.usage.as_ref()?.get(k)?.as_u64();
+    let mut line = model.to_string();
+    if let (Some(prompt), Some(completion)) = (tokens("prompt_tokens"), tokens("completion_tokens"))
+    {
+        line.push_str(&format!(
+            " · {prompt} prompt + {completion} completion tokens"
+        ));
+        if let Some(cost) = cost(ctx, model, prompt, completion) {
+            line.push_str(&format!(" · ~${cost:.6}"));
+        }
+    }
+    line
+}
+
+fn cost(ctx: &Context, model: &str, prompt: u64, completion: u64) -> Option<f64> {
+    let models = catalog::cached_models(ctx)?;
+    let pricing = catalog::find(&models, model)?.get("pricing")?;
+    let per_million = |k: &str| pricing.get(k).and_then(Value::as_f64);
+    let (input, output) = (per_million("input")?, per_million("output")?);
+    Some((prompt as f64 * input + completion as f64 * output) / 1_000_000.0)
+}
+
+/// `--no-stream`: the reply rendered whole, or `{model, role, content, usage}`.
+fn whole_reply(ctx: &Context, model: &str, reply: Value, structured: bool) -> Output {
+    let message = reply.pointer("/choices/0/message");
+    let content = message
+        .and_then(|m| m.get("content"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    if structured {
+        let mut known = Reply::new(false);
+        known.model = reply
+            .get("model")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        known.usage = reply.get("usage").cloned();
+        let mut value = summary(model, &known, content);
+        if let Some(role) = message.and_then(|m| m.get("role")).cloned() {
+            value["role"] = role;
+        }
+        return Output::Json(value);
+    }
+    let text = content.trim_end_matches('\n');
+    Output::Text(if ctx.color() {
+        terminal_markdown::style(text)
+    } else {
+        text.to_string()
+    })
+}
+
+fn summary(model: &str, reply: &Reply, content: String) -> Value {
+    json!({
+        "model": reply.model.as_deref().unwrap_or(model),
+        "role": "assistant",
+        "content": content,
+        "usage": reply.usage.clone().unwrap_or(Value::Null),
+    })
+}
+
+inventory::submit! {
+    CommandSpec {
+        name: "chat",
+        about: "Send one message and stream the reply",
+        credential: Credential::ApiKey,
+        args,
+        run,
+    }
+}

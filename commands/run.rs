@@ -1,0 +1,253 @@
+//! `run [MODEL]`: one request in OpenAI chat, OpenAI Responses, Anthropic Messages or
+//! Gemini format, the body built from `--input-file` < `-i key=value` < `-p` < MODEL.
+//! Prints the reply's text (or the whole reply when it has none); `--json` the raw
+//! reply; `--stream` streams the text of each format's events.
+
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+
+use clap::{value_parser, Arg, ArgAction, ArgMatches};
+use serde_json::{json, Map, Value};
+
+use crate::context::Context;
+use crate::error::{CliError, Result};
+use crate::http::{Auth, KeyHeader, Request};
+use crate::inputs;
+use crate::output::{Outcome, Output};
+use crate::registry::{CommandSpec, Credential};
+use crate::stream::{self, Reply, Wire};
+use crate::urls::{path_segment, BaseUrl};
+
+const ENDPOINTS: [&str; 4] = ["chat", "responses", "anthropic", "gemini"];
+const ANTHROPIC_VERSION: &str = "2023-06-01";
+const ANTHROPIC_DEFAULT_MAX_TOKENS: u64 = 1024;
+
+fn args(cmd: clap::Command) -> clap::Command {
+    cmd.arg(Arg::new("model").value_name("MODEL").help("Model id (default: the body's `model`, then the default model)"))
+        .arg(
+            Arg::new("endpoint")
+                .short('e')
+                .long("endpoint")
+                .value_name("FORMAT")
+                .value_parser(ENDPOINTS)
+                .default_value("chat")
+                .help("Request format: chat ({base}/chat/completions), responses ({base}/responses), anthropic ({root}/v1/messages), gemini ({root}/v1beta/models/MODEL:generateContent)"),
+        )
+        .arg(Arg::new("prompt").short('p').long("prompt").value_name("TEXT").help("The user prompt, put where the format expects it"))
+        .arg(
+            Arg::new("input")
+                .short('i')
+                .long("input")
+                .value_name("KEY=VALUE")
+                .action(ArgAction::Append)
+                .help("Set a body field; VALUE is parsed as JSON when it is JSON; dotted keys nest (repeatable)"),
+        )
+        .arg(
+            Arg::new("input_file")
+                .long("input-file")
+                .value_name("FILE")
+                .value_parser(value_parser!(PathBuf))
+                .help("Start from the JSON object in FILE"),
+        )
+        .arg(Arg::new("stream").long("stream").action(ArgAction::SetTrue).help("Stream the reply's text as it is written"))
+}
+
+fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
+    let endpoint = m
+        .get_one::<String>("endpoint")
+        .map(String::as_str)
+        .unwrap_or("chat");
+    let mut body = match m.get_one::<PathBuf>("input_file") {
+        Some(path) => inputs::from_file(path)?,
+        None => Map::new(),
+    };
+    for input in m.get_many::<String>("input").into_iter().flatten() {
+        inputs::apply(&mut body, input)?;
+    }
+    if let Some(prompt) = m.get_one::<String>("prompt") {
+        set_prompt(endpoint, &mut body, prompt);
+    }
+    let model = match m.get_one::<String>("model") {
+        Some(model) => model.clone(),
+        None => match body.get("model").and_then(Value::as_str) {
+            Some(model) => model.to_string(),
+            None => ctx.default_model()?,
+        },
+    };
+    let streaming = m.get_flag("stream");
+    let key = ctx.api_key()?;
+    let base = ctx.base_url()?;
+    let (url, auth, wire) = target(endpoint, &base, &model, streaming, &key);
+    if endpoint == "gemini" {
+        body.remove("model"); // the model is in the path
+    } else {
+        body.insert("model".into(), json!(model));
+    }
+    if endpoint == "anthropic" && !body.contains_key("max_tokens") {
+        body.insert("max_tokens".into(), json!(ANTHROPIC_DEFAULT_MAX_TOKENS));
+    }
+    if streaming && endpoint != "gemini" {
+        body.insert("stream".into(), json!(true));
+    }
+    let mut request = Request::post_json(url, auth, &Value::Object(body));
+    if endpoint == "anthropic" {
+        request = request.header("anthropic-version", ANTHROPIC_VERSION);
+    }
+    let structured = matches!(ctx.formatter().name, "json" | "yaml");
+    if streaming {
+        return streamed(ctx, &request, wire, &model, structured);
+    }
+    let reply = ctx.http()?.send(&request)?.json()?;
+    if structured {
+        return Ok(Output::Json(reply).into());
+    }
+    Ok(match text_of(endpoint, &reply) {
+        Some(text) => Output::Text(text.trim_end_matches('\n').to_string()),
+        None => Output::Json(reply),
+    }
+    .into())
+}
+
+/// The prompt as a single user message in the format's own shape.
+fn set_prompt(endpoint: &str, body: &mut Map<String, Value>, prompt: &str) {
+    let (key, value) = match endpoint {
+        "responses" => ("input", json!(prompt)),
+        "gemini" => (
+            "contents",
+            json!([{"role": "user", "parts": [{"text": prompt}]}]),
+        ),
+        _ => ("messages", json!([{"role": "user", "content": prompt}])),
+    };
+    body.insert(key.into(), value);
+}
+
+fn target<'a>(
+    endpoint: &str,
+    base: &BaseUrl,
+    model: &str,
+    streaming: bool,
+    key: &'a crate::secret::Secret,
+) -> (String, Auth<'a>, Wire) {
+    match endpoint {
+        "responses" => (
+            base.v1("responses"),
+            Auth::ApiKey(key, KeyHeader::Bearer),
+            Wire::Responses,
+        ),
+        "anthropic" => (
+            base.at_root("v1/messages"),
+            Auth::ApiKey(key, KeyHeader::XApiKey),
+            Wire::Anthropic,
+        ),
+        "gemini" => {
+            let action = if streaming {
+                "streamGenerateContent?alt=sse"
+            } else {
+                "generateContent"
+            };
+            let path = format!("v1beta/models/{}:{action}", path_segment(model));
+            (
+                base.at_root(&path),
+                Auth::ApiKey(key, KeyHeader::GoogApiKey),
+                Wire::Gemini,
+            )
+        }
+        _ => (
+            base.v1("chat/completions"),
+            Auth::ApiKey(key, KeyHeader::Bearer),
+            Wire::Chat,
+        ),
+    }
+}
+
+fn streamed(
+    ctx: &Context,
+    request: &Request,
+    wire: Wire,
+    model: &str,
+    structured: bool,
+) -> Result<Outcome> {
+    let mut reply = Reply::new(structured);
+    if structured {
+        stream::run(ctx.http()?, request, wire, &mut io::sink(), &mut reply)?;
+        return Ok(Output::Json(json!({
+            "model": reply.model.as_deref().unwrap_or(model),
+            "content": reply.content.take().unwrap_or_default(),
+            "usage": reply.usage.unwrap_or(Value::Null),
+        }))
+        .into());
+    }
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let result = stream::run(ctx.http()?, request, wire, &mut out, &mut reply);
+    if reply.chars > 0 && !reply.ends_line {
+        let ended = writeln!(out).and_then(|_| out.flush());
+        if result.is_ok() {
+            ended.map_err(CliError::from_output)?;
+        }
+    }
+    result?;
+    Ok(Output::Empty.into())
+}
+
+/// The reply's text in each format, or `None` when it has none.
+fn text_of(endpoint: &str, reply: &Value) -> Option<String> {
+    let joined = |parts: Option<&Value>, kind: Option<&str>| {
+        let parts = parts?.as_array()?;
+        let texts: Vec<&str> = parts
+            .iter()
+            .filter(|p| kind.is_none_or(|k| p.get("type").and_then(Value::as_str) == Some(k)))
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect();
+        (!texts.is_empty()).then(|| texts.concat())
+    };
+    match endpoint {
+        "responses" => reply
+            .get("output_text")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .or_else(|| {
+                let items = reply.get("output")?.as_array()?;
+                let texts: Vec<String> = items
+                    .iter()
+                    .filter_map(|item| joined(item.get("content"), None))
+                    .collect();
+                (!texts.is_empty()).then(|| texts.concat())
+            }),
+        "anthropic" => joined(reply.get("content"), Some("text")),
+        "gemini" => joined(reply.pointer("/candidates/0/content/parts"), None),
+        _ => reply
+            .pointer("/choices/0/message/content")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    }
+}
+
+inventory::submit! {
+    CommandSpec {
+        name: "run",
+        about: "Send one request in OpenAI chat, Responses, Anthropic or Gemini format",
+        credential: Credential::ApiKey,
+        args,
+        run,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_of_each_format() {
+        let chat = json!({"choices": [{"message": {"content": "c"}}]});
+        assert_eq!(text_of("chat", &chat).as_deref(), Some("c"));
+        let responses = json!({"output": [{"content": [{"type": "output_text", "text": "r"}]}]});
+        assert_eq!(text_of("responses", &responses).as_deref(), Some("r"));
+        let anthropic = json!({"content": [{"type": "tool_use"}, {"type": "text", "text": "a"}]});
+        assert_eq!(text_of("anthropic", &anthropic).as_deref(), Some("a"));
+        let gemini =
+            json!({"candidates": [{"content": {"parts": [{"text": "g"}, {"text": "!"}]}}]});
+        assert_eq!(text_of("gemini", &gemini).as_deref(), Some("g!"));
+        assert_eq!(text_of("chat", &json!({"data": []})), None);
+    }
+}
