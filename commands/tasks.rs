@@ -160,17 +160,17 @@ fn table(tasks: &[Value]) -> Table {
 }
 
 fn row(task: &Value) -> Vec<Cell> {
-    let submit = int(task, "submit_time");
-    let finish = int(task, "finish_time");
-    let created = int(task, "created_at");
+    let submit = console::int_field(task, "submit_time");
+    let finish = console::int_field(task, "finish_time");
+    let created = console::int_field(task, "created_at");
     vec![
         timestamp_cell(if created > 0 { created } else { submit }),
-        Cell::new(raw(task, "platform")),
-        Cell::new(raw(task, "task_id")),
-        Cell::new(raw(task, "action")),
+        Cell::new(console::field(task, "platform")),
+        Cell::new(console::field(task, "task_id")),
+        Cell::new(console::field(task, "action")),
         status_cell(task.get("status").and_then(Value::as_str)),
-        Cell::new(raw(task, "model_name")),
-        Cell::new(raw(task, "progress")),
+        Cell::new(console::field(task, "model_name")),
+        Cell::new(console::field(task, "progress")),
         match task.get("quota").and_then(Value::as_f64) {
             Some(quota) => money::quota_cell(quota, USD_DECIMALS),
             None => Cell::new(Value::Null),
@@ -213,18 +213,10 @@ fn format_duration(secs: i64) -> String {
 
 /// Only failed tasks have a reason; the console sends `""` for the others.
 fn fail_reason(task: &Value) -> Value {
-    match raw(task, "fail_reason") {
+    match console::field(task, "fail_reason") {
         Value::String(s) if s.is_empty() => Value::Null,
         reason => reason,
     }
-}
-
-fn raw(task: &Value, field: &str) -> Value {
-    task.get(field).cloned().unwrap_or(Value::Null)
-}
-
-fn int(task: &Value, field: &str) -> i64 {
-    task.get(field).and_then(Value::as_i64).unwrap_or(0)
 }
 
 inventory::submit! {

@@ -77,19 +77,19 @@ fn table(tokens: &[Value]) -> Table {
 fn row(token: &Value) -> Vec<Cell> {
     let unlimited = is_unlimited(token);
     vec![
-        Cell::new(raw(token, "id")),
-        Cell::new(raw(token, "name")),
+        Cell::new(console::field(token, "id")),
+        Cell::new(console::field(token, "name")),
         key_cell(token),
-        status_cell(int(token, "status")),
+        status_cell(console::int_field(token, "status")),
         if unlimited {
             money::unlimited_cell()
         } else {
             usd_cell(token, "remain_quota")
         },
         usd_cell(token, "used_quota"),
-        timestamp_cell(int(token, "created_time")),
-        timestamp_cell(int(token, "accessed_time")),
-        expires_cell(int(token, "expired_time")),
+        timestamp_cell(console::int_field(token, "created_time")),
+        timestamp_cell(console::int_field(token, "accessed_time")),
+        expires_cell(console::int_field(token, "expired_time")),
         Cell::new(unlimited),
     ]
 }
@@ -136,14 +136,6 @@ fn expires_cell(unix: i64) -> Cell {
     } else {
         timestamp_cell(unix)
     }
-}
-
-fn raw(token: &Value, field: &str) -> Value {
-    token.get(field).cloned().unwrap_or(Value::Null)
-}
-
-fn int(token: &Value, field: &str) -> i64 {
-    token.get(field).and_then(Value::as_i64).unwrap_or(0)
 }
 
 inventory::submit! {

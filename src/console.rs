@@ -28,6 +28,16 @@ pub fn items(data: Value) -> Vec<Value> {
     }
 }
 
+/// A field of a console record, `null` when absent.
+pub fn field(record: &Value, name: &str) -> Value {
+    record.get(name).cloned().unwrap_or(Value::Null)
+}
+
+/// An integer field of a console record (codes, timestamps), 0 when absent.
+pub fn int_field(record: &Value, name: &str) -> i64 {
+    record.get(name).and_then(Value::as_i64).unwrap_or(0)
+}
+
 /// `-p/--page` (1-based) and `--page-size` (also `-l/--limit`).
 pub fn page_args(page_short: bool) -> [Arg; 2] {
     let page = Arg::new("page")

@@ -216,20 +216,7 @@ impl Http {
     ) -> Result<u64> {
         self.with_retries(request, || {
             self.runtime.block_on(async {
-                let started = Instant::now();
-                let mut response = self
-                    .build(request)
-                    .send()
-                    .await
-                    .map_err(Failure::Transport)?;
-                let status = response.status().as_u16();
-                if !(200..300).contains(&status) {
-                    let headers = response.headers().clone();
-                    let body = response.bytes().await.map_err(Failure::Transport)?.to_vec();
-                    self.trace_reply(status, &headers, started, Some(body.len()));
-                    return Err(Failure::Status(status, headers, body));
-                }
-                self.trace_reply(status, response.headers(), started, None);
+                let mut response = self.open(request).await?;
                 let mut written = 0u64;
                 loop {
                     match response.chunk().await {
@@ -283,20 +270,7 @@ impl Http {
         on_chunk: &mut dyn FnMut(&[u8]) -> Result<Progress>,
         shown: &mut bool,
     ) -> std::result::Result<StreamEnd, Failure> {
-        let started = Instant::now();
-        let mut response = self
-            .build(request)
-            .send()
-            .await
-            .map_err(Failure::Transport)?;
-        let status = response.status().as_u16();
-        if !(200..300).contains(&status) {
-            let headers = response.headers().clone();
-            let body = response.bytes().await.map_err(Failure::Transport)?.to_vec();
-            self.trace_reply(status, &headers, started, Some(body.len()));
-            return Err(Failure::Status(status, headers, body));
-        }
-        self.trace_reply(status, response.headers(), started, None);
+        let mut response = self.open(request).await?;
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => match on_chunk(&chunk).map_err(Failure::Final)? {
@@ -354,6 +328,26 @@ impl Http {
                 _ => return Err(error),
             }
         }
+    }
+
+    /// Sends the request and hands back a 2xx response with its body still unread;
+    /// any other status is read whole and becomes [`Failure::Status`].
+    async fn open(&self, request: &Request<'_>) -> std::result::Result<reqwest::Response, Failure> {
+        let started = Instant::now();
+        let response = self
+            .build(request)
+            .send()
+            .await
+            .map_err(Failure::Transport)?;
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            let headers = response.headers().clone();
+            let body = response.bytes().await.map_err(Failure::Transport)?.to_vec();
+            self.trace_reply(status, &headers, started, Some(body.len()));
+            return Err(Failure::Status(status, headers, body));
+        }
+        self.trace_reply(status, response.headers(), started, None);
+        Ok(response)
     }
 
     fn build(&self, request: &Request) -> reqwest::RequestBuilder {
