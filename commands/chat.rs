@@ -23,7 +23,12 @@ use crate::stream::{self, Reply, Wire};
 use crate::terminal_markdown;
 
 fn args(cmd: clap::Command) -> clap::Command {
-    cmd.arg(
+    cmd.after_help(
+        "With no MESSAGE and a terminal on stdin: the multi-turn chat REPL (`/help` lists its \
+         slash commands; Alt-Enter inserts a newline; Ctrl-C stops a reply; /exit or Ctrl-D \
+         leave). History: ~/.config/cometapi/chat_history (0600).",
+    )
+    .arg(
         Arg::new("message")
             .value_name("MESSAGE")
             .help("The message; `-` reads it from stdin. Piped stdin is added after a blank line"),

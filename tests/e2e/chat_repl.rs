@@ -142,3 +142,44 @@ fn clear_keeps_the_system_prompt() {
     screen.send("/quit\r");
     assert_eq!(screen.exit_code(), 0);
 }
+
+#[cfg(unix)]
+#[test]
+fn an_api_error_keeps_the_session_and_drops_the_failed_message() {
+    let sandbox = Sandbox::new();
+    let body = r#"{"error":{"message":"model not found","type":"invalid_request_error"}}"#;
+    sandbox.server.inject(
+        "/v1/chat/completions",
+        crate::fake_server::Fault::Status(400, body.to_string()),
+        1,
+    );
+    let mut screen = chat_repl(&sandbox);
+    screen.send("doomed\r");
+    screen.wait_for("model not found");
+    screen.wait_for(PROMPT);
+    say(&mut screen, "after the error");
+    assert_eq!(
+        messages_sent(&sandbox, 1),
+        pairs(&[("user", "after the error")])
+    );
+    screen.send("\x04");
+    assert_eq!(screen.exit_code(), 0);
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_only_the_reply_and_drops_the_unanswered_message() {
+    let sandbox = Sandbox::new();
+    // A reply far too long to finish: generated `tok ` deltas.
+    sandbox.server.set_stream_chunks(50_000_000);
+    let mut screen = chat_repl(&sandbox);
+    screen.send("never answered\r");
+    screen.wait_for("tok tok ");
+    screen.send("\x03");
+    screen.wait_for(PROMPT);
+    sandbox.server.set_stream_chunks(0);
+    say(&mut screen, "next one");
+    assert_eq!(messages_sent(&sandbox, 1), pairs(&[("user", "next one")]));
+    screen.send("/exit\r");
+    assert_eq!(screen.exit_code(), 0);
+}
