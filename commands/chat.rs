@@ -1,6 +1,11 @@
 //! `chat [MESSAGE]`: one message to `POST {base}/chat/completions`, the reply streamed
 //! to stdout as it arrives (or rendered whole with `--no-stream`), then a dim usage
 //! line on stderr when stderr is a terminal. `--json` prints `{model, role, content, usage}`.
+//! With no message and a terminal on stdin, the multi-turn chat REPL (`chat/repl.rs`).
+
+mod conversation;
+mod repl;
+mod slash;
 
 use std::io::{self, BufWriter, IsTerminal, Write};
 
@@ -18,7 +23,12 @@ use crate::stream::{self, Reply, Wire};
 use crate::terminal_markdown;
 
 fn args(cmd: clap::Command) -> clap::Command {
-    cmd.arg(
+    cmd.after_help(
+        "With no MESSAGE and a terminal on stdin: the multi-turn chat REPL (`/help` lists its \
+         slash commands; Alt-Enter inserts a newline; Ctrl-C stops a reply; /exit or Ctrl-D \
+         leave). History: ~/.config/cometapi/chat_history (0600).",
+    )
+    .arg(
         Arg::new("message")
             .value_name("MESSAGE")
             .help("The message; `-` reads it from stdin. Piped stdin is added after a blank line"),
@@ -69,6 +79,36 @@ fn args(cmd: clap::Command) -> clap::Command {
     )
 }
 
+/// What every request of one `chat` run shares.
+struct Options {
+    temperature: Option<f64>,
+    max_tokens: Option<u32>,
+    streaming: bool,
+    stream_usage: bool,
+}
+
+impl Options {
+    /// The request body for `messages`.
+    fn body(&self, model: &str, messages: Value) -> Value {
+        let mut body = Map::new();
+        body.insert("model".into(), json!(model));
+        body.insert("messages".into(), messages);
+        if let Some(t) = self.temperature {
+            body.insert("temperature".into(), json!(t));
+        }
+        if let Some(n) = self.max_tokens {
+            body.insert("max_tokens".into(), json!(n));
+        }
+        if self.streaming {
+            body.insert("stream".into(), json!(true));
+            if self.stream_usage {
+                body.insert("stream_options".into(), json!({"include_usage": true}));
+            }
+        }
+        body.into()
+    }
+}
+
 fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     let temperature = m.get_one::<f64>("temperature").copied();
     if let Some(t) = temperature.filter(|t| !(0.0..=2.0).contains(t)) {
@@ -80,28 +120,37 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         Some(model) => model.clone(),
         None => ctx.default_model()?,
     };
-    let message = message::read(m.get_one::<String>("message").map(String::as_str))?;
-    let streaming = !m.get_flag("no_stream");
+    let arg = m.get_one::<String>("message").map(String::as_str);
+    let system = m.get_one::<String>("system").cloned();
+    let interactive =
+        message::Source::of(arg, io::stdin().is_terminal()) == message::Source::Interactive;
+    let streaming = interactive || !m.get_flag("no_stream");
+    let options = Options {
+        temperature,
+        max_tokens: m.get_one::<u32>("max_tokens").copied(),
+        streaming,
+        stream_usage: streaming && ctx.stream_usage()?,
+    };
+    if interactive {
+        repl::run(
+            ctx,
+            &options,
+            conversation::Conversation::new(model, system),
+        )?;
+        return Ok(Output::Empty.into());
+    }
+    let message = message::read(arg)?;
     let structured = matches!(ctx.formatter().name, "json" | "yaml");
 
-    let mut body = Map::new();
-    body.insert("model".into(), json!(model));
-    body.insert("messages".into(), messages(m, &message));
-    if let Some(t) = temperature {
-        body.insert("temperature".into(), json!(t));
+    let mut messages = Vec::new();
+    if let Some(system) = system {
+        messages.push(json!({"role": "system", "content": system}));
     }
-    if let Some(n) = m.get_one::<u32>("max_tokens") {
-        body.insert("max_tokens".into(), json!(n));
-    }
-    if streaming {
-        body.insert("stream".into(), json!(true));
-        if ctx.stream_usage()? {
-            body.insert("stream_options".into(), json!({"include_usage": true}));
-        }
-    }
+    messages.push(json!({"role": "user", "content": message}));
+    let body = options.body(&model, Value::Array(messages));
     let key = ctx.api_key()?;
     let url = ctx.base_url()?.v1("chat/completions");
-    let request = Request::post_json(url, Auth::ApiKey(&key, KeyHeader::Bearer), &body.into());
+    let request = Request::post_json(url, Auth::ApiKey(&key, KeyHeader::Bearer), &body);
 
     if !streaming {
         let reply = ctx.http()?.send(&request)?.json()?;
@@ -119,26 +168,22 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         let content = reply.content.take().unwrap_or_default();
         return Ok(Output::Json(summary(&model, &reply, content)).into());
     }
-    stream_to_stdout(ctx, &model, &request)?;
-    Ok(Output::Empty.into())
+    stream_to_stdout(ctx, &model, &request, &mut Reply::new(false)).map(|_| Output::Empty.into())
 }
 
-fn messages(m: &ArgMatches, message: &str) -> Value {
-    let mut messages = Vec::new();
-    if let Some(system) = m.get_one::<String>("system") {
-        messages.push(json!({"role": "system", "content": system}));
-    }
-    messages.push(json!({"role": "user", "content": message}));
-    Value::Array(messages)
-}
-
-/// Writes the reply as it arrives; on any failure the text shown stays and the
-/// cursor is put on a fresh line before the error is reported.
-fn stream_to_stdout(ctx: &Context, model: &str, request: &Request) -> Result<()> {
+/// Writes the reply as it arrives into `reply` (whose text is kept when it was made
+/// with `Reply::new(true)`); on any failure the text shown stays and the cursor is put
+/// on a fresh line before the error is reported. Then the dim usage line on stderr.
+/// Shared by one-shot chat and every turn of the chat REPL.
+fn stream_to_stdout(
+    ctx: &Context,
+    model: &str,
+    request: &Request,
+    reply: &mut Reply,
+) -> Result<()> {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let mut reply = Reply::new(false);
-    let result = stream::run(ctx.http()?, request, Wire::Chat, &mut out, &mut reply);
+    let result = stream::run(ctx.http()?, request, Wire::Chat, &mut out, reply);
     if reply.chars > 0 && !reply.ends_line {
         let ended = writeln!(out).and_then(|_| out.flush());
         if result.is_ok() {
@@ -152,7 +197,7 @@ fn stream_to_stdout(ctx: &Context, model: &str, request: &Request) -> Result<()>
     }
     result?;
     if io::stderr().is_terminal() {
-        let line = usage_line(ctx, reply.model.as_deref().unwrap_or(model), &reply);
+        let line = usage_line(ctx, reply.model.as_deref().unwrap_or(model), reply);
         let dim = !ctx.globals.no_color && env_var("NO_COLOR").is_none();
         let (on, off) = if dim {
             ("\x1b[2m", "\x1b[0m")

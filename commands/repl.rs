@@ -66,8 +66,10 @@ fn run(ctx: &Context, _: &ArgMatches) -> Result<Outcome> {
     let parts = shell::Parts {
         prompt: PROGRAM.to_string(),
         completer: Box::new(completer),
-        known,
-        program: PROGRAM.to_string(),
+        lines: shell::Lines::Commands {
+            known,
+            program: PROGRAM.to_string(),
+        },
     };
     let history_path = paths::config_dir().join("repl_history");
     let (mut editor, prompt) = shell::editor(parts, &history_path).map_err(|e| {

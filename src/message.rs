@@ -42,10 +42,9 @@ pub fn resolve(
     read: impl FnOnce() -> Result<String>,
 ) -> Result<String> {
     match source {
-        Source::Interactive => Err(CliError::usage(
-            "the interactive chat REPL is not available yet",
-        )
-        .with_hint("pass a message (`cometapi chat \"hello\"`) or pipe one on stdin")),
+        // `chat` starts its REPL before reading; other callers need a message.
+        Source::Interactive => Err(CliError::usage("no message given")
+            .with_hint("pass a message (`cometapi chat \"hello\"`) or pipe one on stdin")),
         Source::Given(message) if stdin_is_terminal => Ok(message.to_string()),
         Source::Given(message) => {
             let piped = read()?;
@@ -105,7 +104,7 @@ mod tests {
     fn interactive_and_empty_are_usage_errors() {
         let err = resolve(Source::Interactive, true, stdin("")).expect_err("repl");
         assert_eq!(err.exit.code(), 2);
-        assert!(err.message.contains("REPL is not available yet"));
+        assert!(err.message.contains("no message given"));
         let err = resolve(Source::Piped, false, stdin("  \n")).expect_err("empty");
         assert_eq!(err.exit.code(), 2);
     }

@@ -1,7 +1,8 @@
-//! The shared line-editor setup for interactive shells (`cometapi repl` now, the chat
-//! REPL later): reedline with a masked, 0600, concurrency-safe history file, hints from
-//! history, highlighting of known commands, a validator that keeps a line with an open
-//! quote going, and a Tab completion menu showing each item's one-line description.
+//! The shared line-editor setup for interactive shells (`cometapi repl` and the chat
+//! REPL): reedline with a masked, 0600, concurrency-safe history file, hints from
+//! history, a Tab completion menu showing each item's one-line description, and per
+//! kind of line either command highlighting plus a validator that keeps a line with an
+//! open quote going (commands), or Alt-Enter newlines and bracketed paste (free text).
 
 pub mod completer;
 pub mod history;
@@ -12,8 +13,8 @@ use std::path::Path;
 
 use nu_ansi_term::{Color, Style};
 use reedline::{
-    default_emacs_keybindings, ColumnarMenu, Completer, DefaultHinter, Emacs, Highlighter, KeyCode,
-    KeyModifiers, MenuBuilder, Prompt, PromptEditMode, PromptHistorySearch,
+    default_emacs_keybindings, ColumnarMenu, Completer, DefaultHinter, EditCommand, Emacs,
+    Highlighter, KeyCode, KeyModifiers, MenuBuilder, Prompt, PromptEditMode, PromptHistorySearch,
     PromptHistorySearchStatus, Reedline, ReedlineEvent, ReedlineMenu, StyledText, ValidationResult,
     Validator,
 };
@@ -26,10 +27,20 @@ const MENU: &str = "completion_menu";
 pub struct Parts {
     pub prompt: String,
     pub completer: Box<dyn Completer + Send>,
-    /// Words highlighted as known in first position.
-    pub known: Vec<String>,
-    /// Ignored in first position (a habitual `cometapi`).
-    pub program: String,
+    pub lines: Lines,
+}
+
+/// What a line is.
+pub enum Lines {
+    /// A command line: the first word highlighted, open quotes continue the line.
+    Commands {
+        /// Words highlighted as known in first position.
+        known: Vec<String>,
+        /// Ignored in first position (a habitual `cometapi`).
+        program: String,
+    },
+    /// Free text (chat messages): Alt-Enter inserts a newline, pasted newlines stay.
+    FreeText,
 }
 
 /// The line editor, with its history at `history_path` (created 0600).
@@ -49,17 +60,26 @@ pub fn editor(parts: Parts, history_path: &Path) -> std::io::Result<(Reedline, S
         KeyCode::BackTab,
         ReedlineEvent::MenuPrevious,
     );
+    if let Lines::FreeText = parts.lines {
+        keybindings.add_binding(
+            KeyModifiers::ALT,
+            KeyCode::Enter,
+            ReedlineEvent::Edit(vec![EditCommand::InsertNewline]),
+        );
+    }
     let menu = ColumnarMenu::default().with_name(MENU);
-    let editor = Reedline::create()
+    let mut editor = Reedline::create()
         .with_history(Box::new(history))
         .with_hinter(Box::new(
             DefaultHinter::default().with_style(Style::new().fg(Color::DarkGray)),
-        ))
-        .with_highlighter(Box::new(CommandHighlighter {
-            known: parts.known,
-            program: parts.program,
-        }))
-        .with_validator(Box::new(QuoteValidator))
+        ));
+    editor = match parts.lines {
+        Lines::Commands { known, program } => editor
+            .with_highlighter(Box::new(CommandHighlighter { known, program }))
+            .with_validator(Box::new(QuoteValidator)),
+        Lines::FreeText => editor.use_bracketed_paste(true),
+    };
+    let editor = editor
         .with_completer(parts.completer)
         .with_quick_completions(true)
         .with_partial_completions(true)

@@ -8,6 +8,7 @@ mod sandbox;
 mod account;
 mod balance;
 mod chat;
+mod chat_repl;
 mod cli;
 mod completion;
 mod config;

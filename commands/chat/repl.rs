@@ -1,0 +1,227 @@
+//! The chat REPL: `cometapi chat` with no message and a terminal on stdin. Each line is
+//! a message (sent with the whole conversation, the reply streamed like one-shot chat)
+//! or a slash command. The editor is the shared `src/shell` setup in free-text mode.
+
+use std::path::Path;
+
+use reedline::Signal;
+use serde_json::Value;
+
+use super::conversation::Conversation;
+use super::slash::{self, Slash, SlashCompleter};
+use super::{stream_to_stdout, Options};
+use crate::app;
+use crate::catalog;
+use crate::context::Context;
+use crate::error::{CliError, ExitCode, Result};
+use crate::http::{Auth, KeyHeader, Request};
+use crate::paths;
+use crate::shell::{self, ShellPrompt};
+use crate::stream::Reply;
+
+enum Flow {
+    Continue,
+    Exit,
+}
+
+pub fn run(ctx: &Context, options: &Options, mut conversation: Conversation) -> Result<()> {
+    let globals = ctx.globals.clone();
+    let completer = SlashCompleter {
+        model_ids: Box::new(move || catalog::cached_ids(&Context::new(globals.clone()))),
+    };
+    let parts = shell::Parts {
+        prompt: conversation.model.clone(),
+        completer: Box::new(completer),
+        lines: shell::Lines::FreeText,
+    };
+    let history_path = paths::config_dir().join("chat_history");
+    let (mut editor, _) = shell::editor(parts, &history_path).map_err(|e| {
+        CliError::failure(format!(
+            "cannot open the history file {}: {e}",
+            history_path.display()
+        ))
+    })?;
+    eprintln!(
+        "Chatting with {}. Type /help for commands, Alt-Enter for a new line, /exit or Ctrl-D to leave.",
+        conversation.model
+    );
+    loop {
+        let prompt = ShellPrompt(conversation.model.clone());
+        let signal = editor
+            .read_line(&prompt)
+            .map_err(|e| CliError::failure(format!("cannot read from the terminal: {e}")))?;
+        match signal {
+            Signal::Success(line) => {
+                if let Flow::Exit = on_line(ctx, options, &mut conversation, &line) {
+                    break;
+                }
+            }
+            Signal::CtrlD => break,
+            _ => continue, // Ctrl-C at the prompt: the line is cleared
+        }
+    }
+    Ok(())
+}
+
+fn on_line(ctx: &Context, options: &Options, conversation: &mut Conversation, line: &str) -> Flow {
+    let Some(command) = slash::parse(line) else {
+        if !line.trim().is_empty() {
+            ask(ctx, options, conversation, line);
+        }
+        return Flow::Continue;
+    };
+    match command {
+        Slash::Model(None) => println!("{}", conversation.model),
+        Slash::Model(Some(id)) => {
+            conversation.model = id.to_string();
+            println!("model: {id}");
+        }
+        Slash::System(None) => match &conversation.system {
+            Some(system) => println!("{system}"),
+            None => println!("(no system prompt)"),
+        },
+        Slash::System(Some("")) => {
+            conversation.system = None;
+            println!("system prompt cleared");
+        }
+        Slash::System(Some(prompt)) => {
+            conversation.system = Some(prompt.to_string());
+            println!("system prompt set");
+        }
+        Slash::Clear => {
+            conversation.clear();
+            println!("conversation cleared (the system prompt stays)");
+        }
+        Slash::History => print_history(conversation),
+        Slash::Save(None) => report(&CliError::usage(
+            "/save needs a file: /save FILE.json or FILE.md",
+        )),
+        Slash::Save(Some(file)) => match save(conversation, Path::new(file)) {
+            Ok(()) => println!("saved {} messages to {file}", conversation.turns.len()),
+            Err(err) => report(&err),
+        },
+        Slash::Load(None) => report(&CliError::usage("/load needs a file: /load FILE.json")),
+        Slash::Load(Some(file)) => match load(Path::new(file)) {
+            Ok(loaded) => {
+                conversation.model = loaded.model;
+                conversation.system = loaded.system;
+                conversation.turns = loaded.turns;
+                println!(
+                    "loaded {} messages from {file} (model {})",
+                    conversation.turns.len(),
+                    conversation.model
+                );
+            }
+            Err(err) => report(&err),
+        },
+        Slash::Retry => {
+            let before = conversation.turns.clone();
+            match conversation.take_last_exchange() {
+                Some(message) => {
+                    if !ask(ctx, options, conversation, &message) {
+                        conversation.turns = before;
+                    }
+                }
+                None => println!("nothing to retry"),
+            }
+        }
+        Slash::Tokens => {
+            let t = conversation.tokens;
+            println!(
+                "prompt {} · completion {} · total {}",
+                t.prompt, t.completion, t.total
+            );
+        }
+        Slash::Help => println!("{}", slash::help_text()),
+        Slash::Exit => return Flow::Exit,
+        Slash::Unknown(name) => {
+            eprintln!("unknown command {name}; the commands are:");
+            eprintln!("{}", slash::help_text());
+        }
+    }
+    Flow::Continue
+}
+
+/// Sends `message` with the conversation and streams the reply. The exchange is kept
+/// only when the reply finished; Ctrl-C or an error drops it. Returns whether it was kept.
+fn ask(ctx: &Context, options: &Options, conversation: &mut Conversation, message: &str) -> bool {
+    let mut reply = Reply::new(true);
+    let result = send(ctx, options, conversation, message, &mut reply);
+    match result {
+        Ok(()) => {
+            let text = reply.content.take().unwrap_or_default();
+            conversation.add_usage(reply.usage.as_ref());
+            conversation.push_exchange(message, &text);
+            true
+        }
+        Err(err) if err.exit == ExitCode::Interrupted => {
+            if reply.chars == 0 {
+                println!();
+            }
+            false
+        }
+        Err(err) => {
+            report(&err);
+            false
+        }
+    }
+}
+
+fn send(
+    ctx: &Context,
+    options: &Options,
+    conversation: &Conversation,
+    message: &str,
+    reply: &mut Reply,
+) -> Result<()> {
+    let key = ctx.api_key()?;
+    let url = ctx.base_url()?.v1("chat/completions");
+    let body = options.body(&conversation.model, conversation.messages_with(message));
+    let request = Request::post_json(url, Auth::ApiKey(&key, KeyHeader::Bearer), &body);
+    stream_to_stdout(ctx, &conversation.model, &request, reply)
+}
+
+fn report(err: &CliError) {
+    app::report(err, false, false);
+}
+
+fn print_history(conversation: &Conversation) {
+    if let Some(system) = &conversation.system {
+        println!("system: {system}");
+    }
+    if conversation.turns.is_empty() {
+        println!("(no messages yet)");
+    }
+    for turn in &conversation.turns {
+        println!("{}: {}", turn.role, turn.content.trim_end());
+    }
+}
+
+fn save(conversation: &Conversation, path: &Path) -> Result<()> {
+    let text = match path.extension().and_then(|e| e.to_str()) {
+        Some("json") => {
+            let mut text = serde_json::to_string_pretty(&conversation.to_json())
+                .map_err(|e| CliError::failure(e.to_string()))?;
+            text.push('\n');
+            text
+        }
+        Some("md") => conversation.to_markdown(),
+        _ => {
+            return Err(CliError::usage(format!(
+                "cannot save to {}: use a .json or .md file",
+                path.display()
+            )))
+        }
+    };
+    std::fs::write(path, text)
+        .map_err(|e| CliError::failure(format!("cannot write {}: {e}", path.display())))
+}
+
+fn load(path: &Path) -> Result<Conversation> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::failure(format!("cannot read {}: {e}", path.display())))?;
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|e| CliError::failure(format!("{} is not JSON: {e}", path.display())))?;
+    Conversation::from_json(&value)
+        .map_err(|e| CliError::failure(format!("{} is not a saved chat: {e}", path.display())))
+}
