@@ -1,7 +1,7 @@
 //! The chat REPL's slash commands: parsing a line and Tab completion (commands, and
 //! model ids after `/model `, from the cached catalog only).
 
-use reedline::{Completer, Span, Suggestion};
+use reedline::{Completer, Suggestion};
 
 /// Every slash command with its one-line help, in the order `/help` lists them.
 pub const COMMANDS: &[(&str, &str)] = &[
@@ -117,16 +117,7 @@ impl Completer for SlashCompleter {
     fn complete(&mut self, line: &str, pos: usize) -> Vec<Suggestion> {
         let before = line.get(..pos).unwrap_or(line);
         let (items, start) = self.candidates(before);
-        items
-            .into_iter()
-            .map(|(value, about)| Suggestion {
-                value,
-                description: Some(about).filter(|a| !a.is_empty()),
-                span: Span::new(start, pos),
-                append_whitespace: true,
-                ..Suggestion::default()
-            })
-            .collect()
+        crate::shell::completer::suggestions(items, start, pos)
     }
 }
 

@@ -199,17 +199,23 @@ impl Completer for CommandCompleter {
                 .map(str::to_string)
                 .collect()
         });
-        self.complete_words(&before, &head[start..])
-            .into_iter()
-            .map(|(value, description)| Suggestion {
-                value,
-                description: (!description.is_empty()).then_some(description),
-                span: Span::new(start, pos),
-                append_whitespace: true,
-                ..Suggestion::default()
-            })
-            .collect()
+        suggestions(self.complete_words(&before, &head[start..]), start, pos)
     }
+}
+
+/// `(value, about)` pairs as reedline suggestions replacing `start..pos`; an empty
+/// about shows no description.
+pub fn suggestions(items: Vec<(String, String)>, start: usize, pos: usize) -> Vec<Suggestion> {
+    items
+        .into_iter()
+        .map(|(value, about)| Suggestion {
+            value,
+            description: (!about.is_empty()).then_some(about),
+            span: Span::new(start, pos),
+            append_whitespace: true,
+            ..Suggestion::default()
+        })
+        .collect()
 }
 
 #[cfg(test)]
