@@ -69,11 +69,6 @@ fn status_name(status: &Value) -> String {
 }
 
 inventory::submit! {
-    CommandSpec {
-        name: "account",
-        about: "Show the account profile",
-        credential: Credential::AccessToken,
-        args: |cmd| cmd,
-        run,
-    }
+    CommandSpec::new("account", "Show the account profile", run)
+        .needs(Credential::AccessToken)
 }

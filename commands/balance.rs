@@ -121,11 +121,7 @@ fn key_balance(ctx: &Context) -> Result<Record> {
 }
 
 inventory::submit! {
-    CommandSpec {
-        name: "balance",
-        about: "Show the account balance (or this API key's)",
-        credential: Credential::Either,
-        args,
-        run,
-    }
+    CommandSpec::new("balance", "Show the account balance (or this API key's)", run)
+        .needs(Credential::Either)
+        .with_args(args)
 }

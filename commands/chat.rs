@@ -140,7 +140,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         return Ok(Output::Empty.into());
     }
     let message = message::read(arg)?;
-    let structured = matches!(ctx.formatter().name, "json" | "yaml");
+    let structured = ctx.formatter().structured;
 
     let mut messages = Vec::new();
     if let Some(system) = system {
@@ -273,11 +273,7 @@ fn summary(model: &str, reply: &Reply, content: String) -> Value {
 }
 
 inventory::submit! {
-    CommandSpec {
-        name: "chat",
-        about: "Send one message and stream the reply",
-        credential: Credential::ApiKey,
-        args,
-        run,
-    }
+    CommandSpec::new("chat", "Send one message and stream the reply", run)
+        .needs(Credential::ApiKey)
+        .with_args(args)
 }

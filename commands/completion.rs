@@ -7,7 +7,7 @@ use crate::completion;
 use crate::context::Context;
 use crate::error::{CliError, Result};
 use crate::output::{Outcome, Output};
-use crate::registry::{CommandSpec, Credential};
+use crate::registry::CommandSpec;
 
 fn run(_: &Context, matches: &ArgMatches) -> Result<Outcome> {
     let name = matches
@@ -30,11 +30,6 @@ fn args(cmd: clap::Command) -> clap::Command {
 }
 
 inventory::submit! {
-    CommandSpec {
-        name: "completion",
-        about: "Print the shell completion script (bash, zsh, fish, powershell, elvish)",
-        credential: Credential::None,
-        args,
-        run,
-    }
+    CommandSpec::new("completion", "Print the shell completion script (bash, zsh, fish, powershell, elvish)", run)
+        .with_args(args)
 }

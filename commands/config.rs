@@ -9,7 +9,7 @@ use crate::config::{key_names, key_spec};
 use crate::context::{env_var, Context};
 use crate::error::{CliError, Result};
 use crate::output::{Cell, Column, Outcome, Output, Table};
-use crate::registry::{self, CommandSpec, Credential};
+use crate::registry::{self, CommandSpec};
 use crate::secret::mask;
 use crate::urls::BaseUrl;
 
@@ -151,13 +151,8 @@ fn unset(ctx: &Context, key: &str) -> Result<Output> {
 }
 
 inventory::submit! {
-    CommandSpec {
-        name: "config",
-        about: "Show and change settings in the config file",
-        credential: Credential::None,
-        args,
-        run,
-    }
+    CommandSpec::new("config", "Show and change settings in the config file", run)
+        .with_args(args)
 }
 
 #[cfg(test)]

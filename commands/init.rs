@@ -13,7 +13,7 @@ use crate::error::{CliError, Result};
 use crate::http::{Auth, KeyHeader, Request};
 use crate::output::{Cell, Outcome, Output, Record, Tone};
 use crate::prompt;
-use crate::registry::{self, CommandSpec, Credential};
+use crate::registry::{self, CommandSpec};
 use crate::secret::{mask, Secret};
 
 /// The values the wizard (or the flags) settled on; `None` leaves a key as it is.
@@ -232,11 +232,6 @@ fn args(cmd: clap::Command) -> clap::Command {
 }
 
 inventory::submit! {
-    CommandSpec {
-        name: "init",
-        about: "Set up the API key, access token, default model and output format",
-        credential: Credential::None,
-        args,
-        run,
-    }
+    CommandSpec::new("init", "Set up the API key, access token, default model and output format", run)
+        .with_args(args)
 }

@@ -559,13 +559,9 @@ impl Drop for Progress {
 }
 
 inventory::submit! {
-    CommandSpec {
-        name: "logs",
-        about: "Usage logs: filter, export as CSV, or look up one request",
-        credential: Credential::AccessToken,
-        args,
-        run,
-    }
+    CommandSpec::new("logs", "Usage logs: filter, export as CSV, or look up one request", run)
+        .needs(Credential::AccessToken)
+        .with_args(args)
 }
 
 #[cfg(test)]

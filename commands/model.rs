@@ -7,7 +7,7 @@ use crate::catalog::{self, CachePolicy};
 use crate::context::Context;
 use crate::error::Result;
 use crate::output::{Cell, Outcome, Output, Record};
-use crate::registry::{CommandSpec, Credential};
+use crate::registry::CommandSpec;
 
 const OVERVIEW_CHARS: usize = 600;
 
@@ -80,13 +80,8 @@ fn describe(detail: &Value) -> Record {
 }
 
 inventory::submit! {
-    CommandSpec {
-        name: "model",
-        about: "Inspect one model (`model info <ID>`)",
-        credential: Credential::None,
-        args,
-        run,
-    }
+    CommandSpec::new("model", "Inspect one model (`model info <ID>`)", run)
+        .with_args(args)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use crate::context::Context;
 use crate::error::{CliError, Result};
 use crate::http::{Auth, KeyHeader};
 use crate::output::{Cell, Column, Outcome, Output, Table};
-use crate::registry::{CommandSpec, Credential};
+use crate::registry::CommandSpec;
 
 fn args(cmd: clap::Command) -> clap::Command {
     cmd.arg(Arg::new("search").short('s').long("search").value_name("TEXT").help("Keep models whose id, code, name, description or provider contains TEXT"))
@@ -219,11 +219,6 @@ fn id_of(model: &Value) -> &str {
 }
 
 inventory::submit! {
-    CommandSpec {
-        name: "models",
-        about: "List and filter available models",
-        credential: Credential::None,
-        args,
-        run,
-    }
+    CommandSpec::new("models", "List and filter available models", run)
+        .with_args(args)
 }

@@ -15,7 +15,7 @@ use crate::error::{CliError, Result};
 use crate::output::{Outcome, Output};
 use crate::paths;
 use crate::plugins::{self, Plugin};
-use crate::registry::{self, CommandSpec, Credential};
+use crate::registry::{self, CommandSpec};
 use crate::shell::{self, completer, completer::Extra, words};
 
 const PROGRAM: &str = "cometapi";
@@ -202,16 +202,11 @@ pub fn help_text(plugins: &[Plugin]) -> String {
 }
 
 inventory::submit! {
-    CommandSpec {
-        name: "repl",
-        about: "Interactive shell: run any command without the `cometapi` prefix",
-        credential: Credential::None,
-        args: |cmd| cmd.after_help(
+    CommandSpec::new("repl", "Interactive shell: run any command without the `cometapi` prefix", run)
+        .with_args(|cmd| cmd.after_help(
             "Tab completes commands, flags, values and model ids (from the cached catalog); \
              Right arrow accepts the grey hint from history; Ctrl-C clears the line; \
              `exit`, `quit` or Ctrl-D leave. History: ~/.config/cometapi/repl_history (0600, \
              secrets masked)."
-        ),
-        run,
-    }
+        ))
 }

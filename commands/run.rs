@@ -93,7 +93,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     if endpoint == "anthropic" {
         request = request.header("anthropic-version", ANTHROPIC_VERSION);
     }
-    let structured = matches!(ctx.formatter().name, "json" | "yaml");
+    let structured = ctx.formatter().structured;
     if streaming {
         return streamed(ctx, &request, wire, &model, structured);
     }
@@ -224,13 +224,9 @@ fn text_of(endpoint: &str, reply: &Value) -> Option<String> {
 }
 
 inventory::submit! {
-    CommandSpec {
-        name: "run",
-        about: "Send one request in OpenAI chat, Responses, Anthropic or Gemini format",
-        credential: Credential::ApiKey,
-        args,
-        run,
-    }
+    CommandSpec::new("run", "Send one request in OpenAI chat, Responses, Anthropic or Gemini format", run)
+        .needs(Credential::ApiKey)
+        .with_args(args)
 }
 
 #[cfg(test)]

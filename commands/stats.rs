@@ -68,11 +68,6 @@ fn change(value: Value) -> Cell {
 }
 
 inventory::submit! {
-    CommandSpec {
-        name: "stats",
-        about: "Show this month's usage statistics",
-        credential: Credential::AccessToken,
-        args: |cmd| cmd,
-        run,
-    }
+    CommandSpec::new("stats", "Show this month's usage statistics", run)
+        .needs(Credential::AccessToken)
 }

@@ -220,13 +220,9 @@ fn fail_reason(task: &Value) -> Value {
 }
 
 inventory::submit! {
-    CommandSpec {
-        name: "tasks",
-        about: "List async task logs (Suno, Midjourney, Luma, Kling, ...)",
-        credential: Credential::AccessToken,
-        args,
-        run,
-    }
+    CommandSpec::new("tasks", "List async task logs (Suno, Midjourney, Luma, Kling, ...)", run)
+        .needs(Credential::AccessToken)
+        .with_args(args)
 }
 
 #[cfg(test)]

@@ -139,13 +139,9 @@ fn expires_cell(unix: i64) -> Cell {
 }
 
 inventory::submit! {
-    CommandSpec {
-        name: "tokens",
-        about: "List and search API keys (always masked)",
-        credential: Credential::AccessToken,
-        args,
-        run,
-    }
+    CommandSpec::new("tokens", "List and search API keys (always masked)", run)
+        .needs(Credential::AccessToken)
+        .with_args(args)
 }
 
 #[cfg(test)]

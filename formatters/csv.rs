@@ -55,7 +55,7 @@ fn into_io(err: ::csv::Error) -> io::Error {
 }
 
 inventory::submit! {
-    FormatterSpec { name: "csv", about: "CSV with a header row (RFC 4180)", render }
+    FormatterSpec::new("csv", "CSV with a header row (RFC 4180)", render)
 }
 
 #[cfg(test)]

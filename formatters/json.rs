@@ -11,7 +11,7 @@ fn render(output: &Output, _: &RenderOptions, out: &mut dyn Write) -> io::Result
 }
 
 inventory::submit! {
-    FormatterSpec { name: "json", about: "pretty JSON with typed values", render }
+    FormatterSpec::new("json", "pretty JSON with typed values", render).structured()
 }
 
 #[cfg(test)]

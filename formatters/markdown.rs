@@ -48,7 +48,7 @@ fn escape(text: &str) -> String {
 }
 
 inventory::submit! {
-    FormatterSpec { name: "markdown", about: "GitHub-flavoured Markdown table", render }
+    FormatterSpec::new("markdown", "GitHub-flavoured Markdown table", render)
 }
 
 #[cfg(test)]

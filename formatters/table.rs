@@ -139,7 +139,7 @@ fn write_plain(
 }
 
 inventory::submit! {
-    FormatterSpec { name: "table", about: "a table for people (the default)", render }
+    FormatterSpec::new("table", "a table for people (the default)", render)
 }
 
 #[cfg(test)]

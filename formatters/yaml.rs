@@ -11,7 +11,7 @@ fn render(output: &Output, _: &RenderOptions, out: &mut dyn Write) -> io::Result
 }
 
 inventory::submit! {
-    FormatterSpec { name: "yaml", about: "YAML with typed values", render }
+    FormatterSpec::new("yaml", "YAML with typed values", render).structured()
 }
 
 #[cfg(test)]

@@ -42,6 +42,41 @@ pub struct CommandSpec {
     pub run: fn(&Context, &ArgMatches) -> Result<Outcome>,
 }
 
+impl CommandSpec {
+    /// A command with no options of its own that needs no credential; the `const`
+    /// builder methods below declare the rest, so a new property is one method here
+    /// and a registration names only what differs from the default.
+    pub const fn new(
+        name: &'static str,
+        about: &'static str,
+        run: fn(&Context, &ArgMatches) -> Result<Outcome>,
+    ) -> CommandSpec {
+        CommandSpec {
+            name,
+            about,
+            credential: Credential::None,
+            args: no_args,
+            run,
+        }
+    }
+
+    /// The credential the front end checks before `run`.
+    pub const fn needs(mut self, credential: Credential) -> CommandSpec {
+        self.credential = credential;
+        self
+    }
+
+    /// Adds the command's arguments and subcommands.
+    pub const fn with_args(mut self, args: fn(clap::Command) -> clap::Command) -> CommandSpec {
+        self.args = args;
+        self
+    }
+}
+
+fn no_args(cmd: clap::Command) -> clap::Command {
+    cmd
+}
+
 inventory::collect!(CommandSpec);
 
 /// How a formatter is asked to render.
@@ -65,6 +100,30 @@ pub struct FormatterSpec {
     pub name: &'static str,
     pub about: &'static str,
     pub render: fn(&Output, &RenderOptions, &mut dyn Write) -> io::Result<()>,
+    /// Renders typed data (`json`, `yaml`): commands give it whole records instead of
+    /// streaming text, and errors are reported in the same form when it is `json`.
+    pub structured: bool,
+}
+
+impl FormatterSpec {
+    pub const fn new(
+        name: &'static str,
+        about: &'static str,
+        render: fn(&Output, &RenderOptions, &mut dyn Write) -> io::Result<()>,
+    ) -> FormatterSpec {
+        FormatterSpec {
+            name,
+            about,
+            render,
+            structured: false,
+        }
+    }
+
+    /// Marks a format of typed data (see [`FormatterSpec::structured`]).
+    pub const fn structured(mut self) -> FormatterSpec {
+        self.structured = true;
+        self
+    }
 }
 
 inventory::collect!(FormatterSpec);
