@@ -1,18 +1,4 @@
-//! Built-in commands. Each module registers one `CommandSpec`; adding a command
-//! means adding a module here and its `mod` line, nothing else.
+//! Built-in commands. Each `*.rs` file here is compiled as a module by itself
+//! (`automod`, no `mod` line to add) and registers one `CommandSpec`.
 
-mod account;
-mod balance;
-mod chat;
-mod completion;
-mod config;
-mod doctor;
-mod init;
-mod logs;
-mod model;
-mod models;
-mod repl;
-mod run;
-mod stats;
-mod tasks;
-mod tokens;
+automod::dir!("commands");

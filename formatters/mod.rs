@@ -1,11 +1,7 @@
-//! Output formats. Each module registers one `FormatterSpec`; adding a format
-//! means adding a module here and its `mod` line, nothing else.
+//! Output formats. Each `*.rs` file here is compiled as a module by itself
+//! (`automod`, no `mod` line to add) and registers one `FormatterSpec`.
 
-mod csv;
-mod json;
-mod markdown;
-mod table;
-mod yaml;
+automod::dir!("formatters");
 
 /// Renders with a formatter's function into a string, for the formatters' unit tests.
 #[cfg(test)]

@@ -105,7 +105,7 @@ pub fn install(
     };
     let script = script(parse_shell(shell)?);
     fsutil::write_atomic(&path, &script, 0o644)
-        .map_err(|e| CliError::failure(format!("cannot write {}: {e}", path.display())))?;
+        .map_err(|e| CliError::failure(format!("cannot write {}", path.display())).caused_by(e))?;
     Ok(Installed { shell, path, note })
 }
 

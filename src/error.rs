@@ -1,8 +1,10 @@
-//! The one error type of the CLI: every failure carries the exit code it maps to
-//! and, where the user can do something about it, a hint.
+//! The one error type of the CLI: every failure carries the exit code it maps to,
+//! where the user can do something about it a hint, and where it came from a lower-level
+//! error (I/O, parsing, a plugin) that error's `anyhow` cause chain.
 
 use std::fmt;
 use std::io;
+use std::sync::Arc;
 
 /// Process exit codes (sysexits-style, as documented in the README).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +30,8 @@ pub struct CliError {
     pub exit: ExitCode,
     pub message: String,
     pub hint: Option<String>,
+    /// The lower-level error behind this one; shared so that `CliError` stays `Clone`.
+    pub cause: Option<Arc<anyhow::Error>>,
 }
 
 pub type Result<T, E = CliError> = std::result::Result<T, E>;
@@ -38,7 +42,34 @@ impl CliError {
             exit,
             message: message.into(),
             hint: None,
+            cause: None,
         }
+    }
+
+    /// Keeps `cause` (with its own chain) behind the message: the outermost cause is
+    /// shown after the message, the whole chain under `--verbose` ([`CliError::describe`]).
+    pub fn caused_by(mut self, cause: impl Into<anyhow::Error>) -> Self {
+        self.cause = Some(Arc::new(cause.into()));
+        self
+    }
+
+    /// The message as reported: `message: cause`, and with `verbose` every deeper
+    /// cause on its own `caused by:` line.
+    pub fn describe(&self, verbose: bool) -> String {
+        let Some(cause) = &self.cause else {
+            return self.message.clone();
+        };
+        let mut chain = cause.chain();
+        let mut text = match chain.next() {
+            Some(first) => format!("{}: {first}", self.message),
+            None => self.message.clone(),
+        };
+        if verbose {
+            for deeper in chain {
+                text.push_str(&format!("\n  caused by: {deeper}"));
+            }
+        }
+        text
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
@@ -83,14 +114,14 @@ impl CliError {
         if err.kind() == io::ErrorKind::BrokenPipe {
             Self::new(ExitCode::Success, "broken pipe")
         } else {
-            Self::failure(format!("cannot write output: {err}"))
+            Self::failure("cannot write output").caused_by(err)
         }
     }
 }
 
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.describe(false))
     }
 }
 
@@ -106,6 +137,26 @@ mod tests {
         assert!(err.is_broken_pipe());
         let other = CliError::from_output(io::Error::from(io::ErrorKind::PermissionDenied));
         assert_eq!(other.exit, ExitCode::Failure);
+    }
+
+    #[test]
+    fn cause_is_shown_after_the_message_and_its_chain_under_verbose() {
+        use anyhow::Context as _;
+        let inner: std::result::Result<(), io::Error> =
+            Err(io::Error::from(io::ErrorKind::PermissionDenied));
+        let chained = inner.context("opening /x/config.toml").expect_err("fails");
+        let err = CliError::failure("cannot save the config").caused_by(chained);
+        assert_eq!(
+            err.describe(false),
+            "cannot save the config: opening /x/config.toml"
+        );
+        assert_eq!(
+            err.describe(true),
+            "cannot save the config: opening /x/config.toml\n  caused by: permission denied"
+        );
+        assert_eq!(err.to_string(), err.describe(false));
+        let plain = CliError::usage("bad flag");
+        assert_eq!(plain.describe(true), "bad flag");
     }
 
     #[test]

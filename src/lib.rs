@@ -11,6 +11,8 @@ pub mod config;
 pub mod console;
 pub mod context;
 pub mod dates;
+#[cfg(test)]
+mod docgen;
 pub mod error;
 pub mod fsutil;
 pub mod http;

@@ -119,8 +119,10 @@ pub fn help_section(plugins: &[Plugin]) -> Option<String> {
 pub fn run(path: &Path, args: &[OsString], env: &[(&str, OsString)]) -> Result<u8> {
     let mut command = Command::new(path);
     command.args(args).envs(env.iter().map(|(k, v)| (*k, v)));
-    let status = signals::while_child_runs(&mut command, |command| command.status())
-        .map_err(|e| CliError::failure(format!("cannot run plugin {}: {e}", path.display())))?;
+    let status =
+        signals::while_child_runs(&mut command, |command| command.status()).map_err(|e| {
+            CliError::failure(format!("cannot run plugin {}", path.display())).caused_by(e)
+        })?;
     if let Some(code) = status.code() {
         return Ok(u8::try_from(code).unwrap_or(1));
     }

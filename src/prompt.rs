@@ -15,7 +15,7 @@ struct RawMode;
 impl RawMode {
     fn enable() -> Result<RawMode> {
         terminal::enable_raw_mode()
-            .map_err(|e| CliError::failure(format!("cannot read from the terminal: {e}")))?;
+            .map_err(|e| CliError::failure("cannot read from the terminal").caused_by(e))?;
         Ok(RawMode)
     }
 }
@@ -81,7 +81,7 @@ pub fn read_line(prompt: &str, hidden: bool) -> Result<String> {
     let mut line = String::new();
     let step = loop {
         let event = event::read()
-            .map_err(|e| CliError::failure(format!("cannot read from the terminal: {e}")))?;
+            .map_err(|e| CliError::failure("cannot read from the terminal").caused_by(e))?;
         let Event::Key(key) = event else { continue };
         let before = line.chars().count();
         let step = apply(&mut line, key);

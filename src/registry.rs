@@ -220,45 +220,33 @@ mod tests {
         assert_eq!(duplicates(names.into_iter()), vec!["b", "c"]);
     }
 
-    /// Every file in `commands/` and `formatters/` (but `mod.rs`) is a registered entry.
+    /// Every file in `commands/` and `formatters/` (but `mod.rs`) was compiled as a module
+    /// (`automod` reads the directory the build script listed) and registers exactly one
+    /// entry named after it (`_` read as `-`): a file dropped in is a command, with no
+    /// other file to edit.
     #[test]
-    fn every_module_file_is_registered() {
+    fn every_module_file_is_compiled_and_registered() {
         let root = env!("CARGO_MANIFEST_DIR");
-        let registered_commands: Vec<&str> = commands().iter().map(|c| c.name).collect();
-        for stem in module_stems(&format!("{root}/commands")) {
-            assert!(
-                registered_commands.contains(&stem.as_str()),
-                "commands/{stem}.rs registers no command named {stem}"
-            );
-        }
-        let registered_formats = formatter_names();
-        for stem in module_stems(&format!("{root}/formatters")) {
-            assert!(
-                registered_formats.contains(&stem.as_str()),
-                "formatters/{stem}.rs registers no formatter named {stem}"
-            );
-        }
-    }
-
-    /// Command names as the docs spell them, so the docs cannot fall behind the registry.
-    #[test]
-    fn every_command_and_format_is_in_the_docs() {
-        let docs =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/commands.md"))
-                .unwrap_or_default();
-        for spec in commands() {
-            assert!(
-                docs.contains(&format!("## `{}", spec.name)),
-                "docs/commands.md has no section for `{}`",
-                spec.name
-            );
-        }
-        for name in formatter_names() {
-            assert!(
-                docs.contains(&format!("`{name}`")),
-                "docs/commands.md does not mention format `{name}`"
-            );
-        }
+        let built = |list: &'static str| -> Vec<String> {
+            list.split(',').map(|s| s.replace('_', "-")).collect()
+        };
+        let commands_built = built(env!("COMETAPI_BUILT_COMMANDS"));
+        assert_eq!(commands_built, module_stems(&format!("{root}/commands")));
+        let registered: Vec<&str> = commands().iter().map(|c| c.name).collect();
+        assert_eq!(
+            registered, commands_built,
+            "commands/*.rs vs registered commands"
+        );
+        let formatters_built = built(env!("COMETAPI_BUILT_FORMATTERS"));
+        assert_eq!(
+            formatters_built,
+            module_stems(&format!("{root}/formatters"))
+        );
+        assert_eq!(
+            formatter_names(),
+            formatters_built,
+            "formatters/*.rs vs registered formats"
+        );
     }
 
     fn module_stems(dir: &str) -> Vec<String> {

@@ -13,6 +13,7 @@ mod cli;
 mod completion;
 mod config;
 mod doctor;
+mod dropin;
 mod errors;
 mod http;
 mod init;
