@@ -145,6 +145,7 @@ fn on_line(ctx: &Context, options: &Options, conversation: &mut Conversation, li
 /// Sends `message` with the conversation and streams the reply. The exchange is kept
 /// only when the reply finished; Ctrl-C or an error drops it. Returns whether it was kept.
 fn ask(ctx: &Context, options: &Options, conversation: &mut Conversation, message: &str) -> bool {
+    crate::interrupt::clear(); // a Ctrl-C that stopped the last reply does not stop this one
     let mut reply = Reply::new(true);
     let result = send(ctx, options, conversation, message, &mut reply);
     match result {

@@ -26,3 +26,4 @@ mod run;
 mod surfaces;
 mod tasks;
 mod tokens;
+mod waits;
