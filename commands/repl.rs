@@ -214,7 +214,8 @@ inventory::submit! {
     CommandSpec::new("repl", "Interactive shell: run any command without the `cometapi` prefix", run)
         .with_args(|cmd| cmd.after_help(
             "Tab completes commands, flags, values and model ids (from the cached catalog); \
-             Right arrow accepts the grey hint from history; Ctrl-C clears the line; \
+             Right arrow accepts the grey hint from history; Ctrl-C clears the line, or stops \
+             the running command and returns to the prompt; \
              `exit`, `quit` or Ctrl-D leave. History: ~/.config/cometapi/repl_history (0600, \
              secrets masked)."
         ))
