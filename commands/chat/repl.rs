@@ -25,6 +25,7 @@ enum Flow {
 }
 
 pub fn run(ctx: &Context, options: &Options, mut conversation: Conversation) -> Result<()> {
+    crate::interrupt::enter_shell(); // Ctrl-C stops a reply, never the session
     let globals = ctx.globals.clone();
     let completer = SlashCompleter {
         model_ids: Box::new(move || catalog::cached_ids(&Context::new(globals.clone()))),

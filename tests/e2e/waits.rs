@@ -409,3 +409,38 @@ fn a_panic_in_a_repl_line_is_reported_and_the_shell_goes_on() {
     screen.send("exit\r");
     assert_eq!(screen.exit_code(), 0);
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_a_retry_pause_in_the_chat_repl_stops_only_that_reply() {
+    let sandbox = Sandbox::new();
+    let mut screen = Screen::new(spawn(&sandbox, &["chat"], &[("COMETAPI_KEY", API_KEY)]));
+    screen.wait_for("gpt-5.4> ");
+    sandbox.server.inject(
+        CHAT,
+        Fault::RateLimited {
+            retry_after_secs: Some(20),
+            retry_after_ms: None,
+        },
+        1,
+    );
+    let started = Instant::now();
+    screen.send("first\r");
+    screen.wait_for("retrying in");
+    screen.send("\x03");
+    screen.wait_for("gpt-5.4> ");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the pause was waited out"
+    );
+    screen.send("second\r");
+    screen.wait_for("echo: second");
+    screen.wait_for("gpt-5.4> ");
+    screen.send("\x04");
+    assert_eq!(screen.exit_code(), 0);
+    assert_eq!(
+        sandbox.server.requests_to(CHAT).len(),
+        2,
+        "no retry of the first"
+    );
+}
