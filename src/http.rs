@@ -237,7 +237,9 @@ impl Http {
                     let Some(next) = within(limit, response.chunk()).await else {
                         return Err(Failure::Final(match written {
                             0 => self.no_answer(request),
-                            _ => self.stalled(&format!("the download after {written} bytes")),
+                            _ => {
+                                self.stalled(&format!("the download stalled after {written} bytes"))
+                            }
                         }));
                     };
                     match next {
