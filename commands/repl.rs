@@ -2,16 +2,18 @@
 //! prefix. Commands, flags and values come from the registry's clap tree; each line
 //! runs through `app::main` with a fresh context, so `config set` applies to the next.
 
+mod panics;
+
 use std::ffi::OsString;
 use std::io::IsTerminal;
 
 use clap::ArgMatches;
 use reedline::Signal;
 
-use crate::app;
 use crate::catalog;
 use crate::context::{Context, GlobalArgs};
 use crate::error::{CliError, Result};
+use crate::interrupt;
 use crate::output::{Outcome, Output};
 use crate::paths;
 use crate::plugins::{self, Plugin};
@@ -79,6 +81,9 @@ fn run(ctx: &Context, _: &ArgMatches) -> Result<Outcome> {
         ))
     })?;
     eprintln!("{}", banner(ctx));
+    // Ctrl-C stops the running command, never the shell.
+    interrupt::enter_shell();
+    panics::report_instead_of_printing();
     loop {
         let signal = editor
             .read_line(&prompt)
@@ -128,6 +133,9 @@ fn forwarded_globals(globals: &GlobalArgs) -> Vec<OsString> {
     if globals.no_color {
         args.push("--no-color".into());
     }
+    if let Some(limit) = &globals.timeout {
+        args.extend(["--timeout".into(), limit.into()]);
+    }
     args
 }
 
@@ -164,7 +172,8 @@ fn run_line(line: &str, forwarded: &[OsString], plugins: &[Plugin]) -> Flow {
     let mut args: Vec<OsString> = vec![PROGRAM.into()];
     args.extend(forwarded.iter().cloned());
     args.extend(words.into_iter().map(OsString::from));
-    let code = app::main(args);
+    interrupt::clear();
+    let code = panics::run_caught(args);
     if code != 0 {
         eprintln!("[exit {code}]");
     }
@@ -205,7 +214,8 @@ inventory::submit! {
     CommandSpec::new("repl", "Interactive shell: run any command without the `cometapi` prefix", run)
         .with_args(|cmd| cmd.after_help(
             "Tab completes commands, flags, values and model ids (from the cached catalog); \
-             Right arrow accepts the grey hint from history; Ctrl-C clears the line; \
+             Right arrow accepts the grey hint from history; Ctrl-C clears the line, or stops \
+             the running command and returns to the prompt; \
              `exit`, `quit` or Ctrl-D leave. History: ~/.config/cometapi/repl_history (0600, \
              secrets masked)."
         ))

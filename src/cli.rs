@@ -100,6 +100,19 @@ fn global_args() -> Vec<Arg> {
             .action(ArgAction::SetTrue)
             .global(true)
             .help("Trace HTTP requests and retries to stderr (secrets redacted)"),
+        Arg::new("timeout")
+            .long("timeout")
+            .value_name("DURATION")
+            .value_parser(|text: &str| crate::timeout::parse(text))
+            .global(true)
+            .help("Time limit of each request, retries included: 30s, 2m, 1.5 (seconds) [env: COMETAPI_TIMEOUT, default: 60s]")
+            .long_help(
+                "Time limit of each request, retries and their pauses included: 30s, 2m, 1m30s, \
+                 500ms, or a number of seconds. A reply that is not streamed must arrive whole \
+                 within it; a streamed reply must start within it, and then no gap between two \
+                 pieces may be longer. Also the environment variable COMETAPI_TIMEOUT and the \
+                 config key `timeout`. Default 60s.",
+            ),
         Arg::new("no_color")
             .long("no-color")
             .action(ArgAction::SetTrue)

@@ -64,6 +64,13 @@ pub const KEYS: &[KeySpec] = &[
         default: Some("true"),
         about: "ask streamed chat replies for token usage (stream_options); false for servers that reject it",
     },
+    KeySpec {
+        name: "timeout",
+        env: Some("COMETAPI_TIMEOUT"),
+        secret: false,
+        default: Some("60s"),
+        about: "time limit of a request, retries included (30s, 2m, or seconds); also the longest silence in a streamed reply",
+    },
 ];
 
 pub fn key_spec(name: &str) -> Option<&'static KeySpec> {
@@ -123,6 +130,11 @@ impl ConfigFile {
             .get(key)
             .and_then(|v| v.as_str())
             .filter(|s| !s.is_empty())
+    }
+
+    /// A key's value whatever its TOML type (for settings that accept several).
+    pub fn raw(&self, key: &str) -> Option<&toml::Value> {
+        self.table.get(key)
     }
 
     pub fn set(&mut self, key: &str, value: &str) {

@@ -4,6 +4,7 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use clap::ArgMatches;
 
@@ -14,6 +15,7 @@ use crate::paths;
 use crate::registry::{self, FormatterSpec};
 use crate::secret::Secret;
 use crate::settings::{FlagOverride, Settings, Source};
+use crate::timeout;
 use crate::urls::BaseUrl;
 
 /// The global options, read once from the command line.
@@ -25,6 +27,8 @@ pub struct GlobalArgs {
     pub config: Option<PathBuf>,
     pub verbose: bool,
     pub no_color: bool,
+    /// `--timeout` as given (already checked by clap).
+    pub timeout: Option<String>,
 }
 
 impl GlobalArgs {
@@ -38,6 +42,11 @@ impl GlobalArgs {
             config: leaf.get_one::<PathBuf>("config").cloned(),
             verbose: leaf.get_flag("verbose"),
             no_color: leaf.get_flag("no_color"),
+            timeout: leaf
+                .get_raw("timeout")
+                .and_then(|mut raw| raw.next_back())
+                .and_then(|raw| raw.to_str())
+                .map(str::to_string),
         }
     }
 }
@@ -67,7 +76,7 @@ impl Context {
             (None, Some(path)) => (PathBuf::from(path), Source::Env("COMETAPI_CONFIG")),
             (None, None) => (paths::default_config_file(), Source::Default),
         };
-        let flags: Vec<FlagOverride> = globals
+        let mut flags: Vec<FlagOverride> = globals
             .base_url
             .iter()
             .map(|url| FlagOverride {
@@ -76,6 +85,11 @@ impl Context {
                 value: url.clone(),
             })
             .collect();
+        flags.extend(globals.timeout.iter().map(|limit| FlagOverride {
+            key: "timeout",
+            flag: "--timeout",
+            value: limit.clone(),
+        }));
         let loaded = ConfigFile::load(&config_path).map(|file| {
             let settings = Settings::resolve(&file, &flags, env_var);
             (file, settings)
@@ -152,6 +166,31 @@ impl Context {
         ))
     }
 
+    /// The time limit of a request: `--timeout` > `COMETAPI_TIMEOUT` > config `timeout`
+    /// (a duration string or a number of seconds) > 60s. A bad value is exit 2 when
+    /// given on the command line or in the environment, exit 78 in the config file.
+    pub fn timeout(&self) -> Result<Duration> {
+        let setting = self.settings()?.get("timeout");
+        let from_file = match setting.source {
+            Source::Flag(_) | Source::Env(_) => None,
+            _ => self.config_file()?.raw("timeout"),
+        };
+        match from_file {
+            Some(value) => timeout::from_toml(value).map_err(|e| {
+                CliError::config_unreadable(format!(
+                    "config file {}: {e}",
+                    self.config_path.display()
+                ))
+                .with_hint("fix it with `cometapi config set timeout 30s`")
+            }),
+            None => match setting.plain() {
+                Some(text) => timeout::parse(text)
+                    .map_err(|e| CliError::usage(format!("{e} (from {})", setting.source))),
+                None => Ok(timeout::DEFAULT),
+            },
+        }
+    }
+
     /// `--json` > `--format` (before or after the command) > config `output_format` > `table`.
     /// An unknown format in the config file falls back to `table` (see
     /// [`Context::format_warning`]), so `config set output_format` can still repair it.
@@ -207,7 +246,7 @@ impl Context {
         if let Some(http) = self.http.get() {
             return Ok(http);
         }
-        let http = Http::new(self.globals.verbose)?;
+        let http = Http::new(self.globals.verbose, self.timeout()?)?;
         Ok(self.http.get_or_init(|| http))
     }
 }

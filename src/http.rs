@@ -2,6 +2,7 @@
 //! to exit codes, and `--verbose` tracing with every credential redacted.
 
 use std::collections::hash_map::RandomState;
+use std::future::Future;
 use std::hash::BuildHasher;
 use std::io::Write;
 use std::time::{Duration, Instant, SystemTime};
@@ -12,13 +13,18 @@ use serde_json::Value;
 
 use crate::error::{CliError, ExitCode, Result};
 use crate::secret::Secret;
+use crate::{interrupt, progress, timeout};
 
 pub const USER_AGENT: &str = concat!("cometapi/", env!("CARGO_PKG_VERSION"));
 const MAX_ATTEMPTS: u32 = 3;
 const BACKOFF_BASE: Duration = Duration::from_millis(250);
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(20);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-const DEFAULT_READ_TIMEOUT_SECS: f64 = 60.0;
+/// At most half the time limit, so that an unreachable host is reported as one rather
+/// than as a server that was slow to answer.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const WAITING_FOR_TEXT: &str = "waiting for the first token";
+const TIMEOUT_HINT: &str =
+    "allow more time with --timeout (for example --timeout 2m) or `cometapi config set timeout 2m`";
 
 /// How a request proves who it is.
 #[derive(Clone, Copy, Debug)]
@@ -125,6 +131,10 @@ pub struct Http {
     client: reqwest::Client,
     runtime: tokio::runtime::Runtime,
     verbose: bool,
+    /// How long one request may take, all attempts and pauses included, until its reply
+    /// is whole (or, for a body read as it arrives, until the first of it is shown); after
+    /// that, the longest silence allowed between two pieces of the body.
+    timeout: Duration,
 }
 
 /// What a streaming callback made of one network read.
@@ -158,15 +168,10 @@ enum Failure {
 }
 
 impl Http {
-    pub fn new(verbose: bool) -> Result<Http> {
-        let read_timeout = crate::context::env_var("COMETAPI_TIMEOUT")
-            .and_then(|s| s.parse::<f64>().ok())
-            .filter(|s| *s > 0.0)
-            .unwrap_or(DEFAULT_READ_TIMEOUT_SECS);
+    pub fn new(verbose: bool, timeout: Duration) -> Result<Http> {
         let client = reqwest::Client::builder()
             .user_agent(USER_AGENT)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .read_timeout(Duration::from_secs_f64(read_timeout))
+            .connect_timeout(CONNECT_TIMEOUT.min(timeout / 2))
             .build()
             .map_err(|e| CliError::failure(format!("cannot set up HTTP client: {e}")))?;
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -177,24 +182,32 @@ impl Http {
             client,
             runtime,
             verbose,
+            timeout,
         })
     }
 
     /// Sends a request, retrying 408, 429 and 5xx replies and connection failures
     /// (at most three attempts). Anything but a 2xx reply comes back as an error
-    /// with the exit code it maps to.
+    /// with the exit code it maps to. The whole reply must arrive within the time
+    /// limit, all attempts included; Ctrl-C ends the wait with exit 130.
     pub fn send(&self, request: &Request) -> Result<Response> {
-        self.with_retries(request, || {
-            self.runtime.block_on(async {
+        self.with_retries(request, &waiting_for(request), |deadline| {
+            self.interruptible(async {
                 let started = Instant::now();
-                let response = self
-                    .build(request)
-                    .send()
+                let reply = async {
+                    let response = self
+                        .build(request)
+                        .send()
+                        .await
+                        .map_err(Failure::Transport)?;
+                    let status = response.status().as_u16();
+                    let headers = response.headers().clone();
+                    let body = response.bytes().await.map_err(Failure::Transport)?.to_vec();
+                    Ok((status, headers, body))
+                };
+                let (status, headers, body) = within(deadline, reply)
                     .await
-                    .map_err(Failure::Transport)?;
-                let status = response.status().as_u16();
-                let headers = response.headers().clone();
-                let body = response.bytes().await.map_err(Failure::Transport)?.to_vec();
+                    .unwrap_or_else(|| Err(Failure::Final(self.no_answer(request))))?;
                 self.trace_reply(status, &headers, started, Some(body.len()));
                 if (200..300).contains(&status) {
                     Ok(Response { headers, body })
@@ -207,20 +220,31 @@ impl Http {
 
     /// Streams a 2xx reply's body into `out` as it arrives, never holding it whole,
     /// and reports the byte count so far to `progress`. Retried like [`Http::send`]
-    /// only until the first byte has been written; a cut after that is exit 69.
+    /// only until the first byte has been written; a cut after that is exit 69. The
+    /// first byte must come within the time limit, and no later gap may be longer.
     pub fn download(
         &self,
         request: &Request,
         out: &mut dyn Write,
         progress: &mut dyn FnMut(u64),
     ) -> Result<u64> {
-        self.with_retries(request, || {
-            self.runtime.block_on(async {
-                let mut response = self.open(request).await?;
+        self.with_retries(request, &waiting_for(request), |deadline| {
+            self.interruptible(async {
+                let mut response = self.open_within(request, deadline).await?;
                 let mut written = 0u64;
                 loop {
-                    match response.chunk().await {
+                    let limit = self.body_limit(written > 0, deadline);
+                    let Some(next) = within(limit, response.chunk()).await else {
+                        return Err(Failure::Final(match written {
+                            0 => self.no_answer(request),
+                            _ => {
+                                self.stalled(&format!("the download stalled after {written} bytes"))
+                            }
+                        }));
+                    };
+                    match next {
                         Ok(Some(chunk)) => {
+                            progress::hide();
                             out.write_all(&chunk)
                                 .map_err(|e| Failure::Final(CliError::from_output(e)))?;
                             written += chunk.len() as u64;
@@ -243,24 +267,18 @@ impl Http {
     /// Streams a 2xx reply's body through `on_chunk`, one call per network read, until
     /// the body ends or `on_chunk` says [`Progress::Done`]. Retried like [`Http::send`]
     /// only while `on_chunk` has shown nothing ([`Progress::Quiet`]); once output was
-    /// shown, a cut is final (exit 69, "stream interrupted"). Ctrl-C while waiting or
-    /// reading ends the stream with exit 130 ([`ExitCode::Interrupted`]).
+    /// shown, a cut is final (exit 69, "stream interrupted"). Something must be shown
+    /// within the time limit, and after that no gap between reads may be longer (a
+    /// server trickling bytes that never make text is cut off). Ctrl-C while waiting
+    /// or reading ends the stream with exit 130 ([`ExitCode::Interrupted`]).
     pub fn stream(
         &self,
         request: &Request,
         on_chunk: &mut dyn FnMut(&[u8]) -> Result<Progress>,
     ) -> Result<StreamEnd> {
         let mut shown = false;
-        self.with_retries(request, || {
-            self.runtime.block_on(async {
-                tokio::select! {
-                    result = self.stream_once(request, on_chunk, &mut shown) => result,
-                    _ = tokio::signal::ctrl_c() => Err(Failure::Final(CliError::new(
-                        ExitCode::Interrupted,
-                        "interrupted",
-                    ))),
-                }
-            })
+        self.with_retries(request, WAITING_FOR_TEXT, |deadline| {
+            self.interruptible(self.stream_once(request, on_chunk, &mut shown, deadline))
         })
     }
 
@@ -269,15 +287,28 @@ impl Http {
         request: &Request<'_>,
         on_chunk: &mut dyn FnMut(&[u8]) -> Result<Progress>,
         shown: &mut bool,
+        deadline: Instant,
     ) -> std::result::Result<StreamEnd, Failure> {
-        let mut response = self.open(request).await?;
+        let mut response = self.open_within(request, deadline).await?;
         loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => match on_chunk(&chunk).map_err(Failure::Final)? {
-                    Progress::Quiet => {}
-                    Progress::Shown => *shown = true,
-                    Progress::Done => return Ok(StreamEnd::Done),
-                },
+            let limit = self.body_limit(*shown, deadline);
+            let Some(next) = within(limit, response.chunk()).await else {
+                return Err(Failure::Final(if *shown {
+                    self.stalled("stream interrupted")
+                } else {
+                    self.no_text()
+                }));
+            };
+            match next {
+                Ok(Some(chunk)) => {
+                    // The callback may write: the spinner's line must not be in the way.
+                    progress::hide();
+                    match on_chunk(&chunk).map_err(Failure::Final)? {
+                        Progress::Quiet => self.spin(WAITING_FOR_TEXT.to_string()),
+                        Progress::Shown => *shown = true,
+                        Progress::Done => return Ok(StreamEnd::Done),
+                    }
+                }
                 Ok(None) => return Ok(StreamEnd::Eof),
                 Err(err) if !*shown => return Err(Failure::Transport(err)),
                 Err(err) => {
@@ -291,15 +322,22 @@ impl Http {
     }
 
     /// Runs `once` until it succeeds, fails for good, or has had [`MAX_ATTEMPTS`].
+    /// Every attempt and every pause between two shares one deadline, the time limit
+    /// from now: a pause that would end after it is not taken. The spinner says what
+    /// is awaited (`waiting`) and is gone when this returns.
     fn with_retries<T>(
         &self,
         request: &Request,
-        mut once: impl FnMut() -> std::result::Result<T, Failure>,
+        waiting: &str,
+        mut once: impl FnMut(Instant) -> std::result::Result<T, Failure>,
     ) -> Result<T> {
+        let deadline = Instant::now() + self.timeout;
+        let _spinner = progress::HideOnDrop;
         let mut attempt = 1;
         loop {
             self.trace_request(request, attempt);
-            let (error, retry_after) = match once() {
+            self.spin(waiting.to_string());
+            let (error, retry_after) = match once(deadline) {
                 Ok(value) => return Ok(value),
                 Err(Failure::Final(error)) => return Err(error),
                 Err(Failure::Status(status, headers, body)) => {
@@ -320,13 +358,108 @@ impl Http {
                 }
             };
             match retry_after {
-                Some(delay) if attempt < MAX_ATTEMPTS => {
+                Some(delay) if attempt < MAX_ATTEMPTS && Instant::now() + delay < deadline => {
                     self.trace(format_args!("retrying in {:.2}s", delay.as_secs_f64()));
-                    std::thread::sleep(delay);
+                    self.pause(delay)?;
                     attempt += 1;
                 }
                 _ => return Err(error),
             }
+        }
+    }
+
+    /// Runs one attempt on the runtime; Ctrl-C ends it at once with exit 130.
+    fn interruptible<T>(
+        &self,
+        attempt: impl Future<Output = std::result::Result<T, Failure>>,
+    ) -> std::result::Result<T, Failure> {
+        self.runtime.block_on(async {
+            let mut waiting = interrupt::waiting();
+            tokio::select! {
+                biased;
+                () = waiting.interrupted() => Err(Failure::Final(interrupt::error())),
+                result = attempt => result,
+            }
+        })
+    }
+
+    /// The pause before the next attempt, counted down on the spinner; Ctrl-C ends it
+    /// (and the request) at once with exit 130.
+    fn pause(&self, delay: Duration) -> Result<()> {
+        self.runtime.block_on(async {
+            let until = tokio::time::Instant::now() + delay;
+            let mut waiting = interrupt::waiting();
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tokio::select! {
+                    biased;
+                    () = waiting.interrupted() => return Err(interrupt::error()),
+                    () = tokio::time::sleep_until(until) => return Ok(()),
+                    _ = tick.tick() => {
+                        let left = until.saturating_duration_since(tokio::time::Instant::now());
+                        self.spin(format!("retrying in {}s", left.as_secs_f64().ceil()));
+                    }
+                }
+            }
+        })
+    }
+
+    /// [`Http::open`] within the deadline.
+    async fn open_within(
+        &self,
+        request: &Request<'_>,
+        deadline: Instant,
+    ) -> std::result::Result<reqwest::Response, Failure> {
+        within(deadline, self.open(request))
+            .await
+            .unwrap_or_else(|| Err(Failure::Final(self.no_answer(request))))
+    }
+
+    /// When the next piece of a body must have come: before anything of it was used,
+    /// by the request's deadline; after, within the time limit of the last piece.
+    fn body_limit(&self, started: bool, deadline: Instant) -> Instant {
+        if started {
+            Instant::now() + self.timeout
+        } else {
+            deadline
+        }
+    }
+
+    /// The server took the request but no reply came in time (a read timeout: the
+    /// server was reached, so this is not a network problem).
+    fn no_answer(&self, request: &Request) -> CliError {
+        CliError::unavailable(format!(
+            "timed out: {} did not answer {} {} within {} (the server was reached but sent no reply in time)",
+            host_of(&request.url),
+            request.method,
+            path_of(&request.url),
+            timeout::show(self.timeout)
+        ))
+        .with_hint(TIMEOUT_HINT)
+    }
+
+    /// A streamed reply began but no text came in time.
+    fn no_text(&self) -> CliError {
+        CliError::unavailable(format!(
+            "timed out: the reply did not start within {} (the server answered but sent no text)",
+            timeout::show(self.timeout)
+        ))
+        .with_hint(TIMEOUT_HINT)
+    }
+
+    /// A body went silent after it had begun.
+    fn stalled(&self, what: &str) -> CliError {
+        CliError::unavailable(format!(
+            "{what}: nothing received for {}",
+            timeout::show(self.timeout)
+        ))
+        .with_hint(TIMEOUT_HINT)
+    }
+
+    /// Shows `message` on the spinner, unless `--verbose` traces the wait instead.
+    fn spin(&self, message: String) {
+        if !self.verbose {
+            progress::show(message);
         }
     }
 
@@ -427,6 +560,16 @@ pub fn unwrap_console(reply: &mut Value, url: &str) -> Result<Value> {
         .get_mut("data")
         .map(Value::take)
         .unwrap_or(Value::Null))
+}
+
+/// `future`'s output, or `None` when `deadline` comes first.
+async fn within<F: Future>(deadline: Instant, future: F) -> Option<F::Output> {
+    tokio::time::timeout_at(deadline.into(), future).await.ok()
+}
+
+/// What the spinner says while a request is sent: the host it went to.
+fn waiting_for(request: &Request) -> String {
+    format!("waiting for {}", host_of(&request.url))
 }
 
 fn retryable_status(status: u16, body: &[u8]) -> bool {

@@ -17,11 +17,13 @@ pub mod error;
 pub mod fsutil;
 pub mod http;
 pub mod inputs;
+pub mod interrupt;
 pub mod message;
 pub mod money;
 pub mod output;
 pub mod paths;
 pub mod plugins;
+pub mod progress;
 pub mod prompt;
 pub mod registry;
 pub mod secret;
@@ -31,6 +33,7 @@ pub mod sse;
 pub mod stream;
 pub mod suggest;
 pub mod terminal_markdown;
+pub mod timeout;
 pub mod urls;
 
 #[path = "../commands/mod.rs"]

@@ -157,21 +157,33 @@ mod signals {
                 Ok(())
             });
         }
-        // SAFETY: setting a disposition to SIG_IGN and restoring the previous one
-        // installs no handler code.
-        let (int, quit) = unsafe {
-            (
-                libc::signal(libc::SIGINT, libc::SIG_IGN),
-                libc::signal(libc::SIGQUIT, libc::SIG_IGN),
-            )
-        };
+        let int = ignore(libc::SIGINT);
+        let quit = ignore(libc::SIGQUIT);
         let result = run(command);
-        // SAFETY: as above, restoring what was there.
-        unsafe {
-            libc::signal(libc::SIGINT, int);
-            libc::signal(libc::SIGQUIT, quit);
-        }
+        restore(libc::SIGINT, &int);
+        restore(libc::SIGQUIT, &quit);
         result
+    }
+
+    /// Ignores `signal`, returning the whole previous action (handler and flags), so
+    /// that a handler such as the Ctrl-C one in `interrupt.rs` comes back exactly.
+    fn ignore(signal: libc::c_int) -> libc::sigaction {
+        // SAFETY: a zeroed sigaction is valid (SIG_DFL, no flags, empty mask); setting
+        // SIG_IGN installs no handler code, and `previous` is written by the kernel.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = libc::SIG_IGN;
+            let mut previous: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(signal, &action, &mut previous);
+            previous
+        }
+    }
+
+    fn restore(signal: libc::c_int, previous: &libc::sigaction) {
+        // SAFETY: puts back the action the kernel handed out in `ignore`.
+        unsafe {
+            libc::sigaction(signal, previous, std::ptr::null_mut());
+        }
     }
 }
 

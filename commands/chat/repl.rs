@@ -25,6 +25,7 @@ enum Flow {
 }
 
 pub fn run(ctx: &Context, options: &Options, mut conversation: Conversation) -> Result<()> {
+    crate::interrupt::enter_shell(); // Ctrl-C stops a reply, never the session
     let globals = ctx.globals.clone();
     let completer = SlashCompleter {
         model_ids: Box::new(move || catalog::cached_ids(&Context::new(globals.clone()))),
@@ -145,6 +146,7 @@ fn on_line(ctx: &Context, options: &Options, conversation: &mut Conversation, li
 /// Sends `message` with the conversation and streams the reply. The exchange is kept
 /// only when the reply finished; Ctrl-C or an error drops it. Returns whether it was kept.
 fn ask(ctx: &Context, options: &Options, conversation: &mut Conversation, message: &str) -> bool {
+    crate::interrupt::clear(); // a Ctrl-C that stopped the last reply does not stop this one
     let mut reply = Reply::new(true);
     let result = send(ctx, options, conversation, message, &mut reply);
     match result {

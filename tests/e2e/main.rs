@@ -27,3 +27,4 @@ mod run;
 mod surfaces;
 mod tasks;
 mod tokens;
+mod waits;

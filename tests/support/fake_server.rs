@@ -98,6 +98,8 @@ pub enum Fault {
     Slow(Duration),
     /// 404 with a small text/html page.
     Html404,
+    /// Take the request and never answer it (the connection stays open).
+    NeverAnswers,
 }
 
 /// How streamed (SSE) replies are written. Every streaming route (chat with
@@ -126,6 +128,10 @@ pub enum StreamMode {
     Crlf,
     /// A `: keep-alive` comment line before every event.
     Comments,
+    /// Every byte its own write, this long after the one before (a trickling server).
+    Trickle(Duration),
+    /// After this many events, send nothing more and keep the connection open.
+    StallAfter(usize),
 }
 
 /// The running server. Dropping it stops the accept loop.
@@ -348,6 +354,7 @@ fn handle(state: &State, mut request: tiny_http::Request) {
             thread::sleep(delay);
             route(state, &recorded, &decoded_path, id)
         }
+        Some(Fault::NeverAnswers) => hang(),
         Some(fault) => fault_reply(&fault),
         None => route(state, &recorded, &decoded_path, id),
     };
@@ -359,6 +366,13 @@ fn handle(state: &State, mut request: tiny_http::Request) {
         Some(_) => request.respond(reply.into_streaming_response(id)),
         None => request.respond(reply.into_response(id)),
     };
+}
+
+/// Holds the request thread (and so the connection) until the test process ends.
+fn hang() -> ! {
+    loop {
+        thread::park();
+    }
 }
 
 /// Writes a streamed reply by hand (status line, headers, then each piece as one HTTP
@@ -416,7 +430,15 @@ fn sse_body(
             }
             _ => {}
         }
+        if let StreamMode::StallAfter(n) = mode {
+            if i == *n {
+                hang();
+            }
+        }
         for piece in pieces(mode, event) {
+            if let StreamMode::Trickle(gap) = mode {
+                thread::sleep(*gap);
+            }
             write_chunk(out, &piece)?;
         }
     }
@@ -429,6 +451,7 @@ fn pieces(mode: &StreamMode, event: String) -> Vec<Vec<u8>> {
     match mode {
         StreamMode::Comments => vec![format!(": keep-alive\n{event}").into_bytes()],
         StreamMode::CrOnly => vec![event.replace('\n', "\r").into_bytes()],
+        StreamMode::Trickle(_) => event.into_bytes().into_iter().map(|b| vec![b]).collect(),
         StreamMode::Crlf => {
             let crlf = event.replace('\n', "\r\n").into_bytes();
             let (head, lf) = crlf.split_at(crlf.len() - 1);
@@ -602,7 +625,7 @@ fn fault_reply(fault: &Fault) -> Reply {
         ),
         Fault::Status(status, body) => Reply::raw(*status, "application/json", body.clone()),
         // Handled before routing; kept for exhaustiveness.
-        Fault::Slow(_) => openai_error(500, "unexpected slow fault", "server_error", None),
+        Fault::Slow(_) | Fault::NeverAnswers => openai_error(500, "unexpected slow fault", "server_error", None),
         Fault::Html404 => Reply::raw(
             404,
             "text/html; charset=utf-8",

@@ -1,0 +1,51 @@
+//! The spinner on stderr that says what a long wait is waiting for ("waiting for the
+//! first token", "retrying in 3s"). Only on a terminal; nothing at all when stderr is
+//! piped. There is one per process (a command waits for one thing at a time), so
+//! whoever is about to write output can [`hide`] it without holding it.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+static SPINNER: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+/// Shows `message` beside a spinner, starting one if none is shown.
+pub fn show(message: String) {
+    if !stderr_is_terminal() {
+        return;
+    }
+    let mut slot = SPINNER.lock().unwrap_or_else(|e| e.into_inner());
+    match slot.as_ref() {
+        Some(spinner) => spinner.set_message(message),
+        None => {
+            let spinner = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+                .with_style(ProgressStyle::default_spinner())
+                .with_message(message);
+            spinner.enable_steady_tick(Duration::from_millis(100));
+            *slot = Some(spinner);
+        }
+    }
+}
+
+/// Removes the spinner and its line, so output starts on a clean line.
+pub fn hide() {
+    let taken = SPINNER.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(spinner) = taken {
+        spinner.finish_and_clear();
+    }
+}
+
+/// Hides the spinner when dropped, however the wait ended.
+pub struct HideOnDrop;
+
+impl Drop for HideOnDrop {
+    fn drop(&mut self) {
+        hide();
+    }
+}
+
+fn stderr_is_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal()
+}

@@ -1,0 +1,129 @@
+//! The time limit of a request (`--timeout`, `COMETAPI_TIMEOUT`, config `timeout`):
+//! a duration such as `30s`, `2m`, `1m30s`, `500ms`, or a number of seconds (`1.5`).
+
+use std::time::Duration;
+
+/// Used when none is given.
+pub const DEFAULT: Duration = Duration::from_secs(60);
+/// Longer than anyone waits on purpose; also keeps `Instant` arithmetic far from overflow.
+const LONGEST: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Reads a time limit; the error says what is accepted.
+pub fn parse(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let duration = match text.parse::<f64>() {
+        // humantime wants a unit; a bare number means seconds.
+        Ok(secs) => Duration::try_from_secs_f64(secs).map_err(|_| invalid(text))?,
+        Err(_) => humantime::parse_duration(text).map_err(|_| invalid(text))?,
+    };
+    if duration.is_zero() {
+        return Err(format!("timeout `{text}` must be more than zero"));
+    }
+    if duration > LONGEST {
+        return Err(format!("timeout `{text}` is longer than a week"));
+    }
+    Ok(duration)
+}
+
+/// A config file's `timeout`: a string as above or a TOML number of seconds.
+pub fn from_toml(value: &toml::Value) -> Result<Duration, String> {
+    match value {
+        toml::Value::String(text) => parse(text),
+        toml::Value::Integer(secs) => parse(&secs.to_string()),
+        toml::Value::Float(secs) => parse(&secs.to_string()),
+        other => Err(format!(
+            "timeout must be a duration such as \"30s\" or a number of seconds, not a {}",
+            other.type_str()
+        )),
+    }
+}
+
+/// `1s`, `1m 30s`, `250ms`: how a limit is shown in messages.
+pub fn show(duration: Duration) -> String {
+    // Whole milliseconds: humantime would otherwise print every nanosecond of `1.3`.
+    let millis = Duration::from_millis(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX));
+    humantime::format_duration(millis).to_string()
+}
+
+fn invalid(text: &str) -> String {
+    format!("invalid timeout `{text}`: use a duration such as 30s, 2m, 1m30s or 500ms, or a number of seconds")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn units_and_plain_seconds() {
+        assert_eq!(parse("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse(" 1.5 "), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse("10"), Ok(Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn bad_values_are_errors() {
+        for bad in [
+            "",
+            "0",
+            "0s",
+            "-1",
+            "-5s",
+            "abc",
+            "1e400",
+            "NaN",
+            "inf",
+            "10 parsecs",
+            "30d",
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?} must be rejected");
+        }
+        assert!(parse("abc").unwrap_err().contains("30s"));
+    }
+
+    #[test]
+    fn toml_numbers_are_seconds() {
+        assert_eq!(
+            from_toml(&toml::Value::Integer(30)),
+            Ok(Duration::from_secs(30))
+        );
+        assert_eq!(
+            from_toml(&toml::Value::Float(0.5)),
+            Ok(Duration::from_millis(500))
+        );
+        assert_eq!(
+            from_toml(&toml::Value::String("2m".into())),
+            Ok(Duration::from_secs(120))
+        );
+        assert!(from_toml(&toml::Value::Boolean(true))
+            .unwrap_err()
+            .contains("boolean"));
+        assert!(from_toml(&toml::Value::Integer(-3)).is_err());
+    }
+
+    #[test]
+    fn shown_in_whole_milliseconds() {
+        assert_eq!(show(Duration::from_secs(1)), "1s");
+        assert_eq!(show(Duration::from_secs(90)), "1m 30s");
+        assert_eq!(show(Duration::from_secs_f64(0.1000004)), "100ms");
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_and_accepts_only_positive_limits(text in ".{0,24}") {
+            if let Ok(duration) = parse(&text) {
+                prop_assert!(!duration.is_zero() && duration <= LONGEST);
+            }
+        }
+
+        #[test]
+        fn any_number_of_seconds_in_range_is_read_back(millis in 1u64..LONGEST.as_millis() as u64) {
+            let secs = millis as f64 / 1000.0;
+            let parsed = parse(&secs.to_string()).expect("in range");
+            prop_assert!((parsed.as_secs_f64() - secs).abs() < 1e-6);
+        }
+    }
+}
