@@ -73,6 +73,7 @@ fn show(ctx: &Context) -> Result<Output> {
     for setting in ctx.settings()?.iter() {
         let value = setting
             .display()
+            .map(|v| crate::urls::redact_url(&v).into_owned())
             .map(serde_json::Value::String)
             .unwrap_or_default();
         table.push(vec![

@@ -23,7 +23,8 @@ pub struct GlobalArgs {
     pub json: bool,
     pub base_url: Option<String>,
     pub config: Option<PathBuf>,
-    pub verbose: bool,
+    /// How many times `-v` was given: 1 traces requests, 2 also bodies.
+    pub verbose: u8,
     pub no_color: bool,
 }
 
@@ -36,7 +37,7 @@ impl GlobalArgs {
             json: leaf.get_flag("json"),
             base_url: leaf.get_one::<String>("base_url").cloned(),
             config: leaf.get_one::<PathBuf>("config").cloned(),
-            verbose: leaf.get_flag("verbose"),
+            verbose: leaf.get_count("verbose"),
             no_color: leaf.get_flag("no_color"),
         }
     }
