@@ -293,7 +293,10 @@ impl Http {
         }
         loop {
             match response.chunk().await {
-                Ok(Some(chunk)) => match on_chunk(&chunk).map_err(Failure::Final)? {
+                Ok(Some(chunk)) => match {
+                    self.trace_body("<", &chunk, request);
+                    on_chunk(&chunk).map_err(Failure::Final)?
+                } {
                     Progress::Quiet => {}
                     Progress::Shown => *shown = true,
                     Progress::Done => return Ok(StreamEnd::Done),
@@ -428,7 +431,7 @@ impl Http {
             Some((at, _)) => (&text[..at], format!(" … ({} bytes in all)", body.len())),
             None => (&text[..], String::new()),
         };
-        for line in shown.lines() {
+        for line in shown.lines().filter(|l| !l.trim().is_empty()) {
             self.trace(format_args!("{direction} {line}"));
         }
         if !cut.is_empty() {
@@ -743,10 +746,7 @@ fn host_of(url: &str) -> String {
 
 fn describe(err: &reqwest::Error) -> String {
     if err.is_redirect() {
-        return source_chain(err)
-            .trim()
-            .trim_matches(['(', ')'])
-            .to_string();
+        return innermost_cause(err).unwrap_or_else(|| err.to_string());
     }
     if err.is_timeout() {
         return "timed out".to_string();
@@ -759,13 +759,19 @@ fn describe(err: &reqwest::Error) -> String {
 
 /// The innermost cause ("Connection refused"), which reqwest's own message leaves out.
 fn source_chain(err: &reqwest::Error) -> String {
+    innermost_cause(err)
+        .map(|c| format!(" ({c})"))
+        .unwrap_or_default()
+}
+
+fn innermost_cause(err: &reqwest::Error) -> Option<String> {
     let mut source = std::error::Error::source(err);
     let mut innermost = None;
     while let Some(cause) = source {
         innermost = Some(cause.to_string());
         source = cause.source();
     }
-    innermost.map(|c| format!(" ({c})")).unwrap_or_default()
+    innermost
 }
 
 #[cfg(test)]

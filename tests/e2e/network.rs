@@ -570,3 +570,39 @@ fn very_verbose_traces_bodies_and_request_ids_with_secrets_masked() {
         "-v alone traces no bodies"
     );
 }
+
+#[test]
+fn a_refused_redirect_says_where_it_went_and_why() {
+    let sandbox = Sandbox::new();
+    let elsewhere = FakeServer::start();
+    let path = "/v1/messages";
+    let target = format!("{}{path}", elsewhere.root_url());
+    sandbox.server.inject(path, Fault::Redirect(307, target), 1);
+    let output = sandbox
+        .cmd_with_key()
+        .args(["run", "-e", "anthropic", "-p", "hi", "claude-sonnet-4-6"])
+        .output()
+        .expect("run");
+    assert_eq!(
+        stderr_of(&output),
+        format!(
+            "error: POST /v1/messages was not followed: redirected to another host ({})\n\
+             hint: a redirect to another host is refused so that the credential is never sent there; \
+             point the base URL at the API itself\n",
+            elsewhere.root_url()
+        )
+    );
+}
+
+#[test]
+fn doctor_masks_a_key_the_server_echoes() {
+    let sandbox = Sandbox::new();
+    let echoed = format!(r#"{{"error":{{"message":"Incorrect API key provided: {API_KEY}"}}}}"#);
+    sandbox
+        .server
+        .inject("/v1/models", custom(401, "application/json", &echoed), 3);
+    let output = sandbox.cmd_with_key().arg("doctor").output().expect("run");
+    let all = stdout_of(&output) + &stderr_of(&output);
+    assert!(all.contains("****0001"), "{all}");
+    assert!(!all.contains(API_KEY), "{all}");
+}
