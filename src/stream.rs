@@ -88,7 +88,21 @@ pub fn run(
             "the connection closed before the reply was complete",
             reply,
         )),
-        Ok(StreamEnd::NotStreamed(body)) => whole(wire, &body, out, reply),
+        Ok(StreamEnd::NotStreamed(body)) => match serde_json::from_slice::<Value>(&body) {
+            Ok(value) => whole(wire, &value, out, reply),
+            // Labelled JSON but not JSON: read it as the event stream it may be.
+            Err(_) => decoder
+                .feed(&body, &mut |event| on_event(wire, event, out, reply))
+                .and_then(|_| out.flush().map_err(CliError::from_output))
+                .and_then(|()| match (reply.finished, reply.chars) {
+                    (true, _) => Ok(()),
+                    (false, 0) => Err(CliError::failure(format!(
+                        "the server's reply is neither JSON nor an event stream: {}",
+                        clip(&String::from_utf8_lossy(&body))
+                    ))),
+                    (false, _) => Err(interrupted("the reply ended before it was complete", reply)),
+                }),
+        },
         Err(err) if err.exit == ExitCode::Unavailable && reply.chars > 0 => {
             Err(with_known(err, reply))
         }
@@ -135,12 +149,7 @@ pub fn collect(http: &Http, request: &Request, wire: Wire) -> Result<Reply> {
 
 /// A whole JSON reply where a stream was asked for: an error object is an error,
 /// anything else has its text written as if it had been streamed.
-fn whole(wire: Wire, body: &[u8], out: &mut dyn Write, reply: &mut Reply) -> Result<()> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        CliError::failure(format!(
-            "the server answered with JSON that does not parse instead of a stream: {e}"
-        ))
-    })?;
+fn whole(wire: Wire, value: &Value, out: &mut dyn Write, reply: &mut Reply) -> Result<()> {
     let error = value.get("error").is_some_and(|e| !e.is_null()) || value.get("detail").is_some();
     if error {
         let message = message_in(&value).unwrap_or_else(|| clip(&value.to_string()));
@@ -154,7 +163,7 @@ fn whole(wire: Wire, body: &[u8], out: &mut dyn Write, reply: &mut Reply) -> Res
     };
     set_model(reply, value.get(model));
     set_usage(reply, value.get(usage));
-    let text = text_of(wire, &value).ok_or_else(|| {
+    let text = text_of(wire, value).ok_or_else(|| {
         CliError::failure(format!(
             "the server answered with JSON that holds no reply text: {}",
             clip(&value.to_string())
@@ -570,13 +579,13 @@ mod tests {
     fn a_whole_json_reply_is_written_or_its_error_reported() {
         let mut out = Vec::new();
         let mut reply = Reply::new(false);
-        let body = br#"{"model":"m","choices":[{"message":{"content":"whole"}}],"usage":{"total_tokens":3}}"#;
-        whole(Wire::Chat, body, &mut out, &mut reply).expect("text");
+        let body = serde_json::json!({"model":"m","choices":[{"message":{"content":"whole"}}],"usage":{"total_tokens":3}});
+        whole(Wire::Chat, &body, &mut out, &mut reply).expect("text");
         assert_eq!((out.as_slice(), reply.finished), (&b"whole"[..], true));
         assert_eq!(reply.model.as_deref(), Some("m"));
         let err = whole(
             Wire::Gemini,
-            br#"{"error":{"message":"quota gone"}}"#,
+            &serde_json::json!({"error": {"message": "quota gone"}}),
             &mut out,
             &mut reply,
         )
@@ -584,7 +593,7 @@ mod tests {
         assert!(err.message.contains("quota gone"), "{}", err.message);
         let err = whole(
             Wire::Chat,
-            br#"{"detail":[{"loc":["body","model"],"msg":"field required"}]}"#,
+            &serde_json::json!({"detail": [{"loc": ["body", "model"], "msg": "field required"}]}),
             &mut out,
             &mut reply,
         )

@@ -606,3 +606,37 @@ fn doctor_masks_a_key_the_server_echoes() {
     assert!(all.contains("****0001"), "{all}");
     assert!(!all.contains(API_KEY), "{all}");
 }
+
+#[test]
+fn an_event_stream_labelled_json_is_still_read_as_a_stream() {
+    let sandbox = Sandbox::new();
+    let body = "data: {\"choices\":[{\"delta\":{\"content\":\"mislabelled\"},\"finish_reason\":\"stop\"}]}\n\n\
+                data: [DONE]\n\n";
+    sandbox.server.inject(
+        "/v1/chat/completions",
+        custom(200, "application/json", body),
+        1,
+    );
+    sandbox
+        .cmd_with_key()
+        .args(["chat", "hi"])
+        .assert()
+        .success()
+        .stdout("mislabelled\n");
+    sandbox.server.inject(
+        "/v1/chat/completions",
+        custom(200, "application/json", "<html>proxy error</html>"),
+        1,
+    );
+    let output = sandbox
+        .cmd_with_key()
+        .args(["chat", "hi"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr_of(&output).contains("neither JSON nor an event stream: <html>proxy error</html>"),
+        "{}",
+        stderr_of(&output)
+    );
+}
