@@ -205,6 +205,13 @@ fn a_password_in_the_base_url_is_never_shown_or_stored() {
     );
     assert!(!cache.contains("hunter2"));
 
+    let set = sandbox
+        .cmd()
+        .args(["config", "set", "base_url", &with_password])
+        .output()
+        .expect("run");
+    assert!(stdout_of(&set).contains("me:****@"), "{}", stdout_of(&set));
+    assert!(!stdout_of(&set).contains("hunter2"), "{}", stdout_of(&set));
     let shown = sandbox
         .cmd()
         .env("COMETAPI_BASE_URL", &with_password)
