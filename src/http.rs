@@ -293,14 +293,14 @@ impl Http {
         }
         loop {
             match response.chunk().await {
-                Ok(Some(chunk)) => match {
+                Ok(Some(chunk)) => {
                     self.trace_body("<", &chunk, request);
-                    on_chunk(&chunk).map_err(Failure::Final)?
-                } {
-                    Progress::Quiet => {}
-                    Progress::Shown => *shown = true,
-                    Progress::Done => return Ok(StreamEnd::Done),
-                },
+                    match on_chunk(&chunk).map_err(Failure::Final)? {
+                        Progress::Quiet => {}
+                        Progress::Shown => *shown = true,
+                        Progress::Done => return Ok(StreamEnd::Done),
+                    }
+                }
                 Ok(None) => return Ok(StreamEnd::Eof),
                 Err(err) if !*shown => return Err(Failure::Transport(err)),
                 Err(err) => {

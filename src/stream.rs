@@ -152,7 +152,7 @@ pub fn collect(http: &Http, request: &Request, wire: Wire) -> Result<Reply> {
 fn whole(wire: Wire, value: &Value, out: &mut dyn Write, reply: &mut Reply) -> Result<()> {
     let error = value.get("error").is_some_and(|e| !e.is_null()) || value.get("detail").is_some();
     if error {
-        let message = message_in(&value).unwrap_or_else(|| clip(&value.to_string()));
+        let message = message_in(value).unwrap_or_else(|| clip(&value.to_string()));
         return Err(CliError::failure(format!(
             "the server reported an error: {message}"
         )));
