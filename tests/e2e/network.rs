@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::fake_server::{FakeServer, Fault, API_KEY};
+use crate::fake_server::{FakeServer, Fault, ACCESS_TOKEN, API_KEY};
 use crate::sandbox::{stderr_of, stdout_of, Sandbox};
 
 /// Each wire format: the arguments that send it and the path it goes to.
@@ -646,4 +646,25 @@ fn an_event_stream_labelled_json_is_still_read_as_a_stream() {
         "{}",
         stderr_of(&output)
     );
+}
+
+#[test]
+fn a_token_echoed_in_a_console_failure_is_masked_before_it_is_reported() {
+    // `success: false` in a 200 becomes an error outside the HTTP error path; the
+    // configured token is masked by the last line of defence in `app`.
+    let sandbox = Sandbox::new();
+    let body =
+        format!(r#"{{"success":false,"message":"token {ACCESS_TOKEN} has expired","data":null}}"#);
+    sandbox
+        .server
+        .inject("/api/user/self", Fault::Status(200, body), 1);
+    let output = sandbox
+        .cmd_with_token()
+        .arg("account")
+        .output()
+        .expect("run");
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("token ****0002 has expired"), "{stderr}");
+    assert!(!stderr.contains(ACCESS_TOKEN), "{stderr}");
 }
