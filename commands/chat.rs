@@ -7,14 +7,14 @@ mod conversation;
 mod repl;
 mod slash;
 
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 
 use clap::{value_parser, Arg, ArgAction, ArgMatches};
 use serde_json::{json, Map, Value};
 
 use crate::catalog;
 use crate::context::{env_var, Context};
-use crate::error::{CliError, ExitCode, Result};
+use crate::error::{CliError, Result};
 use crate::http::{Auth, KeyHeader, Request};
 use crate::message;
 use crate::output::{Outcome, Output};
@@ -157,14 +157,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         return Ok(whole_reply(ctx, &model, reply, structured).into());
     }
     if structured {
-        let mut reply = Reply::new(true);
-        stream::run(
-            ctx.http()?,
-            &request,
-            Wire::Chat,
-            &mut io::sink(),
-            &mut reply,
-        )?;
+        let mut reply = stream::collect(ctx.http()?, &request, Wire::Chat)?;
         let content = reply.content.take().unwrap_or_default();
         return Ok(Output::Json(summary(&model, &reply, content)).into());
     }
@@ -181,21 +174,7 @@ fn stream_to_stdout(
     request: &Request,
     reply: &mut Reply,
 ) -> Result<()> {
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    let result = stream::run(ctx.http()?, request, Wire::Chat, &mut out, reply);
-    if reply.chars > 0 && !reply.ends_line {
-        let ended = writeln!(out).and_then(|_| out.flush());
-        if result.is_ok() {
-            ended.map_err(CliError::from_output)?;
-        }
-    }
-    if let Err(err) = &result {
-        if err.exit == ExitCode::Interrupted && ctx.color() {
-            let _ = write!(out, "\x1b[0m").and_then(|_| out.flush());
-        }
-    }
-    result?;
+    stream::to_stdout(ctx.http()?, request, Wire::Chat, reply, ctx.color())?;
     if io::stderr().is_terminal() {
         let line = usage_line(ctx, reply.model.as_deref().unwrap_or(model), reply);
         let dim = !ctx.globals.no_color && env_var("NO_COLOR").is_none();

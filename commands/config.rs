@@ -73,6 +73,7 @@ fn show(ctx: &Context) -> Result<Output> {
     for setting in ctx.settings()?.iter() {
         let value = setting
             .display()
+            .map(|v| crate::urls::redact_url(&v).into_owned())
             .map(serde_json::Value::String)
             .unwrap_or_default();
         table.push(vec![
@@ -96,7 +97,11 @@ fn set(ctx: &Context, key: &str, value: &str) -> Result<Output> {
     let mut file = ctx.config_file()?.clone();
     file.set(key, &value);
     file.save()?;
-    let shown = if spec.secret { mask(&value) } else { value };
+    let shown = if spec.secret {
+        mask(&value)
+    } else {
+        crate::urls::redact_url(&value).into_owned()
+    };
     let mut message = format!("Set {key} = {shown} in {}", file.path.display());
     if let Some(var) = spec.env.filter(|var| env_var(var).is_some()) {
         message.push_str(&format!(

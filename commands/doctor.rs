@@ -134,7 +134,7 @@ fn run(ctx: &Context, _: &ArgMatches) -> Result<Outcome> {
     checks.add(
         "base URL",
         Status::Ok,
-        format!("{} ({})", base.base(), settings.get("base_url").source),
+        format!("{base} ({})", settings.get("base_url").source),
     );
 
     let key = settings.get("api_key");
@@ -180,7 +180,7 @@ fn run(ctx: &Context, _: &ArgMatches) -> Result<Outcome> {
                 format!("{}{hint}", err.message),
             );
         }
-        _ => checks.add("service", Status::Ok, format!("{} answers", base.base())),
+        _ => checks.add("service", Status::Ok, format!("{base} answers")),
     }
     match (key.secret(), &reply) {
         (None, _) => checks.add("API key valid", Status::Skip, "no API key to test"),

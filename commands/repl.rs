@@ -127,7 +127,7 @@ fn forwarded_globals(globals: &GlobalArgs) -> Vec<OsString> {
     if let Some(path) = &globals.config {
         args.extend([OsString::from("--config"), path.clone().into_os_string()]);
     }
-    if globals.verbose {
+    for _ in 0..globals.verbose {
         args.push("--verbose".into());
     }
     if globals.no_color {

@@ -3,14 +3,13 @@
 //! Prints the reply's text (or the whole reply when it has none); `--json` the raw
 //! reply; `--stream` streams the text of each format's events.
 
-use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 
 use clap::{value_parser, Arg, ArgAction, ArgMatches};
 use serde_json::{json, Map, Value};
 
 use crate::context::Context;
-use crate::error::{CliError, Result};
+use crate::error::Result;
 use crate::http::{Auth, KeyHeader, Request};
 use crate::inputs;
 use crate::output::{Outcome, Output};
@@ -89,6 +88,11 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     if streaming && endpoint != "gemini" {
         body.insert("stream".into(), json!(true));
     }
+    // As in `chat`: ask for the usage chunk unless the body already says otherwise.
+    if streaming && wire == Wire::Chat && ctx.stream_usage()? {
+        body.entry("stream_options")
+            .or_insert_with(|| json!({"include_usage": true}));
+    }
     let mut request = Request::post_json(url, auth, &Value::Object(body));
     if endpoint == "anthropic" {
         request = request.header("anthropic-version", ANTHROPIC_VERSION);
@@ -101,7 +105,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     if structured {
         return Ok(Output::Json(reply).into());
     }
-    Ok(match text_of(endpoint, &reply) {
+    Ok(match stream::text_of(wire, &reply) {
         Some(text) => Output::Text(text.trim_end_matches('\n').to_string()),
         None => Output::Json(reply),
     }
@@ -167,9 +171,8 @@ fn streamed(
     model: &str,
     structured: bool,
 ) -> Result<Outcome> {
-    let mut reply = Reply::new(structured);
     if structured {
-        stream::run(ctx.http()?, request, wire, &mut io::sink(), &mut reply)?;
+        let mut reply = stream::collect(ctx.http()?, request, wire)?;
         return Ok(Output::Json(json!({
             "model": reply.model.as_deref().unwrap_or(model),
             "content": reply.content.take().unwrap_or_default(),
@@ -177,73 +180,13 @@ fn streamed(
         }))
         .into());
     }
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    let result = stream::run(ctx.http()?, request, wire, &mut out, &mut reply);
-    if reply.chars > 0 && !reply.ends_line {
-        let ended = writeln!(out).and_then(|_| out.flush());
-        if result.is_ok() {
-            ended.map_err(CliError::from_output)?;
-        }
-    }
-    result?;
+    let mut reply = Reply::new(false);
+    stream::to_stdout(ctx.http()?, request, wire, &mut reply, ctx.color())?;
     Ok(Output::Empty.into())
-}
-
-/// The reply's text in each format, or `None` when it has none.
-fn text_of(endpoint: &str, reply: &Value) -> Option<String> {
-    let joined = |parts: Option<&Value>, kind: Option<&str>| {
-        let parts = parts?.as_array()?;
-        let texts: Vec<&str> = parts
-            .iter()
-            .filter(|p| kind.is_none_or(|k| p.get("type").and_then(Value::as_str) == Some(k)))
-            .filter_map(|p| p.get("text").and_then(Value::as_str))
-            .collect();
-        (!texts.is_empty()).then(|| texts.concat())
-    };
-    match endpoint {
-        "responses" => reply
-            .get("output_text")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .or_else(|| {
-                let items = reply.get("output")?.as_array()?;
-                let texts: Vec<String> = items
-                    .iter()
-                    .filter_map(|item| joined(item.get("content"), None))
-                    .collect();
-                (!texts.is_empty()).then(|| texts.concat())
-            }),
-        "anthropic" => joined(reply.get("content"), Some("text")),
-        "gemini" => joined(reply.pointer("/candidates/0/content/parts"), None),
-        _ => reply
-            .pointer("/choices/0/message/content")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-    }
 }
 
 inventory::submit! {
     CommandSpec::new("run", "Send one request in OpenAI chat, Responses, Anthropic or Gemini format", run)
         .needs(Credential::ApiKey)
         .with_args(args)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_of_each_format() {
-        let chat = json!({"choices": [{"message": {"content": "c"}}]});
-        assert_eq!(text_of("chat", &chat).as_deref(), Some("c"));
-        let responses = json!({"output": [{"content": [{"type": "output_text", "text": "r"}]}]});
-        assert_eq!(text_of("responses", &responses).as_deref(), Some("r"));
-        let anthropic = json!({"content": [{"type": "tool_use"}, {"type": "text", "text": "a"}]});
-        assert_eq!(text_of("anthropic", &anthropic).as_deref(), Some("a"));
-        let gemini =
-            json!({"candidates": [{"content": {"parts": [{"text": "g"}, {"text": "!"}]}}]});
-        assert_eq!(text_of("gemini", &gemini).as_deref(), Some("g!"));
-        assert_eq!(text_of("chat", &json!({"data": []})), None);
-    }
 }

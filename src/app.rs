@@ -48,7 +48,21 @@ pub fn main(args: Vec<OsString>) -> u8 {
         Some(spec) => dispatch(&ctx, spec, sub).map(ExitCode::code),
         None => run_plugin(&ctx, name, sub),
     };
+    let result = result.map_err(|err| redacted(err, &ctx));
     finish(result, ctx.wants_json(), ctx.globals.no_color)
+}
+
+/// The last line of defence before an error is shown: the configured key and token,
+/// and anything shaped like a key (`sk-…`), masked wherever they got into it.
+fn redacted(err: CliError, ctx: &Context) -> CliError {
+    let (key, token) = (ctx.api_key().ok(), ctx.access_token().ok());
+    let known: Vec<&crate::secret::Secret> = key.iter().chain(token.iter()).collect();
+    let mask = |text: &str| crate::secret::redact(text, &known).into_owned();
+    CliError {
+        message: mask(&err.message),
+        hint: err.hint.as_deref().map(mask),
+        ..err
+    }
 }
 
 /// The exit code of a finished run; an error is reported first.

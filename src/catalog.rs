@@ -98,8 +98,9 @@ fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
-/// The cache file maps each catalog URL to `{fetched_at, data}`, so switching base URLs
-/// neither mixes catalogs nor throws the other one away.
+/// The cache file maps each catalog URL (a password in it masked: the file must not
+/// hold one) to `{fetched_at, data}`, so switching base URLs neither mixes catalogs
+/// nor throws the other one away.
 fn read_cache(url: &str) -> Option<Vec<Value>> {
     read_cache_entry(url, Some(TTL))
 }
@@ -108,7 +109,7 @@ fn read_cache(url: &str) -> Option<Vec<Value>> {
 fn read_cache_entry(url: &str, max_age: Option<Duration>) -> Option<Vec<Value>> {
     let text = fs::read(cache_file()).ok()?;
     let mut all: Value = serde_json::from_slice(&text).ok()?;
-    let entry = all.get_mut(url)?;
+    let entry = all.get_mut(crate::urls::redact_url(url).as_ref())?;
     let fetched_at = entry.get("fetched_at")?.as_u64()?;
     if max_age.is_some_and(|ttl| now_secs().saturating_sub(fetched_at) > ttl.as_secs()) {
         return None;
@@ -126,7 +127,7 @@ fn write_cache(url: &str, models: &[Value]) {
         .and_then(|bytes| serde_json::from_slice::<Map<String, Value>>(&bytes).ok())
         .unwrap_or_default();
     all.insert(
-        url.to_string(),
+        crate::urls::redact_url(url).into_owned(),
         json!({"fetched_at": now_secs(), "data": models}),
     );
     if let Ok(bytes) = serde_json::to_vec(&all) {
@@ -157,7 +158,7 @@ pub fn detail(ctx: &Context, id: &str, policy: CachePolicy) -> Result<Value> {
         .unwrap_or_else(|| id.replace('.', "-"));
     let url = ctx
         .base_url()?
-        .console(&format!("model/{}", encode_path_segment(&code)));
+        .console(&format!("model/{}", crate::urls::path_segment(&code)));
     match ctx.http()?.console_get(&url, Auth::None) {
         Ok(record @ Value::Object(_)) => Ok(record),
         Ok(_) => Err(CliError::failure(format!("no model `{id}` in the catalog"))),
@@ -168,18 +169,6 @@ pub fn detail(ctx: &Context, id: &str, policy: CachePolicy) -> Result<Value> {
         .with_hint("`cometapi models --search <text>` lists the ids")),
         Err(err) => Err(err),
     }
-}
-
-fn encode_path_segment(segment: &str) -> String {
-    segment
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// A model's endpoints as `(name, method, path)`; the catalog sends them as a JSON object encoded in a string.

@@ -97,9 +97,9 @@ fn global_args() -> Vec<Arg> {
         Arg::new("verbose")
             .short('v')
             .long("verbose")
-            .action(ArgAction::SetTrue)
+            .action(ArgAction::Count)
             .global(true)
-            .help("Trace HTTP requests and retries to stderr (secrets redacted)"),
+            .help("Trace HTTP requests and retries to stderr; -vv adds bodies (secrets redacted)"),
         Arg::new("timeout")
             .long("timeout")
             .value_name("DURATION")

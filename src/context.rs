@@ -25,7 +25,8 @@ pub struct GlobalArgs {
     pub json: bool,
     pub base_url: Option<String>,
     pub config: Option<PathBuf>,
-    pub verbose: bool,
+    /// How many times `-v` was given: 1 traces requests, 2 also bodies.
+    pub verbose: u8,
     pub no_color: bool,
     /// `--timeout` as given (already checked by clap).
     pub timeout: Option<String>,
@@ -40,7 +41,7 @@ impl GlobalArgs {
             json: leaf.get_flag("json"),
             base_url: leaf.get_one::<String>("base_url").cloned(),
             config: leaf.get_one::<PathBuf>("config").cloned(),
-            verbose: leaf.get_flag("verbose"),
+            verbose: leaf.get_count("verbose"),
             no_color: leaf.get_flag("no_color"),
             timeout: leaf
                 .get_raw("timeout")

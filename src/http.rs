@@ -1,18 +1,16 @@
 //! The one HTTP client: timeouts, retries with backoff and jitter, error mapping
 //! to exit codes, and `--verbose` tracing with every credential redacted.
 
-use std::collections::hash_map::RandomState;
 use std::future::Future;
-use std::hash::BuildHasher;
 use std::io::Write;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde_json::Value;
 
 use crate::error::{CliError, ExitCode, Result};
-use crate::secret::Secret;
+use crate::secret::{self, Secret};
 use crate::{interrupt, progress, timeout};
 
 pub const USER_AGENT: &str = concat!("cometapi/", env!("CARGO_PKG_VERSION"));
@@ -25,6 +23,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const WAITING_FOR_TEXT: &str = "waiting for the first token";
 const TIMEOUT_HINT: &str =
     "allow more time with --timeout (for example --timeout 2m) or `cometapi config set timeout 2m`";
+/// The most a reply read whole (JSON, an error body) may hold.
+pub const MAX_BODY_BYTES: usize = 64 << 20;
+const MAX_REDIRECTS: usize = 10;
 
 /// How a request proves who it is.
 #[derive(Clone, Copy, Debug)]
@@ -60,6 +61,14 @@ impl Auth<'_> {
             format!("{prefix}{}", secret.expose()),
             format!("{prefix}{}", secret.masked()),
         ))
+    }
+
+    /// The credential this request carries, to redact it from what the server says.
+    pub fn secret(&self) -> Option<&Secret> {
+        match self {
+            Auth::None => None,
+            Auth::ApiKey(secret, _) | Auth::AccessToken(secret) => Some(secret),
+        }
     }
 
     fn rejected_hint(&self) -> &'static str {
@@ -130,7 +139,8 @@ const BASE_URL_HINT: &str =
 pub struct Http {
     client: reqwest::Client,
     runtime: tokio::runtime::Runtime,
-    verbose: bool,
+    /// `-v` count: 1 traces requests and replies, 2 also their bodies.
+    verbose: u8,
     /// How long one request may take, all attempts and pauses included, until its reply
     /// is whole (or, for a body read as it arrives, until the first of it is shown); after
     /// that, the longest silence allowed between two pieces of the body.
@@ -149,12 +159,15 @@ pub enum Progress {
 }
 
 /// How a stream ended without an error.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StreamEnd {
     /// The callback said the reply was complete.
     Done,
     /// The server closed the body; whether the reply was complete is the caller's call.
     Eof,
+    /// The server answered with a JSON document instead of an event stream (an error
+    /// object, or a whole reply from a proxy that ignored `stream: true`): here it is.
+    NotStreamed(Vec<u8>),
 }
 
 /// Why one attempt did not succeed.
@@ -168,10 +181,11 @@ enum Failure {
 }
 
 impl Http {
-    pub fn new(verbose: bool, timeout: Duration) -> Result<Http> {
+    pub fn new(verbose: u8, timeout: Duration) -> Result<Http> {
         let client = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .connect_timeout(CONNECT_TIMEOUT.min(timeout / 2))
+            .redirect(redirect_policy())
             .build()
             .map_err(|e| CliError::failure(format!("cannot set up HTTP client: {e}")))?;
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -202,13 +216,14 @@ impl Http {
                         .map_err(Failure::Transport)?;
                     let status = response.status().as_u16();
                     let headers = response.headers().clone();
-                    let body = response.bytes().await.map_err(Failure::Transport)?.to_vec();
+                    let body = read_capped(response).await?;
                     Ok((status, headers, body))
                 };
                 let (status, headers, body) = within(deadline, reply)
                     .await
                     .unwrap_or_else(|| Err(Failure::Final(self.no_answer(request))))?;
                 self.trace_reply(status, &headers, started, Some(body.len()));
+                self.trace_body("<", &body, request);
                 if (200..300).contains(&status) {
                     Ok(Response { headers, body })
                 } else {
@@ -290,6 +305,13 @@ impl Http {
         deadline: Instant,
     ) -> std::result::Result<StreamEnd, Failure> {
         let mut response = self.open_within(request, deadline).await?;
+        if is_json(response.headers()) {
+            let body = within(deadline, read_capped(response))
+                .await
+                .unwrap_or_else(|| Err(Failure::Final(self.no_answer(request))))?;
+            self.trace_body("<", &body, request);
+            return Ok(StreamEnd::NotStreamed(body));
+        }
         loop {
             let limit = self.body_limit(*shown, deadline);
             let Some(next) = within(limit, response.chunk()).await else {
@@ -301,6 +323,7 @@ impl Http {
             };
             match next {
                 Ok(Some(chunk)) => {
+                    self.trace_body("<", &chunk, request);
                     // The callback may write: the spinner's line must not be in the way.
                     progress::hide();
                     match on_chunk(&chunk).map_err(Failure::Final)? {
@@ -458,7 +481,7 @@ impl Http {
 
     /// Shows `message` on the spinner, unless `--verbose` traces the wait instead.
     fn spin(&self, message: String) {
-        if !self.verbose {
+        if self.verbose == 0 {
             progress::show(message);
         }
     }
@@ -475,8 +498,9 @@ impl Http {
         let status = response.status().as_u16();
         if !(200..300).contains(&status) {
             let headers = response.headers().clone();
-            let body = response.bytes().await.map_err(Failure::Transport)?.to_vec();
+            let body = read_capped(response).await?;
             self.trace_reply(status, &headers, started, Some(body.len()));
+            self.trace_body("<", &body, request);
             return Err(Failure::Status(status, headers, body));
         }
         self.trace_reply(status, response.headers(), started, None);
@@ -510,7 +534,7 @@ impl Http {
     }
 
     fn trace_request(&self, request: &Request, attempt: u32) {
-        if !self.verbose {
+        if self.verbose == 0 {
             return;
         }
         let retry = if attempt > 1 {
@@ -518,9 +542,33 @@ impl Http {
         } else {
             String::new()
         };
-        self.trace(format_args!("> {} {}{retry}", request.method, request.url));
+        let url = crate::urls::redact_url(&request.url);
+        self.trace(format_args!("> {} {url}{retry}", request.method));
         if let Some((name, _, redacted)) = request.auth.header() {
             self.trace(format_args!("> {name}: {redacted}"));
+        }
+        if let Some(body) = &request.body {
+            self.trace_body(">", body, request);
+        }
+    }
+
+    /// With `-vv`: a body, its credentials and `sk-…` keys redacted, cut when long.
+    fn trace_body(&self, direction: &str, body: &[u8], request: &Request) {
+        const SHOWN: usize = 2000;
+        if self.verbose < 2 || body.is_empty() {
+            return;
+        }
+        let text = String::from_utf8_lossy(body);
+        let text = secret::redact(&text, request.auth.secret().as_slice());
+        let (shown, cut) = match text.char_indices().nth(SHOWN) {
+            Some((at, _)) => (&text[..at], format!(" … ({} bytes in all)", body.len())),
+            None => (&text[..], String::new()),
+        };
+        for line in shown.lines().filter(|l| !l.trim().is_empty()) {
+            self.trace(format_args!("{direction} {line}"));
+        }
+        if !cut.is_empty() {
+            self.trace(format_args!("{direction}{cut}"));
         }
     }
 
@@ -531,16 +579,19 @@ impl Http {
         started: Instant,
         bytes: Option<usize>,
     ) {
+        if self.verbose == 0 {
+            return;
+        }
         let size = bytes.map(|n| format!(", {n} bytes")).unwrap_or_default();
-        let id = request_id(headers)
-            .map(|id| format!(" request-id {id}"))
-            .unwrap_or_default();
+        let ids: String = request_ids(headers)
+            .map(|(name, id)| format!(" {name} {id}"))
+            .collect();
         let ms = started.elapsed().as_millis();
-        self.trace(format_args!("< {status} ({ms} ms{size}){id}"));
+        self.trace(format_args!("< {status} ({ms} ms{size}){ids}"));
     }
 
     fn trace(&self, line: std::fmt::Arguments) {
-        if self.verbose {
+        if self.verbose > 0 {
             eprintln!("{line}");
         }
     }
@@ -581,29 +632,83 @@ fn retryable_status(status: u16, body: &[u8]) -> bool {
     }
 }
 
-/// `retry-after-ms` (OpenAI's) or `Retry-After` in seconds, capped.
+/// `retry-after-ms` (OpenAI's) or `Retry-After` in seconds, capped. The cap applies
+/// before the conversion: `Duration::from_secs_f64(1e20)` would panic.
 fn server_delay(headers: &HeaderMap) -> Option<Duration> {
     let header = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<f64>().ok();
     let delay = header("retry-after-ms")
         .map(|ms| ms / 1000.0)
         .or_else(|| header("retry-after"))
         .filter(|secs| secs.is_finite() && *secs >= 0.0)?;
-    Some(Duration::from_secs_f64(delay).min(MAX_RETRY_DELAY))
+    Some(Duration::from_secs_f64(
+        delay.min(MAX_RETRY_DELAY.as_secs_f64()),
+    ))
 }
 
 /// Exponential backoff with "equal jitter": half fixed, half random.
 fn backoff(attempt: u32) -> Duration {
     let full = BACKOFF_BASE * 2u32.pow(attempt.saturating_sub(1));
-    full / 2 + full.mul_f64(random_fraction() / 2.0)
+    full / 2 + full.mul_f64(fastrand::f64() / 2.0)
 }
 
-fn random_fraction() -> f64 {
-    let hash = RandomState::new().hash_one(SystemTime::now());
-    (hash % 10_000) as f64 / 10_000.0
+/// Every request-id header the server sent (`x-request-id`, `request-id`,
+/// `x-cometapi-request-id`, ...), for the `-v` trace.
+fn request_ids(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
+    headers.iter().filter_map(|(name, value)| {
+        let name = name.as_str();
+        let is_id = name.ends_with("request-id") || name.ends_with("requestid");
+        is_id.then(|| Some((name, value.to_str().ok()?))).flatten()
+    })
 }
 
-fn request_id(headers: &HeaderMap) -> Option<&str> {
-    headers.get("x-cometapi-request-id")?.to_str().ok()
+/// Follows redirects only within the origin (scheme, host and port) the request was
+/// sent to. reqwest drops `Authorization` on a cross-host redirect but keeps
+/// `x-api-key` and `x-goog-api-key`; refusing such a redirect keeps every credential
+/// (and the body) away from a host it was not meant for.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let from = attempt.previous().first().map(reqwest::Url::origin);
+        let to = attempt.url().origin();
+        if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error("too many redirects")
+        } else if from.as_ref() == Some(&to) {
+            attempt.follow()
+        } else {
+            let to = to.ascii_serialization();
+            attempt.error(format!("redirected to another host ({to})"))
+        }
+    })
+}
+
+/// The whole body, refused past [`MAX_BODY_BYTES`] (by its Content-Length first, then
+/// as it arrives) so a huge reply cannot exhaust memory; held once, never copied whole.
+async fn read_capped(mut response: reqwest::Response) -> std::result::Result<Vec<u8>, Failure> {
+    let too_large = || {
+        Failure::Final(CliError::failure(format!(
+            "the server's reply is larger than {} MB; not read",
+            MAX_BODY_BYTES >> 20
+        )))
+    };
+    let declared = response.content_length().unwrap_or(0);
+    if declared > MAX_BODY_BYTES as u64 {
+        return Err(too_large());
+    }
+    let mut body = Vec::with_capacity(declared as usize);
+    while let Some(chunk) = response.chunk().await.map_err(Failure::Transport)? {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// A JSON reply where an event stream was asked for.
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.to_ascii_lowercase().contains("json"))
 }
 
 fn path_of(url: &str) -> String {
@@ -630,20 +735,18 @@ fn error_type(body: &[u8]) -> Option<String> {
     value.pointer("/error/type")?.as_str().map(str::to_string)
 }
 
-/// The server's own words: `error.message`, a console `message`, or the start of the body.
+/// The server's own words: `error.message`, a console `message`, FastAPI's `detail`,
+/// the same inside an event-stream body (`data: {"error": ...}`), or the start of the body.
 fn server_message(headers: &HeaderMap, body: &[u8]) -> String {
     if looks_like_html(headers, body) {
         return "the server answered with an HTML page".to_string();
     }
-    if let Ok(value) = serde_json::from_slice::<Value>(body) {
-        let message = value
-            .pointer("/error/message")
-            .or_else(|| value.get("message"))
-            .or_else(|| value.get("error"))
-            .and_then(Value::as_str);
-        if let Some(message) = message.filter(|m| !m.is_empty()) {
-            return message.to_string();
-        }
+    let found = match serde_json::from_slice::<Value>(body) {
+        Ok(value) => message_in(&value),
+        Err(_) => event_stream_message(body),
+    };
+    if let Some(message) = found {
+        return message;
     }
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
@@ -654,16 +757,81 @@ fn server_message(headers: &HeaderMap, body: &[u8]) -> String {
     }
 }
 
+/// The message in an error document of any of the shapes gateways use:
+/// `{"error": {"message"}}`, `{"message"}`, `{"error": "..."}`, FastAPI's `{"detail"}`.
+pub fn message_in(value: &Value) -> Option<String> {
+    let direct = value
+        .pointer("/error/message")
+        .or_else(|| value.get("message"))
+        .or_else(|| value.get("error"))
+        .and_then(Value::as_str)
+        .filter(|m| !m.is_empty());
+    if let Some(message) = direct {
+        return Some(message.to_string());
+    }
+    match value.get("detail")? {
+        Value::String(detail) if !detail.is_empty() => Some(detail.clone()),
+        // FastAPI validation errors: [{"loc": ["body", "model"], "msg": "field required"}]
+        Value::Array(items) => {
+            let parts: Vec<String> = items.iter().filter_map(detail_item).collect();
+            (!parts.is_empty()).then(|| parts.join("; "))
+        }
+        other @ Value::Object(_) => message_in(other),
+        _ => None,
+    }
+}
+
+fn detail_item(item: &Value) -> Option<String> {
+    let msg = item.get("msg").and_then(Value::as_str)?;
+    let place: Vec<String> = item
+        .get("loc")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|part| {
+            part.as_str()
+                .map_or_else(|| part.to_string(), str::to_string)
+        })
+        .collect();
+    Some(if place.is_empty() {
+        msg.to_string()
+    } else {
+        format!("{}: {msg}", place.join("."))
+    })
+}
+
+/// The first error message in an event-stream body.
+fn event_stream_message(body: &[u8]) -> Option<String> {
+    let mut found = None;
+    let mut decoder = crate::sse::Decoder::new();
+    let mut on_event = |event: &crate::sse::Event| {
+        found = serde_json::from_str::<Value>(event.data)
+            .ok()
+            .and_then(|v| message_in(&v));
+        Ok::<_, CliError>(if found.is_some() {
+            crate::sse::Flow::Stop
+        } else {
+            crate::sse::Flow::Continue
+        })
+    };
+    // The blank line dispatches a last event the body did not end.
+    let _ = decoder
+        .feed(body, &mut on_event)
+        .and_then(|_| decoder.feed(b"\n\n", &mut on_event));
+    found
+}
+
 fn status_error(request: &Request, status: u16, headers: &HeaderMap, body: &[u8]) -> CliError {
+    let said = server_message(headers, body);
     let message = format!(
         "HTTP {status} from {} {}: {}",
         request.method,
         path_of(&request.url),
-        server_message(headers, body)
+        secret::redact(&said, request.auth.secret().as_slice())
     );
     let err = match status {
         401 | 403 => CliError::auth(message).with_hint(request.auth.rejected_hint()),
-        404 => CliError::failure(message).with_hint(BASE_URL_HINT),
+        404 => CliError::failure(message).with_hint(not_found_hint(&request.url)),
         429 if error_type(body).as_deref() == Some("insufficient_quota") => {
             CliError::failure(message)
                 .with_hint("the account is out of quota; top up, then try again")
@@ -679,7 +847,32 @@ fn status_error(request: &Request, status: u16, headers: &HeaderMap, body: &[u8]
     err
 }
 
+/// What a 404 most likely means, read from the path asked for: with a `/v1` or
+/// `/v1beta` in it the base URL was right (a model or an endpoint is missing); a
+/// console `/api/...` path means a server without the CometAPI console; otherwise
+/// the base URL lacks its `/v1`.
+fn not_found_hint(url: &str) -> &'static str {
+    let path = path_of(url);
+    let has = |segment: &str| path.split('/').any(|s| s == segment);
+    if has("v1") || has("v1beta") {
+        "check the model id and that the server offers this endpoint"
+    } else if has("api") {
+        "this server has no CometAPI catalog or console (another OpenAI-compatible gateway?); `cometapi models --source openai` lists its models"
+    } else {
+        BASE_URL_HINT
+    }
+}
+
 fn transport_error(request: &Request, err: &reqwest::Error) -> CliError {
+    if err.is_redirect() {
+        return CliError::failure(format!(
+            "{} {} was not followed: {}",
+            request.method,
+            path_of(&request.url),
+            describe(err)
+        ))
+        .with_hint("a redirect to another host is refused so that the credential is never sent there; point the base URL at the API itself");
+    }
     CliError::new(
         ExitCode::Unavailable,
         format!("cannot reach {}: {}", host_of(&request.url), describe(err)),
@@ -695,6 +888,9 @@ fn host_of(url: &str) -> String {
 }
 
 fn describe(err: &reqwest::Error) -> String {
+    if err.is_redirect() {
+        return innermost_cause(err).unwrap_or_else(|| err.to_string());
+    }
     if err.is_timeout() {
         return "timed out".to_string();
     }
@@ -706,13 +902,19 @@ fn describe(err: &reqwest::Error) -> String {
 
 /// The innermost cause ("Connection refused"), which reqwest's own message leaves out.
 fn source_chain(err: &reqwest::Error) -> String {
+    innermost_cause(err)
+        .map(|c| format!(" ({c})"))
+        .unwrap_or_default()
+}
+
+fn innermost_cause(err: &reqwest::Error) -> Option<String> {
     let mut source = std::error::Error::source(err);
     let mut innermost = None;
     while let Some(cause) = source {
         innermost = Some(cause.to_string());
         source = cause.source();
     }
-    innermost.map(|c| format!(" ({c})")).unwrap_or_default()
+    innermost
 }
 
 #[cfg(test)]
@@ -747,6 +949,67 @@ mod tests {
         let mut huge = HeaderMap::new();
         huge.insert("retry-after", HeaderValue::from_static("86400"));
         assert_eq!(server_delay(&huge), Some(MAX_RETRY_DELAY));
+    }
+
+    #[test]
+    fn absurd_server_delays_are_capped_not_a_panic() {
+        for (name, value) in [
+            ("retry-after", "1e20"),
+            ("retry-after-ms", "1e30"),
+            ("retry-after", "1.7976931348623157e308"),
+        ] {
+            let mut headers = HeaderMap::new();
+            headers.insert(name, HeaderValue::from_static(value));
+            assert_eq!(
+                server_delay(&headers),
+                Some(MAX_RETRY_DELAY),
+                "{name}: {value}"
+            );
+        }
+        let mut bad = HeaderMap::new();
+        bad.insert("retry-after", HeaderValue::from_static("inf"));
+        assert_eq!(server_delay(&bad), None);
+    }
+
+    #[test]
+    fn error_messages_from_gateways_of_every_shape() {
+        let plain = HeaderMap::new();
+        let said = |body: &str| server_message(&plain, body.as_bytes());
+        assert_eq!(said(r#"{"detail":"Not Found"}"#), "Not Found");
+        assert_eq!(
+            said(r#"{"detail":[{"loc":["body","model"],"msg":"field required"},{"msg":"bad"}]}"#),
+            "body.model: field required; bad"
+        );
+        assert_eq!(
+            said("data: {\"error\":{\"message\":\"no such model\"}}\n\n"),
+            "no such model"
+        );
+        assert_eq!(
+            said("event: error\ndata: {\"message\":\"unterminated\"}"),
+            "unterminated"
+        );
+        assert_eq!(said("data: [DONE]"), "data: [DONE]");
+    }
+
+    #[test]
+    fn a_404_hint_reads_the_path() {
+        assert_eq!(not_found_hint("http://h/chat/completions"), BASE_URL_HINT);
+        assert!(
+            not_found_hint("http://h/v1beta/models/x:streamGenerateContent?alt=sse")
+                .contains("model id")
+        );
+        assert!(not_found_hint("http://h/v1/chat/completions").contains("model id"));
+        assert!(not_found_hint("http://h/api/models").contains("--source openai"));
+    }
+
+    #[test]
+    fn every_request_id_header_is_found() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-request-id", HeaderValue::from_static("a"));
+        headers.insert("x-cometapi-request-id", HeaderValue::from_static("b"));
+        headers.insert("content-type", HeaderValue::from_static("c"));
+        let ids: Vec<_> = request_ids(&headers).collect();
+        assert_eq!(ids, [("x-request-id", "a"), ("x-cometapi-request-id", "b")]);
     }
 
     #[test]

@@ -1,5 +1,7 @@
-//! Secrets (API keys, access tokens) in a type that never shows them.
+//! Secrets (API keys, access tokens) in a type that never shows them, and
+//! [`redact`], which masks secrets inside text a server sent back.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// A credential. `Debug` and `Display` show only the masked form; the value
@@ -32,6 +34,49 @@ pub fn mask(value: &str) -> String {
     format!("****{tail}")
 }
 
+/// A CometAPI key in free text: `sk-` followed by at least this many key characters.
+const KEY_PATTERN_MIN: usize = 20;
+
+/// `text` with every occurrence of a `known` secret and every `sk-…` key pattern
+/// (`sk-` plus 20 or more of `[A-Za-z0-9_-]`) replaced by its masked form. For text
+/// that came from a server (error messages, stream error events), which may echo a
+/// credential back. Borrowed when there was nothing to mask.
+pub fn redact<'a>(text: &'a str, known: &[&Secret]) -> Cow<'a, str> {
+    let mut out = Cow::Borrowed(text);
+    for secret in known {
+        let value = secret.expose();
+        if !value.is_empty() && out.contains(value) {
+            out = Cow::Owned(out.replace(value, &secret.masked()));
+        }
+    }
+    if !out.contains("sk-") {
+        return out;
+    }
+    Cow::Owned(mask_key_patterns(&out))
+}
+
+fn mask_key_patterns(text: &str) -> String {
+    let is_key_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("sk-") {
+        // `sk-` inside a longer word (`task-…`) is not a key's start.
+        let inside_word = rest[..at].chars().next_back().is_some_and(is_key_char);
+        let after = &rest[at + 3..];
+        let len = after.find(|c: char| !is_key_char(c)).unwrap_or(after.len());
+        out.push_str(&rest[..at]);
+        if !inside_word && len >= KEY_PATTERN_MIN {
+            out.push_str(&mask(&rest[at..at + 3 + len]));
+            rest = &after[len..];
+        } else {
+            out.push_str("sk-");
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Secret({})", self.masked())
@@ -61,6 +106,25 @@ mod tests {
     fn short_values_are_fully_masked() {
         assert_eq!(mask("sk-12345"), "****");
         assert_eq!(mask(""), "****");
+    }
+
+    #[test]
+    fn redacts_known_secrets_and_key_patterns() {
+        let token = Secret::new("tok-console-token-abcdef");
+        let text = "Incorrect API key provided: sk-abcdefghijklmnopqrstuvwxyz1234. token tok-console-token-abcdef";
+        assert_eq!(
+            redact(text, &[&token]),
+            "Incorrect API key provided: ****1234. token ****cdef"
+        );
+        assert_eq!(
+            redact("sk-short and task-abcdefghijklmnopqrstuvwxyz", &[]),
+            "sk-short and task-abcdefghijklmnopqrstuvwxyz"
+        );
+        assert!(matches!(
+            redact("nothing here", &[&token]),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(redact("ключ sk-ééé sk-", &[]), "ключ sk-ééé sk-");
     }
 
     #[test]

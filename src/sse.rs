@@ -10,6 +10,10 @@
 //!
 //! End of stream: an event that was not terminated by a blank line is discarded, as
 //! WHATWG says ([`Decoder::finish`] reports whether anything was left over).
+//!
+//! A line or an event larger than [`MAX_EVENT_BYTES`] is an error ([`TooLong`]), so a
+//! server that never sends a newline cannot fill memory. `id:` and `retry:` are
+//! parsed as fields and ignored: the CLI never reconnects.
 
 /// One dispatched event. Borrowed from the decoder: nothing is allocated per event
 /// beyond the decoder's own reused buffers.
@@ -19,8 +23,22 @@ pub struct Event<'a> {
     pub kind: &'a str,
     /// The `data:` lines joined with `\n`.
     pub data: &'a str,
-    /// The last event id in force when this event was dispatched.
-    pub id: &'a str,
+}
+
+/// The most one line, or one event's data, may hold.
+pub const MAX_EVENT_BYTES: usize = 16 << 20;
+
+/// A line or an event exceeded [`MAX_EVENT_BYTES`].
+#[derive(Debug, PartialEq, Eq)]
+pub struct TooLong;
+
+impl From<TooLong> for crate::error::CliError {
+    fn from(_: TooLong) -> Self {
+        crate::error::CliError::failure(format!(
+            "the stream sent a line or event larger than {} MB; stopped reading",
+            MAX_EVENT_BYTES >> 20
+        ))
+    }
 }
 
 /// What the callback wants after an event.
@@ -36,8 +54,6 @@ pub struct Decoder {
     line: Vec<u8>,
     data: Vec<u8>,
     kind: Vec<u8>,
-    last_id: String,
-    retry: Option<u64>,
     /// The previous piece ended in CR: a leading LF in the next one belongs to it.
     after_cr: bool,
     /// Bytes seen so far while looking for the BOM (at most 3).
@@ -56,24 +72,9 @@ impl Decoder {
         Decoder::default()
     }
 
-    /// The reconnection time the stream asked for (`retry:` with digits only).
-    pub fn retry(&self) -> Option<u64> {
-        self.retry
-    }
-
-    /// The last event id buffer (`id:` fields without NUL).
-    pub fn last_event_id(&self) -> &str {
-        &self.last_id
-    }
-
-    /// Whether a callback asked to stop; later input is ignored.
-    pub fn stopped(&self) -> bool {
-        self.stopped
-    }
-
     /// Feeds one piece of the stream, calling `on_event` for each complete event.
     /// Returns [`Flow::Stop`] once the callback has asked to stop.
-    pub fn feed<E>(
+    pub fn feed<E: From<TooLong>>(
         &mut self,
         mut bytes: &[u8],
         on_event: &mut dyn FnMut(&Event) -> Result<Flow, E>,
@@ -105,6 +106,8 @@ impl Decoder {
             let is_cr = bytes[end] == b'\r';
             let flow = if self.line.is_empty() {
                 self.process_line(&bytes[..end], on_event)?
+            } else if self.line.len() + end > MAX_EVENT_BYTES {
+                return Err(TooLong.into());
             } else {
                 let mut line = std::mem::take(&mut self.line);
                 line.extend_from_slice(&bytes[..end]);
@@ -126,6 +129,9 @@ impl Decoder {
                 return Ok(Flow::Stop);
             }
         }
+        if self.line.len() + bytes.len() > MAX_EVENT_BYTES {
+            return Err(TooLong.into());
+        }
         self.line.extend_from_slice(bytes);
         Ok(Flow::Continue)
     }
@@ -140,7 +146,7 @@ impl Decoder {
         leftover
     }
 
-    fn process_line<E>(
+    fn process_line<E: From<TooLong>>(
         &mut self,
         line: &[u8],
         on_event: &mut dyn FnMut(&Event) -> Result<Flow, E>,
@@ -160,6 +166,9 @@ impl Decoder {
         };
         match field {
             b"data" => {
+                if self.data.len() + value.len() > MAX_EVENT_BYTES {
+                    return Err(TooLong.into());
+                }
                 self.data.extend_from_slice(value);
                 self.data.push(b'\n');
             }
@@ -167,18 +176,12 @@ impl Decoder {
                 self.kind.clear();
                 self.kind.extend_from_slice(value);
             }
-            b"id" if !value.contains(&0) => {
-                self.last_id = String::from_utf8_lossy(value).into_owned();
-            }
-            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
-                self.retry = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok());
-            }
             _ => {}
         }
         Ok(Flow::Continue)
     }
 
-    fn dispatch<E>(
+    fn dispatch<E: From<TooLong>>(
         &mut self,
         on_event: &mut dyn FnMut(&Event) -> Result<Flow, E>,
     ) -> Result<Flow, E> {
@@ -192,11 +195,7 @@ impl Decoder {
             "" => "message",
             kind => kind,
         };
-        let flow = on_event(&Event {
-            kind,
-            data,
-            id: &self.last_id,
-        });
+        let flow = on_event(&Event { kind, data });
         self.data.clear();
         self.kind.clear();
         flow
@@ -218,19 +217,19 @@ fn text<'a>(bytes: &'a [u8], spare: &'a mut String) -> &'a str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::CliError;
+    use proptest::prelude::*;
 
     #[derive(Debug, PartialEq)]
     struct Owned {
         kind: String,
         data: String,
-        id: String,
     }
 
-    fn ev(kind: &str, data: &str, id: &str) -> Owned {
+    fn ev(kind: &str, data: &str) -> Owned {
         Owned {
             kind: kind.into(),
             data: data.into(),
-            id: id.into(),
         }
     }
 
@@ -239,8 +238,8 @@ mod tests {
         let mut decoder = Decoder::new();
         let mut events = Vec::new();
         for piece in pieces {
-            let _ = decoder.feed::<()>(piece, &mut |e| {
-                events.push(ev(e.kind, e.data, e.id));
+            let _ = decoder.feed::<CliError>(piece, &mut |e| {
+                events.push(ev(e.kind, e.data));
                 Ok(Flow::Continue)
             });
         }
@@ -285,11 +284,10 @@ mod tests {
     #[test]
     fn format_data_before_final_empty_line() {
         // newline=none: the last event is never terminated and is discarded.
-        let (events, decoder, leftover) =
+        let (events, _, leftover) =
             decode_pieces(&[b"retry:1000\ndata:test1\n\nid:test\ndata:test2"]);
         assert_eq!(data_of(&events), ["test1"]);
         assert!(leftover, "the unterminated event is reported");
-        assert_eq!(decoder.retry(), Some(1000));
     }
 
     #[test]
@@ -301,58 +299,27 @@ mod tests {
     #[test]
     fn format_field_event() {
         let events = wpt("event:test\ndata:x\n\ndata:x");
-        assert_eq!(events, [ev("test", "x", ""), ev("message", "x", "")]);
+        assert_eq!(events, [ev("test", "x"), ev("message", "x")]);
     }
 
     #[test]
     fn format_field_event_empty() {
         let events = wpt("event: \ndata:data");
-        assert_eq!(events, [ev("message", "data", "")]);
+        assert_eq!(events, [ev("message", "data")]);
     }
 
     #[test]
-    fn format_field_id() {
-        // No data: nothing is dispatched, but the last event id is set.
-        let (events, decoder, _) = decode_pieces(&[b"id: 1\nretry: 500\n\n"]);
+    fn format_field_id_and_retry_are_ignored() {
+        let (events, _, _) = decode_pieces(&[b"id: 1\nretry: 500\n\n"]);
         assert!(events.is_empty());
-        assert_eq!(decoder.last_event_id(), "1");
-        assert_eq!(decoder.retry(), Some(500));
-    }
-
-    #[test]
-    fn format_field_id_2() {
-        let events = wpt("id:1\ndata:1\n\ndata:2\n\nid\ndata:3");
-        let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
-        assert_eq!(ids, ["1", "1", ""]);
-        let (_, decoder, _) = decode_pieces(&[b"id:2\ndata:x\n\nid:a\0b\ndata:y\n\n"]);
-        assert_eq!(decoder.last_event_id(), "2", "an id with NUL is ignored");
+        let events = wpt("id:1\ndata:1\n\nretry:3000\ndata:2\n\nid\ndata:3");
+        assert_eq!(data_of(&events), ["1", "2", "3"]);
     }
 
     #[test]
     fn format_field_parsing() {
         let message = "data:\0\ndata:  2\rData:1\ndata\0:2\ndata:1\r\0data:4\nda-ta:3\rdata_5\ndata:3\rdata:\r\n data:32\ndata:4\n";
         assert_eq!(data_of(&wpt(message)), ["\0\n 2\n1\n3\n\n4"]);
-    }
-
-    #[test]
-    fn format_field_retry() {
-        let (events, decoder, _) = decode_pieces(&[b"retry:03000\ndata:x\n\n"]);
-        assert_eq!(data_of(&events), ["x"]);
-        assert_eq!(decoder.retry(), Some(3000));
-    }
-
-    #[test]
-    fn format_field_retry_bogus() {
-        let (events, decoder, _) = decode_pieces(&[b"retry:3000\nretry:1000x\ndata:x\n\n"]);
-        assert_eq!(data_of(&events), ["x"]);
-        assert_eq!(decoder.retry(), Some(3000));
-    }
-
-    #[test]
-    fn format_field_retry_empty() {
-        let (events, decoder, _) = decode_pieces(&[b"retry\ndata:test\n\n"]);
-        assert_eq!(data_of(&events), ["test"]);
-        assert_eq!(decoder.retry(), None);
     }
 
     #[test]
@@ -418,7 +385,7 @@ mod tests {
         let mut decoder = Decoder::new();
         let mut seen = Vec::new();
         let flow = decoder
-            .feed::<()>(b"data: 1\n\ndata: [DONE]\n\ndata: 2\n\n", &mut |e| {
+            .feed::<CliError>(b"data: 1\n\ndata: [DONE]\n\ndata: 2\n\n", &mut |e| {
                 seen.push(e.data.to_string());
                 Ok(if e.data == "[DONE]" {
                     Flow::Stop
@@ -429,13 +396,99 @@ mod tests {
             .expect("feed");
         assert_eq!(flow, Flow::Stop);
         assert_eq!(seen, ["1", "[DONE]"]);
-        assert!(decoder.stopped());
+        let later = decoder.feed::<CliError>(b"data: 3\n\n", &mut |_| Ok(Flow::Continue));
+        assert_eq!(
+            later.ok(),
+            Some(Flow::Stop),
+            "input after a stop is ignored"
+        );
     }
 
     #[test]
     fn callback_errors_propagate() {
         let mut decoder = Decoder::new();
-        let result = decoder.feed(b"data: x\n\n", &mut |_| Err("boom"));
-        assert_eq!(result, Err("boom"));
+        let result = decoder.feed(b"data: x\n\n", &mut |_| Err(CliError::failure("boom")));
+        assert_eq!(result.map_err(|e| e.message).err().as_deref(), Some("boom"));
+    }
+
+    #[test]
+    fn a_line_or_event_past_the_limit_is_an_error() {
+        let piece = vec![b'x'; 1 << 20];
+        let mut decoder = Decoder::new();
+        let mut result = Ok(Flow::Continue);
+        for _ in 0..=(MAX_EVENT_BYTES >> 20) {
+            result = decoder.feed::<CliError>(&piece, &mut |_| Ok(Flow::Continue));
+            if result.is_err() {
+                break;
+            }
+        }
+        let err = result.expect_err("a 17 MB line is refused");
+        assert!(err.message.contains("larger than 16 MB"), "{}", err.message);
+        // Short lines, one unending event: the data is capped too.
+        let mut decoder = Decoder::new();
+        let mut line = b"data: ".to_vec();
+        line.extend_from_slice(&piece);
+        line.push(b'\n');
+        let refused = (0..=(MAX_EVENT_BYTES >> 20))
+            .map(|_| decoder.feed::<CliError>(&line, &mut |_| Ok(Flow::Continue)))
+            .any(|r| r.is_err());
+        assert!(refused);
+    }
+
+    /// Every event, fed `bytes` in pieces of `size` (0: all at once).
+    fn events_in_pieces(bytes: &[u8], size: usize) -> Vec<Owned> {
+        let size = if size == 0 { bytes.len().max(1) } else { size };
+        let pieces: Vec<&[u8]> = bytes.chunks(size).collect();
+        decode_pieces(&pieces).0
+    }
+
+    fn adversarial_piece() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            Just(b"data:".to_vec()),
+            Just(b"data: ".to_vec()),
+            Just(b"event:".to_vec()),
+            Just(b"id:".to_vec()),
+            Just(b"retry:".to_vec()),
+            Just(b":".to_vec()),
+            Just(b"\r".to_vec()),
+            Just(b"\n".to_vec()),
+            Just(b"\r\n".to_vec()),
+            Just(vec![0xEF, 0xBB, 0xBF]),
+            Just(vec![0xEF, 0xBB]),
+            Just(vec![0xFF, 0xFE]),
+            Just(vec![0]),
+            Just("é😀".as_bytes().to_vec()),
+            Just("😀".as_bytes()[..2].to_vec()),
+            proptest::collection::vec(any::<u8>(), 0..16),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn random_bytes_never_panic_and_split_anywhere_alike(
+            bytes in proptest::collection::vec(any::<u8>(), 0..400),
+            size in 0usize..7,
+        ) {
+            let whole = events_in_pieces(&bytes, 0);
+            prop_assert_eq!(&whole, &events_in_pieces(&bytes, 1));
+            prop_assert_eq!(&whole, &events_in_pieces(&bytes, size));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        #[test]
+        fn adversarial_streams_never_panic_and_split_anywhere_alike(
+            pieces in proptest::collection::vec(adversarial_piece(), 0..40),
+            size in 0usize..5,
+        ) {
+            let bytes = pieces.concat();
+            let whole = events_in_pieces(&bytes, 0);
+            prop_assert_eq!(&whole, &events_in_pieces(&bytes, 1));
+            prop_assert_eq!(&whole, &events_in_pieces(&bytes, size));
+        }
     }
 }

@@ -6,16 +6,20 @@
 //! Failures are never silent: an error event is exit 1 with the server's message, a
 //! `data:` payload that is not JSON is exit 1 showing it, and a stream that ends before
 //! the reply finished is exit 69 ("stream interrupted"), the text already shown kept.
+//! A JSON reply where a stream was asked for (a proxy ignoring `stream: true`, or an
+//! error object) is taken whole: its text is written, its error reported. Whatever the
+//! server says in an error has credentials and `sk-…` keys masked.
 
 use std::borrow::Cow;
-use std::io::Write;
+use std::io::{self, BufWriter, Write};
 
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{CliError, ExitCode, Result};
-use crate::http::{Http, Progress, Request, StreamEnd};
+use crate::http::{message_in, Http, Progress, Request, StreamEnd};
+use crate::secret;
 use crate::sse::{Decoder, Event, Flow};
 
 /// The shape of the events.
@@ -77,17 +81,129 @@ pub fn run(
         })
     });
     // A new attempt starts a new stream: its decoder state is per attempt.
-    match end {
+    let result = match end {
         Ok(StreamEnd::Done) => Ok(()),
         Ok(StreamEnd::Eof) if reply.finished => Ok(()),
         Ok(StreamEnd::Eof) => Err(interrupted(
             "the connection closed before the reply was complete",
             reply,
         )),
+        Ok(StreamEnd::NotStreamed(body)) => match serde_json::from_slice::<Value>(&body) {
+            Ok(value) => whole(wire, &value, out, reply),
+            // Labelled JSON but not JSON: read it as the event stream it may be.
+            Err(_) => decoder
+                .feed(&body, &mut |event| on_event(wire, event, out, reply))
+                .and_then(|_| out.flush().map_err(CliError::from_output))
+                .and_then(|()| match (reply.finished, reply.chars) {
+                    (true, _) => Ok(()),
+                    (false, 0) => Err(CliError::failure(format!(
+                        "the server's reply is neither JSON nor an event stream: {}",
+                        clip(&String::from_utf8_lossy(&body))
+                    ))),
+                    (false, _) => Err(interrupted("the reply ended before it was complete", reply)),
+                }),
+        },
         Err(err) if err.exit == ExitCode::Unavailable && reply.chars > 0 => {
             Err(with_known(err, reply))
         }
         Err(err) => Err(err),
+    };
+    result.map_err(|err| CliError {
+        message: secret::redact(&err.message, request.auth.secret().as_slice()).into_owned(),
+        ..err
+    })
+}
+
+/// [`run`] into stdout: on any failure the text shown stays and the cursor is put on a
+/// fresh line (colour reset after Ctrl-C when `color`) before the error is reported.
+pub fn to_stdout(
+    http: &Http,
+    request: &Request,
+    wire: Wire,
+    reply: &mut Reply,
+    color: bool,
+) -> Result<()> {
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let result = run(http, request, wire, &mut out, reply);
+    if reply.chars > 0 && !reply.ends_line {
+        let ended = writeln!(out).and_then(|_| out.flush());
+        if result.is_ok() {
+            ended.map_err(CliError::from_output)?;
+        }
+    }
+    if let Err(err) = &result {
+        if err.exit == ExitCode::Interrupted && color {
+            let _ = write!(out, "\x1b[0m").and_then(|_| out.flush());
+        }
+    }
+    result
+}
+
+/// [`run`] with nothing written: the whole text kept in the returned [`Reply`] (`--json`).
+pub fn collect(http: &Http, request: &Request, wire: Wire) -> Result<Reply> {
+    let mut reply = Reply::new(true);
+    run(http, request, wire, &mut io::sink(), &mut reply)?;
+    Ok(reply)
+}
+
+/// A whole JSON reply where a stream was asked for: an error object is an error,
+/// anything else has its text written as if it had been streamed.
+fn whole(wire: Wire, value: &Value, out: &mut dyn Write, reply: &mut Reply) -> Result<()> {
+    let error = value.get("error").is_some_and(|e| !e.is_null()) || value.get("detail").is_some();
+    if error {
+        let message = message_in(value).unwrap_or_else(|| clip(&value.to_string()));
+        return Err(CliError::failure(format!(
+            "the server reported an error: {message}"
+        )));
+    }
+    let (model, usage) = match wire {
+        Wire::Gemini => ("modelVersion", "usageMetadata"),
+        _ => ("model", "usage"),
+    };
+    set_model(reply, value.get(model));
+    set_usage(reply, value.get(usage));
+    let text = text_of(wire, value).ok_or_else(|| {
+        CliError::failure(format!(
+            "the server answered with JSON that holds no reply text: {}",
+            clip(&value.to_string())
+        ))
+    })?;
+    write_text(&text, out, reply)?;
+    reply.finished = true;
+    out.flush().map_err(CliError::from_output)
+}
+
+/// A whole (non-streamed) reply's text in each format, or `None` when it has none.
+pub fn text_of(wire: Wire, reply: &Value) -> Option<String> {
+    let joined = |parts: Option<&Value>, kind: Option<&str>| {
+        let parts = parts?.as_array()?;
+        let texts: Vec<&str> = parts
+            .iter()
+            .filter(|p| kind.is_none_or(|k| p.get("type").and_then(Value::as_str) == Some(k)))
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect();
+        (!texts.is_empty()).then(|| texts.concat())
+    };
+    match wire {
+        Wire::Responses => reply
+            .get("output_text")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .or_else(|| {
+                let items = reply.get("output")?.as_array()?;
+                let texts: Vec<String> = items
+                    .iter()
+                    .filter_map(|item| joined(item.get("content"), None))
+                    .collect();
+                (!texts.is_empty()).then(|| texts.concat())
+            }),
+        Wire::Anthropic => joined(reply.get("content"), Some("text")),
+        Wire::Gemini => joined(reply.pointer("/candidates/0/content/parts"), None),
+        Wire::Chat => reply
+            .pointer("/choices/0/message/content")
+            .and_then(Value::as_str)
+            .map(str::to_string),
     }
 }
 
@@ -178,7 +294,6 @@ fn chat_fast(data: &str, out: &mut dyn Write, reply: &mut Reply) -> Result<Flow>
         not_json(&Event {
             kind: "message",
             data,
-            id: "",
         })
     })?;
     if let Some(error) = chunk.error.filter(|e| !e.is_null()) {
@@ -372,7 +487,7 @@ mod tests {
         let mut reply = Reply::new(true);
         let mut decoder = Decoder::new();
         let result = decoder
-            .feed(body.as_bytes(), &mut |e| {
+            .feed::<CliError>(body.as_bytes(), &mut |e| {
                 on_event(wire, e, &mut out, &mut reply)
             })
             .map(|_| ());
@@ -443,5 +558,50 @@ mod tests {
             "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"g\"},{\"text\":\"!\"}]},\"finishReason\":\"STOP\"}]}\n\n",
         );
         assert_eq!((out.as_str(), reply.finished), ("g!", true));
+    }
+
+    #[test]
+    fn text_of_each_format() {
+        let chat = serde_json::json!({"choices": [{"message": {"content": "c"}}]});
+        assert_eq!(text_of(Wire::Chat, &chat).as_deref(), Some("c"));
+        let responses =
+            serde_json::json!({"output": [{"content": [{"type": "output_text", "text": "r"}]}]});
+        assert_eq!(text_of(Wire::Responses, &responses).as_deref(), Some("r"));
+        let anthropic =
+            serde_json::json!({"content": [{"type": "tool_use"}, {"type": "text", "text": "a"}]});
+        assert_eq!(text_of(Wire::Anthropic, &anthropic).as_deref(), Some("a"));
+        let gemini = serde_json::json!({"candidates": [{"content": {"parts": [{"text": "g"}, {"text": "!"}]}}]});
+        assert_eq!(text_of(Wire::Gemini, &gemini).as_deref(), Some("g!"));
+        assert_eq!(text_of(Wire::Chat, &serde_json::json!({"data": []})), None);
+    }
+
+    #[test]
+    fn a_whole_json_reply_is_written_or_its_error_reported() {
+        let mut out = Vec::new();
+        let mut reply = Reply::new(false);
+        let body = serde_json::json!({"model":"m","choices":[{"message":{"content":"whole"}}],"usage":{"total_tokens":3}});
+        whole(Wire::Chat, &body, &mut out, &mut reply).expect("text");
+        assert_eq!((out.as_slice(), reply.finished), (&b"whole"[..], true));
+        assert_eq!(reply.model.as_deref(), Some("m"));
+        let err = whole(
+            Wire::Gemini,
+            &serde_json::json!({"error": {"message": "quota gone"}}),
+            &mut out,
+            &mut reply,
+        )
+        .expect_err("error object");
+        assert!(err.message.contains("quota gone"), "{}", err.message);
+        let err = whole(
+            Wire::Chat,
+            &serde_json::json!({"detail": [{"loc": ["body", "model"], "msg": "field required"}]}),
+            &mut out,
+            &mut reply,
+        )
+        .expect_err("detail");
+        assert!(
+            err.message.contains("body.model: field required"),
+            "{}",
+            err.message
+        );
     }
 }

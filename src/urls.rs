@@ -1,6 +1,10 @@
 //! Every URL the CLI calls is derived here from the configured base URL, so a
 //! proxy or a test server sees all of them (console `/api/...` ones included).
 
+use std::borrow::Cow;
+use std::fmt;
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::Url;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,18 +50,36 @@ impl BaseUrl {
     }
 }
 
+/// A base URL as people may see it: a password in it (`user:pw@host`) masked.
+impl fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redact_url(&self.base))
+    }
+}
+
+/// `url` with the password of its `user:password@` part replaced by `****`, for
+/// anything shown (traces, doctor, config show) or stored (cache keys).
+pub fn redact_url(url: &str) -> Cow<'_, str> {
+    match Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("****"));
+            Cow::Owned(parsed.to_string())
+        }
+        _ => Cow::Borrowed(url),
+    }
+}
+
+/// RFC 3986 unreserved characters stay; everything else is encoded.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// One path segment, percent-encoded (`a/b:c` → `a%2Fb%3Ac`): everything but
 /// unreserved characters.
 pub fn path_segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(text, SEGMENT).to_string()
 }
 
 /// Appends query parameters, percent-encoded, in the order given; `None` values are left out.
@@ -102,6 +124,16 @@ mod tests {
     fn path_segments_are_encoded() {
         assert_eq!(path_segment("gemini-2.5-pro"), "gemini-2.5-pro");
         assert_eq!(path_segment("a/b:c d"), "a%2Fb%3Ac%20d");
+        assert_eq!(path_segment("é~"), "%C3%A9~");
+    }
+
+    #[test]
+    fn a_password_in_the_url_is_masked_when_shown() {
+        let url = BaseUrl::parse("https://user:hunter2secret@proxy.example/v1").expect("parse");
+        assert_eq!(url.to_string(), "https://user:****@proxy.example/v1");
+        assert!(!redact_url(&url.console("models")).contains("hunter2"));
+        assert_eq!(redact_url("http://h/v1"), "http://h/v1");
+        assert_eq!(redact_url("not a url"), "not a url");
     }
 
     #[test]

@@ -20,6 +20,7 @@ mod init;
 mod logs;
 mod model_info;
 mod models;
+mod network;
 mod plugins;
 mod pty;
 mod repl;

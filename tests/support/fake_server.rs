@@ -100,6 +100,22 @@ pub enum Fault {
     Html404,
     /// Take the request and never answer it (the connection stays open).
     NeverAnswers,
+    /// This status (301, 302, 307, 308) with `Location: url`.
+    Redirect(u16, String),
+    /// Exactly this status, content type, extra headers and body.
+    Custom {
+        status: u16,
+        content_type: &'static str,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
+    /// A 200 of this content type: `prefix`, then `x` up to `bytes` in all, produced
+    /// as it is read (never built in memory) and sent chunked, with no newline.
+    Oversized {
+        content_type: &'static str,
+        prefix: String,
+        bytes: usize,
+    },
 }
 
 /// How streamed (SSE) replies are written. Every streaming route (chat with
@@ -245,6 +261,14 @@ impl FakeServer {
         self.state.stream_chunks.store(n, Ordering::SeqCst);
     }
 
+    /// "Foreign gateway" mode (an OpenAI-compatible proxy such as LiteLLM, not
+    /// CometAPI): no `/api/*` routes (404 `{"detail":"Not Found"}`), every error as
+    /// FastAPI's `{"detail": message}`, and the streamed usage chunk carries
+    /// `choices: [{"delta": {}}]` instead of an empty list.
+    pub fn set_foreign_gateway(&self, foreign: bool) {
+        self.state.foreign.store(foreign, Ordering::SeqCst);
+    }
+
     /// Whether the access token may use the operator endpoint `GET /api/log/` (default
     /// true). When false it answers 403 `{"success":false,"message":"no permission"}`.
     pub fn set_operator(&self, operator: bool) {
@@ -277,6 +301,7 @@ struct State {
     stream: Mutex<StreamMode>,
     first_byte_delay: Mutex<Duration>,
     stream_chunks: AtomicUsize,
+    foreign: AtomicBool,
 }
 
 struct PendingFault {
@@ -356,6 +381,9 @@ fn handle(state: &State, mut request: tiny_http::Request) {
         }
         Some(Fault::NeverAnswers) => hang(),
         Some(fault) => fault_reply(&fault),
+        None if state.foreign.load(Ordering::SeqCst) => {
+            foreign_reply(route(state, &recorded, &decoded_path, id), &decoded_path)
+        }
         None => route(state, &recorded, &decoded_path, id),
     };
     if reply.events.is_some() {
@@ -633,7 +661,50 @@ fn fault_reply(fault: &Fault) -> Reply {
              <body><h1>404 Not Found</h1><p>The page you requested does not exist.</p></body></html>\n"
                 .to_string(),
         ),
+        Fault::Redirect(status, location) => {
+            Reply::raw(*status, "text/plain", String::new()).header("Location", location.clone())
+        }
+        Fault::Custom {
+            status,
+            content_type,
+            headers,
+            body,
+        } => {
+            let mut reply = Reply::raw(*status, content_type, body.clone());
+            reply.headers.extend(headers.iter().cloned());
+            reply
+        }
+        Fault::Oversized {
+            content_type,
+            prefix,
+            bytes,
+        } => {
+            let mut reply = Reply::raw(200, content_type, String::new());
+            let prefix = prefix.as_bytes().to_vec();
+            let filler = std::io::repeat(b'x').take(bytes.saturating_sub(prefix.len()) as u64);
+            reply.stream = Some(Box::new(std::io::Cursor::new(prefix).chain(filler)));
+            reply
+        }
     }
+}
+
+/// A reply as a foreign gateway gives it: no console, errors as `{"detail": ...}`.
+fn foreign_reply(reply: Reply, path: &str) -> Reply {
+    if path.starts_with("/api/") {
+        return Reply::json(404, json!({"detail": "Not Found"}));
+    }
+    if reply.status < 400 {
+        return reply;
+    }
+    let message = serde_json::from_str::<Value>(&reply.body)
+        .ok()
+        .and_then(|v| {
+            v.pointer("/error/message")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| reply.body.clone());
+    Reply::json(reply.status, json!({"detail": message}))
 }
 
 // ---------------------------------------------------------------------------
@@ -894,7 +965,12 @@ fn chat_completions(state: &State, req: &Recorded, id: u64) -> Reply {
             chunk(json!([{"index": 0, "delta": {}, "finish_reason": "stop"}])),
         ];
         if include_usage {
-            let mut last = chunk(json!([]));
+            let foreign = state.foreign.load(Ordering::SeqCst);
+            let mut last = chunk(if foreign {
+                json!([{"index": 0, "delta": {}}])
+            } else {
+                json!([])
+            });
             last["usage"] = usage;
             events.push(last);
         }
