@@ -14,7 +14,7 @@ use clap::ArgMatches;
 use crate::registry;
 use crate::secret::mask;
 
-/// What follows `sk-` in a key, at least [`KEY_MIN_BODY`] characters of it.
+/// A CometAPI key: this prefix, then at least `KEY_MIN_BODY` letters, digits, `-` or `_`.
 const KEY_PREFIX: &str = "sk-";
 const KEY_MIN_BODY: usize = 20;
 
@@ -98,14 +98,16 @@ fn secrets_in(matches: &ArgMatches) -> Vec<String> {
 }
 
 /// One word with a declared secret masked (the whole word, or the value of a
-/// `--flag=SECRET` / `-fSECRET` word), then any key in it.
+/// `--flag=SECRET` or `-fSECRET` word), then any key in it.
 fn mask_word(word: &str, secrets: &[String]) -> String {
     for secret in secrets {
         if word == secret {
             return keys(&mask(secret));
         }
         if let Some(flag) = word.strip_suffix(secret.as_str()) {
-            if flag.starts_with('-') {
+            let long = flag.starts_with("--") && flag.ends_with('=');
+            let short = flag.len() == 2 && flag.starts_with('-') && flag != "--";
+            if long || short {
                 return keys(&format!("{flag}{}", mask(secret)));
             }
         }
@@ -118,18 +120,16 @@ fn mask_word(word: &str, secrets: &[String]) -> String {
 /// a line the tokenizer rejects; such a run is replaced by its unquoted, masked form.
 fn keys(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while !rest.is_empty() {
-        let run_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-        let (run, after) = rest.split_at(run_end);
-        out.push_str(&mask_run(run));
-        let space_end = after
-            .find(|c: char| !c.is_whitespace())
-            .unwrap_or(after.len());
-        let (space, next) = after.split_at(space_end);
-        out.push_str(space);
-        rest = next;
+    let mut run = String::new();
+    for c in text.chars() {
+        if c.is_whitespace() {
+            out.push_str(&mask_run(&std::mem::take(&mut run)));
+            out.push(c);
+        } else {
+            run.push(c);
+        }
     }
+    out.push_str(&mask_run(&run));
     out
 }
 
@@ -158,9 +158,8 @@ fn next_key(text: &str, from: usize) -> Option<(usize, usize)> {
     while let Some(found) = text.get(search..)?.find(KEY_PREFIX) {
         let start = search + found;
         let body_start = start + KEY_PREFIX.len();
-        let body_len = text[body_start..]
-            .find(|c: char| !is_key_char(c))
-            .unwrap_or(text.len() - body_start);
+        let body = text.get(body_start..)?;
+        let body_len = body.find(|c: char| !is_key_char(c)).unwrap_or(body.len());
         if body_len >= KEY_MIN_BODY {
             return Some((start, body_start + body_len));
         }
@@ -177,11 +176,11 @@ fn mask_keys_in(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut copied = 0;
     while let Some((start, end)) = next_key(text, copied) {
-        out.push_str(&text[copied..start]);
-        out.push_str(&mask(&text[start..end]));
+        out.push_str(text.get(copied..start).unwrap_or_default());
+        out.push_str(&mask(text.get(start..end).unwrap_or_default()));
         copied = end;
     }
-    out.push_str(&text[copied..]);
+    out.push_str(text.get(copied..).unwrap_or_default());
     out
 }
 
@@ -247,6 +246,20 @@ mod tests {
         ];
         for (line, masked) in cases {
             assert_eq!(command_line(line), masked, "{line}");
+        }
+    }
+
+    #[test]
+    fn a_secret_given_as_a_flag_value_is_masked_and_other_flags_are_not() {
+        let secrets = ["secret-value-5678".to_string(), "n".to_string()];
+        assert_eq!(
+            mask_word("--key=secret-value-5678", &secrets),
+            "--key=****5678"
+        );
+        assert_eq!(mask_word("-ksecret-value-5678", &secrets), "-k****5678");
+        assert_eq!(mask_word("n", &secrets), "****");
+        for kept in ["--json", "-n", "--", "plain"] {
+            assert_eq!(mask_word(kept, &secrets), kept);
         }
     }
 
