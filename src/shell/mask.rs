@@ -18,6 +18,11 @@ use crate::secret::mask;
 const KEY_PREFIX: &str = "sk-";
 const KEY_MIN_BODY: usize = 20;
 
+/// Lines up to this many words that clap rejects are parsed again with each word left
+/// out; longer ones (a pasted text, not a mistyped command) only once, tolerantly, so
+/// masking stays linear in the line's length.
+const RETRIED_WORDS: usize = 64;
+
 /// A command-REPL line with the declared secrets and anything that looks like a key
 /// masked. A line that was changed is re-quoted from its words (so an escaped or quoted
 /// secret cannot survive in another spelling); a line with nothing to mask is kept as
@@ -47,9 +52,9 @@ pub fn free_text(text: &str) -> String {
 /// The secrets the command in `words` declares, from a parse with the REPL's clap
 /// tree (a repeated flag allowed, last one wins). A leading program name is skipped, as
 /// the REPL skips it. A line clap rejects is parsed again, tolerating errors where clap
-/// can (`ignore_errors`), once whole and once with each word left out in turn, so one
-/// mistake (an unknown flag, `--help`, a leading `help`, a secret pasted as two words)
-/// does not hide a secret.
+/// can (`ignore_errors`), once whole and (up to [`RETRIED_WORDS`] words) once with each
+/// word left out in turn, so one mistake (an unknown flag, `--help`, a leading `help`, a
+/// secret pasted as two words) does not hide a secret.
 fn declared_secrets(words: &[String]) -> Vec<String> {
     let tree = || crate::cli::build().args_override_self(true);
     let mut strict = tree();
@@ -73,7 +78,12 @@ fn declared_secrets(words: &[String]) -> Vec<String> {
     }
     let mut tolerant = tree().ignore_errors(true);
     let mut secrets = Vec::new();
-    let attempts = std::iter::once(None).chain((0..words.len()).map(Some));
+    let retried = if words.len() <= RETRIED_WORDS {
+        words.len()
+    } else {
+        0
+    };
+    let attempts = std::iter::once(None).chain((0..retried).map(Some));
     for skipped in attempts {
         if let Ok(matches) = tolerant.try_get_matches_from_mut(argv(skipped)) {
             secrets.extend(secrets_in(&matches));
@@ -261,6 +271,19 @@ mod tests {
         for kept in ["--json", "-n", "--", "plain"] {
             assert_eq!(mask_word(kept, &secrets), kept);
         }
+    }
+
+    #[test]
+    fn a_long_rejected_line_is_masked_in_linear_time() {
+        let line = format!("config set --jsno api_key {KEY} {}", "word ".repeat(20_000));
+        let started = std::time::Instant::now();
+        let masked = command_line(&line);
+        assert!(!masked.contains(KEY));
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]
