@@ -255,4 +255,5 @@ inventory::submit! {
     CommandSpec::new("chat", "Send one message and stream the reply", run)
         .needs(Credential::ApiKey)
         .with_args(args)
+        .model_id_args(&["model"])
 }

@@ -155,9 +155,25 @@ fn unset(ctx: &Context, key: &str) -> Result<Output> {
     )))
 }
 
+/// `config set <KEY> <VALUE>` with a secret key: the value is a secret (the REPL masks
+/// it in its history).
+fn secret_values(matches: &ArgMatches) -> Vec<String> {
+    let Some(("set", set)) = matches.subcommand() else {
+        return Vec::new();
+    };
+    let given = |id: &str| set.try_get_one::<String>(id).ok().flatten();
+    match (given("key"), given("value")) {
+        (Some(key), Some(value)) if key_spec(key).is_some_and(|k| k.secret) && value != "-" => {
+            vec![value.clone()]
+        }
+        _ => Vec::new(),
+    }
+}
+
 inventory::submit! {
     CommandSpec::new("config", "Show and change settings in the config file", run)
         .with_args(args)
+        .secret_values(secret_values)
 }
 
 #[cfg(test)]

@@ -562,6 +562,7 @@ inventory::submit! {
     CommandSpec::new("logs", "Usage logs: filter, export as CSV, or look up one request", run)
         .needs(Credential::AccessToken)
         .with_args(args)
+        .model_id_args(&["model"])
 }
 
 #[cfg(test)]

@@ -82,6 +82,7 @@ fn describe(detail: &Value) -> Record {
 inventory::submit! {
     CommandSpec::new("model", "Inspect one model (`model info <ID>`)", run)
         .with_args(args)
+        .model_id_args(&["id"])
 }
 
 #[cfg(test)]

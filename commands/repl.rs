@@ -18,7 +18,7 @@ use crate::output::{Outcome, Output};
 use crate::paths;
 use crate::plugins::{self, Plugin};
 use crate::registry::{self, CommandSpec};
-use crate::shell::{self, completer, completer::Extra, words};
+use crate::shell::{self, completer, completer::Extra};
 
 const PROGRAM: &str = "cometapi";
 
@@ -140,12 +140,9 @@ fn forwarded_globals(globals: &GlobalArgs) -> Vec<OsString> {
 }
 
 fn run_line(line: &str, forwarded: &[OsString], plugins: &[Plugin]) -> Flow {
-    let mut words = match words::split(line) {
-        Ok(words) => words,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return Flow::Continue;
-        }
+    let Some(mut words) = shell::split_words(line) else {
+        eprintln!("error: a quote is not closed, or the line ends in a backslash");
+        return Flow::Continue;
     };
     if words.first().is_some_and(|w| w == PROGRAM) {
         words.remove(0);

@@ -189,4 +189,5 @@ inventory::submit! {
     CommandSpec::new("run", "Send one request in OpenAI chat, Responses, Anthropic or Gemini format", run)
         .needs(Credential::ApiKey)
         .with_args(args)
+        .model_id_args(&["model"])
 }

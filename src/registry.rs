@@ -40,6 +40,13 @@ pub struct CommandSpec {
     /// Adds the command's arguments and subcommands to `clap::Command::new(name)`.
     pub args: fn(clap::Command) -> clap::Command,
     pub run: fn(&Context, &ArgMatches) -> Result<Outcome>,
+    /// The values in the command's own matches that are secrets, for the REPL to mask
+    /// in its history (see `shell::mask`). Only the command knows which of its values
+    /// are secret, so it declares them; the default is none.
+    pub secret_values: fn(&ArgMatches) -> Vec<String>,
+    /// Ids of arguments, anywhere under this command, whose value is a model id: the
+    /// REPL completes them from the cached catalog.
+    pub model_id_args: &'static [&'static str],
 }
 
 impl CommandSpec {
@@ -57,6 +64,8 @@ impl CommandSpec {
             credential: Credential::None,
             args: no_args,
             run,
+            secret_values: no_secrets,
+            model_id_args: &[],
         }
     }
 
@@ -71,10 +80,27 @@ impl CommandSpec {
         self.args = args;
         self
     }
+
+    /// Declares which of the command's argument values are secrets (see
+    /// [`CommandSpec::secret_values`]).
+    pub const fn secret_values(mut self, values: fn(&ArgMatches) -> Vec<String>) -> CommandSpec {
+        self.secret_values = values;
+        self
+    }
+
+    /// Declares the arguments whose value is a model id (see [`CommandSpec::model_id_args`]).
+    pub const fn model_id_args(mut self, ids: &'static [&'static str]) -> CommandSpec {
+        self.model_id_args = ids;
+        self
+    }
 }
 
 fn no_args(cmd: clap::Command) -> clap::Command {
     cmd
+}
+
+fn no_secrets(_: &ArgMatches) -> Vec<String> {
+    Vec::new()
 }
 
 inventory::collect!(CommandSpec);

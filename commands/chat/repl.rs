@@ -2,7 +2,7 @@
 //! a message (sent with the whole conversation, the reply streamed like one-shot chat)
 //! or a slash command. The editor is the shared `src/shell` setup in free-text mode.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use reedline::Signal;
 use serde_json::Value;
@@ -18,6 +18,7 @@ use crate::http::{Auth, KeyHeader, Request};
 use crate::paths;
 use crate::shell::{self, ShellPrompt};
 use crate::stream::Reply;
+use crate::{fsutil, prompt};
 
 enum Flow {
     Continue,
@@ -94,15 +95,22 @@ fn on_line(ctx: &Context, options: &Options, conversation: &mut Conversation, li
             println!("conversation cleared (the system prompt stays)");
         }
         Slash::History => print_history(conversation),
-        Slash::Save(None) => report(&CliError::usage(
-            "/save needs a file: /save FILE.json or FILE.md",
+        Slash::Save(None, _) => report(&CliError::usage(
+            "/save needs a file: /save FILE.json or FILE.md (/save! FILE overwrites)",
         )),
-        Slash::Save(Some(file)) => match save(conversation, Path::new(file)) {
-            Ok(()) => println!("saved {} messages to {file}", conversation.turns.len()),
+        Slash::Save(Some(file), force) => match save(conversation, file, force) {
+            Ok(Saved::Written(path)) => println!(
+                "saved {} messages to {}",
+                conversation.turns.len(),
+                path.display()
+            ),
+            Ok(Saved::Declined) => {
+                println!("not saved; /save! {file} overwrites without asking");
+            }
             Err(err) => report(&err),
         },
         Slash::Load(None) => report(&CliError::usage("/load needs a file: /load FILE.json")),
-        Slash::Load(Some(file)) => match load(Path::new(file)) {
+        Slash::Load(Some(file)) => match load(&expand_home(file)) {
             Ok(loaded) => {
                 conversation.model = loaded.model;
                 conversation.system = loaded.system;
@@ -199,24 +207,59 @@ fn print_history(conversation: &Conversation) {
     }
 }
 
-fn save(conversation: &Conversation, path: &Path) -> Result<()> {
-    let text = match path.extension().and_then(|e| e.to_str()) {
+enum Saved {
+    Written(PathBuf),
+    /// The file existed and the user did not confirm.
+    Declined,
+}
+
+/// Writes the conversation to `file` (`~` expanded) atomically with mode 0600. An
+/// existing file is overwritten only when `force` (`/save!`) or the user says yes.
+fn save(conversation: &Conversation, file: &str, force: bool) -> Result<Saved> {
+    let path = expand_home(file);
+    let text = render(conversation, &path)?;
+    // A dangling symlink is something that exists too.
+    if !force && std::fs::symlink_metadata(&path).is_ok() {
+        let question = format!("{} exists; overwrite it? [y/N] ", path.display());
+        let answer = prompt::read_line(&question, false)?;
+        if !matches!(answer.trim().to_lowercase().as_str(), "y" | "yes") {
+            return Ok(Saved::Declined);
+        }
+    }
+    fsutil::write_private(&path, text.as_bytes())
+        .map_err(|e| CliError::failure(format!("cannot write {}: {e}", path.display())))?;
+    Ok(Saved::Written(path))
+}
+
+/// The conversation as the file's extension asks: `.json` or `.md`.
+fn render(conversation: &Conversation, path: &Path) -> Result<String> {
+    match path.extension().and_then(|e| e.to_str()) {
         Some("json") => {
             let mut text = serde_json::to_string_pretty(&conversation.to_json())
                 .map_err(|e| CliError::failure(e.to_string()))?;
             text.push('\n');
-            text
+            Ok(text)
         }
-        Some("md") => conversation.to_markdown(),
-        _ => {
-            return Err(CliError::usage(format!(
-                "cannot save to {}: use a .json or .md file",
-                path.display()
-            )))
-        }
+        Some("md") => Ok(conversation.to_markdown()),
+        _ => Err(CliError::usage(format!(
+            "cannot save to {}: use a .json or .md file",
+            path.display()
+        ))),
+    }
+}
+
+/// `~` and `~/...` name the home directory, as in a shell (the REPL has no shell to
+/// expand them). `~user` is left as it is.
+fn expand_home(file: &str) -> PathBuf {
+    let rest = match file.strip_prefix('~') {
+        Some("") => "",
+        Some(rest) if rest.starts_with('/') => rest.trim_start_matches('/'),
+        _ => return PathBuf::from(file),
     };
-    std::fs::write(path, text)
-        .map_err(|e| CliError::failure(format!("cannot write {}: {e}", path.display())))
+    match dirs::home_dir() {
+        Some(home) => home.join(rest),
+        None => PathBuf::from(file),
+    }
 }
 
 fn load(path: &Path) -> Result<Conversation> {
@@ -226,4 +269,28 @@ fn load(path: &Path) -> Result<Conversation> {
         .map_err(|e| CliError::failure(format!("{} is not JSON: {e}", path.display())))?;
     Conversation::from_json(&value)
         .map_err(|e| CliError::failure(format!("{} is not a saved chat: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_leading_tilde_is_the_home_directory() {
+        let home = dirs::home_dir().expect("a home directory");
+        assert_eq!(expand_home("~/chats/a.md"), home.join("chats/a.md"));
+        assert_eq!(expand_home("~"), home.join(""));
+        for kept in ["a.md", "~user/a.md", "./~/a.md", "/tmp/~a.md"] {
+            assert_eq!(expand_home(kept), PathBuf::from(kept), "{kept}");
+        }
+    }
+
+    #[test]
+    fn only_json_and_markdown_are_saved() {
+        let conversation = Conversation::new("m".into(), None);
+        assert!(render(&conversation, Path::new("a.json")).is_ok());
+        assert!(render(&conversation, Path::new("a.md")).is_ok());
+        let err = render(&conversation, Path::new("a.txt")).expect_err("rejected");
+        assert_eq!(err.exit, ExitCode::Usage);
+    }
 }

@@ -12,7 +12,14 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     ("/clear", "Drop the conversation (the system prompt stays)"),
     ("/history", "Print the conversation"),
-    ("/save", "Save the conversation: /save FILE.json or FILE.md"),
+    (
+        "/save",
+        "Save the conversation (0600): /save FILE.json or FILE.md; asks before overwriting",
+    ),
+    (
+        "/save!",
+        "Save, overwriting FILE without asking: /save! FILE",
+    ),
     (
         "/load",
         "Restore model, system prompt and messages: /load FILE.json",
@@ -30,7 +37,8 @@ pub enum Slash<'a> {
     System(Option<&'a str>),
     Clear,
     History,
-    Save(Option<&'a str>),
+    /// The file, and whether an existing one is overwritten without asking (`/save!`).
+    Save(Option<&'a str>, bool),
     Load(Option<&'a str>),
     Retry,
     Tokens,
@@ -54,7 +62,8 @@ pub fn parse(line: &str) -> Option<Slash<'_>> {
         "/system" => Slash::System(rest.map(unquote_empty)),
         "/clear" => Slash::Clear,
         "/history" => Slash::History,
-        "/save" => Slash::Save(rest),
+        "/save" => Slash::Save(rest, false),
+        "/save!" => Slash::Save(rest, true),
         "/load" => Slash::Load(rest),
         "/retry" => Slash::Retry,
         "/tokens" => Slash::Tokens,
@@ -138,7 +147,12 @@ mod tests {
             Some(Slash::System(Some("be brief")))
         );
         assert_eq!(parse("/system \"\""), Some(Slash::System(Some(""))));
-        assert_eq!(parse("/save a.md"), Some(Slash::Save(Some("a.md"))));
+        assert_eq!(parse("/save a.md"), Some(Slash::Save(Some("a.md"), false)));
+        assert_eq!(
+            parse("/save! ~/a.md"),
+            Some(Slash::Save(Some("~/a.md"), true))
+        );
+        assert_eq!(parse("/save"), Some(Slash::Save(None, false)));
         assert_eq!(parse("/quit"), Some(Slash::Exit));
         assert_eq!(parse("/nope x"), Some(Slash::Unknown("/nope")));
         assert!(help_text().contains("/retry"));

@@ -1,11 +1,10 @@
 //! Tab completion from a clap tree: command names, subcommands, long and short flags,
-//! the possible values of flags and positionals, and model ids for `--model` and
-//! `model info` (from the cached catalog only; completion never makes a request).
+//! the possible values of flags and positionals, and model ids for the arguments a
+//! command declares as taking one (`CommandSpec::model_id_args`; from the cached
+//! catalog only, completion never makes a request).
 
 use clap::{Arg, Command};
 use reedline::{Completer, Span, Suggestion};
-
-use super::words;
 
 /// One extra top-level name (a plugin, or a word the shell itself handles).
 #[derive(Clone, Debug)]
@@ -14,32 +13,61 @@ pub struct Extra {
     pub about: String,
 }
 
+/// Which arguments take a model id, and where the ids come from.
+pub struct ModelIds {
+    /// `(top-level command, argument id)`: the argument, anywhere under that command,
+    /// takes a model id.
+    pub args: Vec<(String, String)>,
+    /// The ids to offer (the cached catalog).
+    pub ids: Box<dyn Fn() -> Vec<String> + Send>,
+}
+
+impl ModelIds {
+    /// The arguments every registered command declares with `model_id_args`.
+    pub fn declared(ids: Box<dyn Fn() -> Vec<String> + Send>) -> ModelIds {
+        let args = crate::registry::commands()
+            .iter()
+            .flat_map(|spec| {
+                spec.model_id_args
+                    .iter()
+                    .map(|arg| (spec.name.to_string(), arg.to_string()))
+            })
+            .collect();
+        ModelIds { args, ids }
+    }
+
+    fn takes_model_id(&self, command: Option<&str>, arg: &Arg) -> bool {
+        command.is_some_and(|command| {
+            self.args
+                .iter()
+                .any(|(c, a)| c == command && arg.get_id() == a.as_str())
+        })
+    }
+}
+
 pub struct CommandCompleter {
     root: Command,
     extras: Vec<Extra>,
-    model_ids: Box<dyn Fn() -> Vec<String> + Send>,
+    models: ModelIds,
 }
 
-/// The completer for `cometapi`'s own command line: the registry's clap tree.
+/// The completer for `cometapi`'s own command line: the registry's clap tree, with
+/// model ids where the registry declares them.
 pub fn for_cli(
     extras: Vec<Extra>,
     model_ids: Box<dyn Fn() -> Vec<String> + Send>,
 ) -> CommandCompleter {
-    CommandCompleter::new(crate::cli::build(), extras, model_ids)
+    CommandCompleter::new(crate::cli::build(), extras, ModelIds::declared(model_ids))
 }
 
 impl CommandCompleter {
     /// `root` is the clap tree (built here, so global flags show under every command).
-    pub fn new(
-        mut root: Command,
-        extras: Vec<Extra>,
-        model_ids: Box<dyn Fn() -> Vec<String> + Send>,
-    ) -> CommandCompleter {
+    pub fn new(mut root: Command, extras: Vec<Extra>, models: ModelIds) -> CommandCompleter {
         root.build();
         CommandCompleter {
             root,
             extras,
-            model_ids,
+            models,
         }
     }
 
@@ -78,8 +106,9 @@ impl CommandCompleter {
             }
         }
         let starts = |value: &str| value.starts_with(current);
+        let command = path.first().copied();
         if let Some(arg) = pending {
-            return self.values_of(arg, current);
+            return self.values_of(command, arg, current);
         }
         if current.starts_with('-') {
             return flags(cmd)
@@ -105,11 +134,8 @@ impl CommandCompleter {
             }
             return names;
         }
-        if path.last() == Some(&"info") && positionals == 0 {
-            return models(&self.model_ids, current);
-        }
         match cmd.get_positionals().nth(positionals) {
-            Some(arg) => self.values_of(arg, current),
+            Some(arg) => self.values_of(command, arg, current),
             None => Vec::new(),
         }
     }
@@ -122,9 +148,9 @@ impl CommandCompleter {
             .collect()
     }
 
-    fn values_of(&self, arg: &Arg, current: &str) -> Vec<(String, String)> {
-        if arg.get_id() == "model" {
-            return models(&self.model_ids, current);
+    fn values_of(&self, command: Option<&str>, arg: &Arg, current: &str) -> Vec<(String, String)> {
+        if self.models.takes_model_id(command, arg) {
+            return models(&self.models.ids, current);
         }
         arg.get_possible_values()
             .iter()
@@ -193,7 +219,7 @@ impl Completer for CommandCompleter {
             .rfind(char::is_whitespace)
             .map(|i| i + head[i..].chars().next().map_or(1, char::len_utf8))
             .unwrap_or(0);
-        let before = words::split(&head[..start]).unwrap_or_else(|_| {
+        let before = super::split_words(&head[..start]).unwrap_or_else(|| {
             head[..start]
                 .split_whitespace()
                 .map(str::to_string)
@@ -240,13 +266,29 @@ mod tests {
             .subcommand(
                 Command::new("model")
                     .about("One model")
-                    .subcommand(Command::new("info")),
+                    .subcommand(Command::new("info").arg(Arg::new("id"))),
+            )
+            .subcommand(
+                Command::new("bench")
+                    .arg(Arg::new("engine").long("engine"))
+                    .arg(Arg::new("model").long("model")),
             )
             .subcommand(
                 Command::new("completion").arg(
                     Arg::new("shell").value_parser(PossibleValuesParser::new(["bash", "zsh"])),
                 ),
             )
+    }
+
+    /// Model ids `gpt-4o` and `claude`, completed for the given `(command, arg)` pairs.
+    fn ids(args: &[(&str, &str)]) -> ModelIds {
+        ModelIds {
+            args: args
+                .iter()
+                .map(|(c, a)| (c.to_string(), a.to_string()))
+                .collect(),
+            ids: Box::new(|| vec!["gpt-4o".into(), "claude".into()]),
+        }
     }
 
     fn names(completer: &CommandCompleter, line: &str) -> Vec<String> {
@@ -269,11 +311,8 @@ mod tests {
             name: "hello".into(),
             about: "plugin".into(),
         }];
-        let completer = CommandCompleter::new(
-            tree(),
-            extras,
-            Box::new(|| vec!["gpt-4o".into(), "claude".into()]),
-        );
+        let completer =
+            CommandCompleter::new(tree(), extras, ids(&[("models", "model"), ("model", "id")]));
         assert_eq!(names(&completer, "mod"), ["models", "model"]);
         assert_eq!(
             names(&completer, "tool mod"),
@@ -292,8 +331,36 @@ mod tests {
     }
 
     #[test]
+    fn model_ids_complete_only_where_a_command_declares_them() {
+        let completer = CommandCompleter::new(tree(), Vec::new(), ids(&[("bench", "engine")]));
+        assert_eq!(names(&completer, "bench --engine g"), ["gpt-4o"]);
+        assert!(
+            names(&completer, "bench --model g").is_empty(),
+            "an argument named `model` is not special"
+        );
+        assert!(names(&completer, "model info c").is_empty());
+    }
+
+    /// The registry's own declarations: `chat -m`, `run MODEL`, `logs --model` and
+    /// `model info ID` complete model ids; other value arguments do not.
+    #[test]
+    fn registered_commands_declare_their_model_arguments() {
+        let completer = for_cli(Vec::new(), Box::new(|| vec!["gpt-4o".into()]));
+        for line in [
+            "chat -m g",
+            "chat --model g",
+            "run g",
+            "logs --model g",
+            "model info g",
+        ] {
+            assert_eq!(names(&completer, line), ["gpt-4o"], "{line}");
+        }
+        assert!(names(&completer, "models --search g").is_empty());
+    }
+
+    #[test]
     fn suggestions_replace_the_current_word() {
-        let mut completer = CommandCompleter::new(tree(), Vec::new(), Box::new(Vec::new));
+        let mut completer = CommandCompleter::new(tree(), Vec::new(), ids(&[]));
         let suggestions = completer.complete("models --fo", 11);
         assert_eq!(suggestions.len(), 1);
         assert_eq!(suggestions[0].value, "--format");

@@ -14,34 +14,18 @@ use reedline::{
     FileBackedHistory, History, HistoryItem, HistoryItemId, HistorySessionId, SearchQuery,
 };
 
-use super::words;
-use crate::config;
-use crate::secret::mask;
-
 pub const CAPACITY: usize = 1000;
 
-/// Lines as typed, except that the value after `set <secret key>` is masked.
-pub fn mask_secrets(line: &str) -> String {
-    let words = match words::split(line) {
-        Ok(words) => words,
-        Err(_) => line.split_whitespace().map(str::to_string).collect(),
-    };
-    let mut masked = line.to_string();
-    for window in words.windows(3) {
-        let secret = config::key_spec(&window[1]).is_some_and(|k| k.secret);
-        if window[0] == "set" && secret && !window[2].is_empty() {
-            masked = masked.replace(window[2].as_str(), &mask(&window[2]));
-        }
-    }
-    masked
+/// A history that never stores a secret: every line passes through `mask` (one of
+/// [`super::mask`]'s rules) before it is kept.
+pub struct MaskedHistory {
+    inner: FileBackedHistory,
+    mask: fn(&str) -> String,
 }
-
-/// A history that never stores a secret.
-pub struct MaskedHistory(FileBackedHistory);
 
 impl MaskedHistory {
     /// Opens (or creates, mode 0600) the history file; its directory is created 0700.
-    pub fn open(path: &Path) -> std::io::Result<MaskedHistory> {
+    pub fn open(path: &Path, mask: fn(&str) -> String) -> std::io::Result<MaskedHistory> {
         if let Some(dir) = path.parent() {
             if !dir.exists() {
                 let mut builder = std::fs::DirBuilder::new();
@@ -63,29 +47,32 @@ impl MaskedHistory {
         }
         let history = FileBackedHistory::with_file(CAPACITY, path.to_path_buf())
             .map_err(|e| std::io::Error::other(e.to_string()))?;
-        Ok(MaskedHistory(history))
+        Ok(MaskedHistory {
+            inner: history,
+            mask,
+        })
     }
 }
 
 impl History for MaskedHistory {
     fn save(&mut self, mut item: HistoryItem) -> reedline::Result<HistoryItem> {
-        item.command_line = mask_secrets(&item.command_line);
-        let saved = self.0.save(item)?;
+        item.command_line = (self.mask)(&item.command_line);
+        let saved = self.inner.save(item)?;
         // Write at once, so a second REPL sees the line and a crash loses nothing.
-        let _ = self.0.sync();
+        let _ = self.inner.sync();
         Ok(saved)
     }
 
     fn load(&self, id: HistoryItemId) -> reedline::Result<HistoryItem> {
-        self.0.load(id)
+        self.inner.load(id)
     }
 
     fn count(&self, query: SearchQuery) -> reedline::Result<i64> {
-        self.0.count(query)
+        self.inner.count(query)
     }
 
     fn search(&self, query: SearchQuery) -> reedline::Result<Vec<HistoryItem>> {
-        self.0.search(query)
+        self.inner.search(query)
     }
 
     fn update(
@@ -93,54 +80,34 @@ impl History for MaskedHistory {
         id: HistoryItemId,
         updater: &dyn Fn(HistoryItem) -> HistoryItem,
     ) -> reedline::Result<()> {
-        self.0.update(id, &|item| {
+        let mask = self.mask;
+        self.inner.update(id, &|item| {
             let mut item = updater(item);
-            item.command_line = mask_secrets(&item.command_line);
+            item.command_line = mask(&item.command_line);
             item
         })
     }
 
     fn clear(&mut self) -> reedline::Result<()> {
-        self.0.clear()
+        self.inner.clear()
     }
 
     fn delete(&mut self, id: HistoryItemId) -> reedline::Result<()> {
-        self.0.delete(id)
+        self.inner.delete(id)
     }
 
     fn sync(&mut self) -> std::io::Result<()> {
-        self.0.sync()
+        self.inner.sync()
     }
 
     fn session(&self) -> Option<HistorySessionId> {
-        self.0.session()
+        self.inner.session()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn secrets_after_config_set_are_masked() {
-        assert_eq!(
-            mask_secrets("config set api_key sk-secret-1234567890"),
-            "config set api_key ****7890"
-        );
-        assert_eq!(
-            mask_secrets("cometapi config set access_token 'tok-abcdefghijkl'"),
-            "cometapi config set access_token '****ijkl'"
-        );
-        assert_eq!(
-            mask_secrets("config set api_key short"),
-            "config set api_key ****"
-        );
-        assert_eq!(
-            mask_secrets("config set default_model gpt-4o"),
-            "config set default_model gpt-4o"
-        );
-        assert_eq!(mask_secrets("models --json"), "models --json");
-    }
 
     #[cfg(unix)]
     #[test]
@@ -149,13 +116,15 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("cfg/repl_history");
-        let mut history = MaskedHistory::open(&path).expect("open");
+        let mut history =
+            MaskedHistory::open(&path, super::super::mask::command_line).expect("open");
         history
             .save(HistoryItem::from_command_line(
                 "config set api_key sk-secret-1234567890",
             ))
             .expect("save");
-        let mut second = MaskedHistory::open(&path).expect("second session");
+        let mut second =
+            MaskedHistory::open(&path, super::super::mask::command_line).expect("second session");
         second
             .save(HistoryItem::from_command_line("models"))
             .expect("save");
@@ -166,7 +135,7 @@ mod tests {
         assert!(!text.contains("sk-secret"), "{text}");
         assert_eq!(
             text.lines().collect::<Vec<_>>(),
-            ["config set api_key ****7890", "models", "balance"]
+            ["config set api_key '****7890'", "models", "balance"]
         );
         let mode = std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);

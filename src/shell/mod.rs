@@ -6,7 +6,7 @@
 
 pub mod completer;
 pub mod history;
-pub mod words;
+pub mod mask;
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -19,7 +19,7 @@ use reedline::{
     Validator,
 };
 
-pub use history::{mask_secrets, MaskedHistory};
+pub use history::MaskedHistory;
 
 const MENU: &str = "completion_menu";
 
@@ -45,7 +45,11 @@ pub enum Lines {
 
 /// The line editor, with its history at `history_path` (created 0600).
 pub fn editor(parts: Parts, history_path: &Path) -> std::io::Result<(Reedline, ShellPrompt)> {
-    let history = MaskedHistory::open(history_path)?;
+    let mask = match parts.lines {
+        Lines::Commands { .. } => mask::command_line,
+        Lines::FreeText => mask::free_text,
+    };
+    let history = MaskedHistory::open(history_path, mask)?;
     let mut keybindings = default_emacs_keybindings();
     keybindings.add_binding(
         KeyModifiers::NONE,
@@ -156,14 +160,22 @@ impl Highlighter for CommandHighlighter {
     }
 }
 
+/// Splits a command line into words as a POSIX shell does (`shlex`): `'...'` is
+/// literal, `"..."` allows `\"`, `\\`, `\$` and `` \` ``, a backslash outside quotes
+/// escapes the next character, and `#` at the start of a word begins a comment. `None`
+/// when a quote is still open or the line ends in a backslash.
+pub fn split_words(line: &str) -> Option<Vec<String>> {
+    shlex::split(line)
+}
+
 /// A line with an open quote (or a trailing backslash) is not finished: Enter adds a line.
 pub struct QuoteValidator;
 
 impl Validator for QuoteValidator {
     fn validate(&self, line: &str) -> ValidationResult {
-        match words::split(line) {
-            Ok(_) => ValidationResult::Complete,
-            Err(_) => ValidationResult::Incomplete,
+        match split_words(line) {
+            Some(_) => ValidationResult::Complete,
+            None => ValidationResult::Incomplete,
         }
     }
 }
@@ -171,6 +183,34 @@ impl Validator for QuoteValidator {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn words(line: &str) -> Vec<String> {
+        split_words(line).unwrap_or_else(|| panic!("{line} does not split"))
+    }
+
+    #[test]
+    fn splits_like_a_shell() {
+        assert_eq!(words("  models  --json "), ["models", "--json"]);
+        assert_eq!(
+            words(r#"chat "hello world" 'a "b"' c\ d"#),
+            ["chat", "hello world", "a \"b\"", "c d"]
+        );
+        assert_eq!(words(r#"x "a\"b\\c\n\$""#), ["x", "a\"b\\c\\n$"]);
+        assert_eq!(words("x ''"), ["x", ""]);
+        assert_eq!(words("chat C# is #not a comment"), ["chat", "C#", "is"]);
+        assert_eq!(
+            words("chat '#quoted' \\#escaped"),
+            ["chat", "#quoted", "#escaped"]
+        );
+        assert!(words("").is_empty());
+    }
+
+    #[test]
+    fn open_quotes_and_a_trailing_backslash_do_not_split() {
+        for line in ["chat 'hi", "chat \"hi", "chat hi\\", "chat \"a\\\""] {
+            assert_eq!(split_words(line), None, "{line}");
+        }
+    }
 
     #[test]
     fn open_quote_keeps_the_line_open() {

@@ -25,6 +25,7 @@ mod plugins;
 mod pty;
 mod repl;
 mod run;
+mod shell;
 mod surfaces;
 mod tasks;
 mod tokens;
