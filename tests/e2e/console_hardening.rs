@@ -1,0 +1,63 @@
+//! Hostile or empty console replies and odd dates: errors with a message, never a zero
+//! and never a panic.
+
+use crate::fake_server::Fault;
+use crate::sandbox::{stderr_of, stdout_of, Sandbox};
+
+#[test]
+fn a_date_with_a_multibyte_offset_is_a_usage_error_not_a_panic() {
+    let sandbox = Sandbox::new();
+    for bad in ["2026-03-01T12:00:00+1é1", "2026-03-01T12:00:00+25:00"] {
+        let output = sandbox
+            .cmd_with_token()
+            .args(["logs", "--start", bad])
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(2), "{bad}: {output:?}");
+        let stderr = stderr_of(&output);
+        assert!(stderr.contains("YYYY-MM-DD, ISO 8601"), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    assert!(sandbox.server.requests_to("/api/log/self").is_empty());
+}
+
+#[test]
+fn console_replies_without_data_are_errors_not_zero_balances() {
+    for body in [r#"{"success":true,"data":null}"#, "{}"] {
+        let sandbox = Sandbox::new();
+        sandbox
+            .server
+            .inject("/api/user/self", Fault::Status(200, body.to_string()), 1);
+        let output = sandbox
+            .cmd_with_token()
+            .args(["balance", "--source", "account"])
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(1), "{body}: {output:?}");
+        assert!(!stdout_of(&output).contains("$0.00"), "{body}");
+        let stderr = stderr_of(&output);
+        assert!(stderr.contains("no data (/api/user/self)"), "{stderr}");
+    }
+}
+
+#[test]
+fn a_key_balance_answered_with_a_console_failure_is_that_failure() {
+    let sandbox = Sandbox::new();
+    sandbox.server.inject(
+        "/v1/dashboard/billing/subscription",
+        Fault::Status(
+            200,
+            r#"{"success":false,"message":"key disabled"}"#.to_string(),
+        ),
+        1,
+    );
+    let output = sandbox
+        .cmd_with_key()
+        .args(["balance", "--source", "key"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(!stdout_of(&output).contains("$0.00"));
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("key disabled"), "{stderr}");
+}
