@@ -4,6 +4,7 @@
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::time::{Duration, Instant};
 
+use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgAction, ArgMatches};
 use serde_json::{Map, Value};
 
@@ -37,11 +38,11 @@ const SCAN_PAGE_SIZE: &str = "100";
 fn args(cmd: clap::Command) -> clap::Command {
     cmd.arg(Arg::new("model").short('m').long("model").value_name("MODEL").help("Only this model (exact name)"))
         .arg(Arg::new("token_name").long("token-name").value_name("NAME").help("Only requests made with the API key of this name"))
-        .arg(Arg::new("type").short('t').long("type").value_name("TYPE").help("Only this type: consume, topup, error, refund, system, manage or unknown"))
+        .arg(Arg::new("type").long("type").value_name("TYPE").value_parser(PossibleValuesParser::new(TYPES.map(|(name, _)| name))).ignore_case(true).help("Only this type"))
         .arg(Arg::new("start").long("start").value_name("DATE").help("From this time (UTC): YYYY-MM-DD (start of the day), ISO 8601 or Unix seconds"))
         .arg(Arg::new("end").long("end").value_name("DATE").help("Until this time (UTC): YYYY-MM-DD (end of the day), ISO 8601 or Unix seconds"))
         .arg(Arg::new("group").short('g').long("group").value_name("GROUP").help("Only this group"))
-        .args(console::page_args(true))
+        .args(console::page_args())
         .arg(Arg::new("detail").long("detail").action(ArgAction::SetTrue).help("Add the request id and pricing ratio columns"))
         .arg(Arg::new("request_id").long("request-id").value_name("ID").help("Show one request's detail card (ids are in the X-Cometapi-Request-Id header)"))
         .arg(

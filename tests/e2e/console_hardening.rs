@@ -61,3 +61,42 @@ fn a_key_balance_answered_with_a_console_failure_is_that_failure() {
     let stderr = stderr_of(&output);
     assert!(stderr.contains("key disabled"), "{stderr}");
 }
+
+#[test]
+fn fixed_choices_are_declared_to_clap_and_short_flags_follow_the_policy() {
+    let sandbox = Sandbox::new();
+    let help = stdout_of(
+        &sandbox
+            .cmd()
+            .args(["logs", "--help"])
+            .output()
+            .expect("run"),
+    );
+    assert!(
+        help.contains("consume, topup, error, refund, system, manage, unknown"),
+        "{help}"
+    );
+    assert!(
+        !help.contains("-t, --type") && !help.contains("-p, --page"),
+        "{help}"
+    );
+    let help = stdout_of(
+        &sandbox
+            .cmd()
+            .args(["tasks", "--help"])
+            .output()
+            .expect("run"),
+    );
+    assert!(help.contains("suno, mj, luma"), "{help}");
+    assert!(help.contains("SUBMITTED, QUEUED, IN_PROGRESS"), "{help}");
+    for retired in [["-t", "consume"], ["-p", "2"]] {
+        let output = sandbox
+            .cmd_with_token()
+            .arg("logs")
+            .args(retired)
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(2), "{retired:?}: {output:?}");
+    }
+    assert!(sandbox.server.requests_to("/api/log/self").is_empty());
+}

@@ -143,12 +143,15 @@ fn unknown_platform_or_status_is_exit_2_naming_the_valid_ones() {
     let sandbox = Sandbox::new();
     let stderr = usage_error(&sandbox, &["--platform", "midjourney"]);
     assert!(
-        stderr.contains("unknown --platform `midjourney`"),
+        stderr.contains("invalid value 'midjourney' for '--platform <NAME>'"),
         "{stderr}"
     );
     assert!(stderr.contains(PLATFORMS), "{stderr}");
     let stderr = usage_error(&sandbox, &["--status", "done"]);
-    assert!(stderr.contains("unknown --status `done`"), "{stderr}");
+    assert!(
+        stderr.contains("invalid value 'done' for '--status <STATUS>'"),
+        "{stderr}"
+    );
     assert!(stderr.contains(STATUSES), "{stderr}");
     let stderr = usage_error(&sandbox, &["--status", "done", "--json"]);
     let error: Value = serde_json::from_str(stderr.trim()).expect("one JSON document");
