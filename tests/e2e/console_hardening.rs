@@ -100,3 +100,35 @@ fn fixed_choices_are_declared_to_clap_and_short_flags_follow_the_policy() {
     }
     assert!(sandbox.server.requests_to("/api/log/self").is_empty());
 }
+
+#[test]
+fn an_export_that_is_not_csv_is_an_error_and_writes_nothing() {
+    let bodies = [
+        (
+            "<!doctype html><title>Sign in</title>",
+            "an HTML or XML page",
+        ),
+        (r#"{"success":true,"data":[]}"#, "JSON"),
+        ("\u{1f}\u{8b}\u{8}\u{0}gzip", "binary data"),
+    ];
+    for (body, what) in bodies {
+        let sandbox = Sandbox::new();
+        sandbox.server.inject(
+            "/api/log/self/export",
+            Fault::Status(200, body.to_string()),
+            1,
+        );
+        let output = sandbox
+            .cmd_with_token()
+            .args(["logs", "--export"])
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(1), "{what}: {output:?}");
+        assert!(output.stdout.is_empty(), "{what}: {output:?}");
+        let stderr = stderr_of(&output);
+        assert!(
+            stderr.contains(&format!("the export is {what}")),
+            "{stderr}"
+        );
+    }
+}
