@@ -132,3 +132,76 @@ fn an_export_that_is_not_csv_is_an_error_and_writes_nothing() {
         );
     }
 }
+
+/// `doctor --json` with both credentials: the rows as `check` → (`status`, `detail`).
+fn doctor_rows(sandbox: &Sandbox) -> Vec<(String, String, String)> {
+    let output = sandbox
+        .cmd_with_key()
+        .env("COMETAPI_ACCESS_TOKEN", crate::fake_server::ACCESS_TOKEN)
+        .args(["doctor", "--json"])
+        .output()
+        .expect("run");
+    let rows: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let text = |row: &serde_json::Value, key: &str| row[key].as_str().unwrap_or("").to_string();
+    rows.as_array()
+        .expect("rows")
+        .iter()
+        .map(|row| (text(row, "check"), text(row, "status"), text(row, "detail")))
+        .collect()
+}
+
+fn row(rows: &[(String, String, String)], check: &str) -> (String, String) {
+    let (_, status, detail) = rows.iter().find(|r| r.0 == check).expect(check);
+    (status.clone(), detail.clone())
+}
+
+#[test]
+fn doctor_does_not_call_an_html_200_a_valid_key() {
+    let sandbox = Sandbox::new();
+    sandbox.server.inject(
+        "/v1/models",
+        Fault::Status(200, "<!doctype html><title>Sign in</title>".into()),
+        1,
+    );
+    let rows = doctor_rows(&sandbox);
+    let (status, detail) = row(&rows, "API key valid");
+    assert_eq!(status, "fail", "{detail}");
+    assert!(detail.contains("not confirmed"), "{detail}");
+    assert!(!detail.contains("cometapi doctor"), "{detail}");
+}
+
+#[test]
+fn doctor_says_what_a_reached_server_answered_and_a_missing_console_is_not_a_rejection() {
+    let sandbox = Sandbox::new();
+    sandbox.server.inject(
+        "/v1/models",
+        Fault::Status(400, r#"{"error":{"message":"bad gateway route"}}"#.into()),
+        1,
+    );
+    sandbox.server.inject("/api/user/self", Fault::Html404, 1);
+    let rows = doctor_rows(&sandbox);
+    let (status, detail) = row(&rows, "API key valid");
+    assert_eq!(status, "fail", "{detail}");
+    assert!(
+        detail.contains("the server answered HTTP 400") && detail.contains("bad gateway route"),
+        "{detail}"
+    );
+    let (status, detail) = row(&rows, "access token valid");
+    assert_eq!(status, "warn", "{detail}");
+    assert!(detail.contains("not available on this server"), "{detail}");
+}
+
+#[test]
+fn doctor_names_the_token_commands_the_registry_declares() {
+    let sandbox = Sandbox::new();
+    let output = sandbox
+        .cmd_with_key()
+        .args(["doctor", "--json"])
+        .output()
+        .expect("run");
+    let text = stdout_of(&output);
+    assert!(
+        text.contains("not set (needed by account, logs, stats, tasks, tokens)"),
+        "{text}"
+    );
+}
