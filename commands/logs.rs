@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::console;
 use crate::context::Context;
-use crate::dates::{self, DayEdge};
+use crate::dates;
 use crate::error::{CliError, ExitCode, Result};
 use crate::http::{self, Auth, Request};
 use crate::money;
@@ -75,23 +75,8 @@ fn filters(m: &ArgMatches) -> Result<Query> {
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
     };
-    let date = |id: &str, edge: DayEdge| {
-        m.get_one::<String>(id)
-            .map(|s| dates::parse(s, edge, &format!("--{id}")))
-            .transpose()
-    };
     let kind = text("type").map(|t| type_number(&t)).transpose()?;
-    let start = date("start", DayEdge::Start)?;
-    let end = date("end", DayEdge::End)?;
-    if let (Some(start), Some(end)) = (start, end) {
-        if start > end {
-            return Err(CliError::usage(format!(
-                "--start ({}) is after --end ({})",
-                dates::format_iso(start),
-                dates::format_iso(end)
-            )));
-        }
-    }
+    let (start, end) = dates::range(m)?;
     Ok(vec![
         ("type", kind.map(|k| k.to_string())),
         ("model_name", text("model")),

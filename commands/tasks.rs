@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::console;
 use crate::context::Context;
-use crate::dates::{self, timestamp_cell, DayEdge};
+use crate::dates::{self, timestamp_cell};
 use crate::error::{CliError, Result};
 use crate::money;
 use crate::output::{Cell, Column, Outcome, Output, Table, Tone};
@@ -84,13 +84,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
 /// The `/api/task/self` query: paging plus the filters that were given, checked first.
 fn query(m: &ArgMatches) -> Result<Vec<(&'static str, Option<String>)>> {
     let [page, page_size] = console::page_query(m);
-    let start = date(m, "start", DayEdge::Start)?;
-    let end = date(m, "end", DayEdge::End)?;
-    if let (Some(start), Some(end)) = (start, end) {
-        if start > end {
-            return Err(CliError::usage("--start is after --end"));
-        }
-    }
+    let (start, end) = dates::range(m)?;
     Ok(vec![
         page,
         page_size,
@@ -124,12 +118,6 @@ fn text(m: &ArgMatches, name: &str) -> Option<String> {
     m.get_one::<String>(name)
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
-}
-
-fn date(m: &ArgMatches, name: &str, edge: DayEdge) -> Result<Option<i64>> {
-    m.get_one::<String>(name)
-        .map(|given| dates::parse(given, edge, &format!("--{name}")))
-        .transpose()
 }
 
 fn table(tasks: &[Value]) -> Table {

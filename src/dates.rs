@@ -25,6 +25,27 @@ pub fn parse(input: &str, edge: DayEdge, option: &str) -> Result<i64> {
     })
 }
 
+/// The `--start` and `--end` options of a listing, parsed, with start after end exit 2.
+/// Shared by every command that filters by time.
+pub fn range(m: &clap::ArgMatches) -> Result<(Option<i64>, Option<i64>)> {
+    let date = |id: &str, edge: DayEdge| {
+        m.get_one::<String>(id)
+            .map(|given| parse(given, edge, &format!("--{id}")))
+            .transpose()
+    };
+    let (start, end) = (date("start", DayEdge::Start)?, date("end", DayEdge::End)?);
+    if let (Some(start), Some(end)) = (start, end) {
+        if start > end {
+            return Err(CliError::usage(format!(
+                "--start ({}) is after --end ({})",
+                format_iso(start),
+                format_iso(end)
+            )));
+        }
+    }
+    Ok((start, end))
+}
+
 fn parse_utc(input: &str, edge: DayEdge) -> Option<i64> {
     use chrono::{DateTime, NaiveDate, NaiveDateTime};
     if !input.is_empty() && input.bytes().all(|b| b.is_ascii_digit()) {

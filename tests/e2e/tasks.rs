@@ -206,7 +206,10 @@ fn bad_dates_are_exit_2() {
     let stderr = usage_error(&sandbox, &["--start", "yesterday"]);
     assert!(stderr.contains("invalid --start `yesterday`"), "{stderr}");
     let stderr = usage_error(&sandbox, &["--start", "2026-03-02", "--end", "2026-03-01"]);
-    assert!(stderr.contains("--start is after --end"), "{stderr}");
+    assert!(
+        stderr.contains("--start (2026-03-02T00:00:00Z) is after --end"),
+        "{stderr}"
+    );
 }
 
 #[test]
