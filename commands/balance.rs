@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::console;
 use crate::context::Context;
-use crate::error::Result;
+use crate::error::{CliError, Result};
 use crate::http::{Auth, KeyHeader};
 use crate::money::{quota_to_usd, unlimited_cell, usd_cell};
 use crate::output::{Cell, Outcome, Output, Record};
@@ -80,23 +80,33 @@ fn account_balance(ctx: &Context) -> Result<Record> {
         ))
 }
 
+const SUBSCRIPTION: &str = "dashboard/billing/subscription";
+const USAGE: &str = "dashboard/billing/usage";
+
+/// A number the billing reply must carry: a reply without it (a console `success:false`,
+/// `{}`) is an error with the server's message, never a limit of $0.00.
+fn billing_number(reply: &Value, field: &str, path: &str) -> Result<f64> {
+    if let Some(number) = reply.get(field).and_then(Value::as_f64) {
+        return Ok(number);
+    }
+    let message = reply
+        .get("message")
+        .and_then(Value::as_str)
+        .filter(|m| !m.is_empty())
+        .map_or_else(|| format!("the reply has no `{field}`"), str::to_string);
+    Err(CliError::failure(format!("{message} (/v1/{path})")))
+}
+
 /// From the OpenAI-style billing endpoints: the key's limit and what it has used (in cents).
 fn key_balance(ctx: &Context) -> Result<Record> {
     let key = ctx.api_key()?;
     let base = ctx.base_url()?;
     let http = ctx.http()?;
     let auth = Auth::ApiKey(&key, KeyHeader::Bearer);
-    let subscription = http.get_json(&base.v1("dashboard/billing/subscription"), auth)?;
-    let usage = http.get_json(&base.v1("dashboard/billing/usage"), auth)?;
-    let limit = subscription
-        .get("hard_limit_usd")
-        .and_then(Value::as_f64)
-        .unwrap_or(0.0);
-    let used = usage
-        .get("total_usage")
-        .and_then(Value::as_f64)
-        .unwrap_or(0.0)
-        / 100.0;
+    let subscription = http.get_json(&base.v1(SUBSCRIPTION), auth)?;
+    let limit = billing_number(&subscription, "hard_limit_usd", SUBSCRIPTION)?;
+    let usage = http.get_json(&base.v1(USAGE), auth)?;
+    let used = billing_number(&usage, "total_usage", USAGE)? / 100.0;
     let unlimited = limit >= UNLIMITED_USD;
     let (limit_cell, balance_cell) = if unlimited {
         (unlimited_cell(), unlimited_cell())

@@ -3,11 +3,12 @@
 use clap::ArgMatches;
 
 use crate::context::Context;
-use crate::error::{ExitCode, Result};
-use crate::http::{Auth, KeyHeader, Request};
+use crate::error::{CliError, ExitCode, Result};
+use crate::http::{Auth, Http, KeyHeader};
 use crate::output::{Cell, Column, Outcome, Output, Table, Tone};
-use crate::registry::CommandSpec;
+use crate::registry::{self, CommandSpec, Credential};
 use crate::settings::Setting;
+use crate::urls::BaseUrl;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Status {
@@ -87,7 +88,6 @@ impl Checks {
     }
 }
 
-#[allow(clippy::too_many_lines)] // to split by check: issue 8, item 22
 fn run(ctx: &Context, _: &ArgMatches) -> Result<Outcome> {
     let mut checks = Checks::new();
     checks.add(
@@ -95,12 +95,39 @@ fn run(ctx: &Context, _: &ArgMatches) -> Result<Outcome> {
         Status::Ok,
         format!("cometapi {}", env!("CARGO_PKG_VERSION")),
     );
+    if !check_config_file(ctx, &mut checks) {
+        return Ok(checks.finish());
+    }
+    let settings = ctx.settings()?;
+    let base = match ctx.base_url() {
+        Ok(base) => base,
+        Err(err) => {
+            checks.add("base URL", Status::Fail(err.exit), err.message);
+            return Ok(checks.finish());
+        }
+    };
+    checks.add(
+        "base URL",
+        Status::Ok,
+        format!("{base} ({})", settings.get("base_url").source),
+    );
+    let key = settings.get("api_key");
+    let token = settings.get("access_token");
+    check_credentials(key, token, &mut checks);
+    let http = ctx.http()?;
+    let reached = check_service_and_key(http, &base, key, &mut checks);
+    check_token(http, &base, token, reached, &mut checks);
+    Ok(checks.finish())
+}
+
+/// False when the config file cannot be read, which ends the checks.
+fn check_config_file(ctx: &Context, checks: &mut Checks) -> bool {
     let path = ctx.config_path.display();
     let file = match ctx.config_file() {
         Ok(file) => file,
         Err(err) => {
             checks.add("config file", Status::Fail(err.exit), err.message);
-            return Ok(checks.finish());
+            return false;
         }
     };
     if !file.exists {
@@ -122,22 +149,10 @@ fn run(ctx: &Context, _: &ArgMatches) -> Result<Outcome> {
             format!("{path} ({})", ctx.config_path_source),
         );
     }
+    true
+}
 
-    let settings = ctx.settings()?;
-    let base = match ctx.base_url() {
-        Ok(base) => base,
-        Err(err) => {
-            checks.add("base URL", Status::Fail(err.exit), err.message);
-            return Ok(checks.finish());
-        }
-    };
-    checks.add(
-        "base URL",
-        Status::Ok,
-        format!("{base} ({})", settings.get("base_url").source),
-    );
-
-    let key = settings.get("api_key");
+fn check_credentials(key: &Setting, token: &Setting, checks: &mut Checks) {
     match key.secret() {
         Some(_) => checks.add("API key", Status::Ok, describe(key)),
         None => checks.add(
@@ -146,40 +161,49 @@ fn run(ctx: &Context, _: &ArgMatches) -> Result<Outcome> {
             "not set: set COMETAPI_KEY or run `cometapi init`",
         ),
     }
-    let token = settings.get("access_token");
     match token.secret() {
         Some(_) => checks.add("access token", Status::Ok, describe(token)),
         None => checks.add(
             "access token",
             Status::Warn,
-            "not set (needed by account, stats, tokens, logs, tasks)",
+            format!("not set (needed by {})", token_commands().join(", ")),
         ),
     }
+}
 
-    let http = ctx.http()?;
-    // One request answers two questions: can we reach the service, and is the key good?
+/// The commands that declare they need the access token, from the registry.
+fn token_commands() -> Vec<&'static str> {
+    registry::commands()
+        .iter()
+        .filter(|spec| spec.credential == Credential::AccessToken)
+        .map(|spec| spec.name)
+        .collect()
+}
+
+/// An error's message and hint, without hints to run doctor (this is doctor).
+fn explain(err: &CliError) -> String {
+    match err
+        .hint
+        .as_deref()
+        .filter(|h| !h.contains("cometapi doctor"))
+    {
+        Some(hint) => format!("{} ({hint})", err.message),
+        None => err.message.clone(),
+    }
+}
+
+/// One request answers two questions: can we reach the service, and is the key good?
+/// Only a JSON reply accepts the key: an HTML 200 (a login page, a wrong base URL) does not.
+/// Returns whether the server answered at all.
+fn check_service_and_key(http: &Http, base: &BaseUrl, key: &Setting, checks: &mut Checks) -> bool {
     let auth = key
         .secret()
         .map(|k| Auth::ApiKey(k, KeyHeader::Bearer))
         .unwrap_or(Auth::None);
-    let reply = http.send(&Request::get(base.v1("models"), auth)).map(drop);
-    let reached = match &reply {
-        Ok(()) => true,
-        Err(err) => err.exit == ExitCode::AuthRejected,
-    };
+    let reply = http.get_json(&base.v1("models"), auth);
+    let reached = !matches!(&reply, Err(err) if err.exit == ExitCode::Unavailable);
     match &reply {
-        Err(err) if !reached => {
-            let hint = err
-                .hint
-                .as_ref()
-                .map(|h| format!(" ({h})"))
-                .unwrap_or_default();
-            checks.add(
-                "service",
-                Status::Fail(err.exit),
-                format!("{}{hint}", err.message),
-            );
-        }
+        Err(err) if !reached => checks.add("service", Status::Fail(err.exit), explain(err)),
         _ => checks.add("service", Status::Ok, format!("{base} answers")),
     }
     match (key.secret(), &reply) {
@@ -187,42 +211,53 @@ fn run(ctx: &Context, _: &ArgMatches) -> Result<Outcome> {
         (Some(_), _) if !reached => {
             checks.add("API key valid", Status::Skip, "service not reached")
         }
-        (Some(_), Ok(())) => checks.add("API key valid", Status::Ok, "GET /v1/models accepted it"),
-        (Some(_), Err(err)) => checks.add(
+        (Some(_), Ok(_)) => checks.add("API key valid", Status::Ok, "GET /v1/models accepted it"),
+        (Some(_), Err(err)) if err.exit == ExitCode::AuthRejected => checks.add(
             "API key valid",
             Status::Fail(ExitCode::AuthRejected),
             format!("rejected: {}", err.message),
         ),
-    }
-
-    match token.secret() {
-        Some(_) if !reached => {
-            checks.add("access token valid", Status::Skip, "service not reached")
-        }
-        Some(secret) => {
-            match http.console_get(&base.console("user/self"), Auth::AccessToken(secret)) {
-                Ok(user) => {
-                    let name = user.get("username").and_then(|v| v.as_str()).unwrap_or("?");
-                    checks.add(
-                        "access token valid",
-                        Status::Ok,
-                        format!("signed in as {name}"),
-                    );
-                }
-                Err(err) => checks.add(
-                    "access token valid",
-                    Status::Fail(err.exit),
-                    format!("rejected: {}", err.message),
-                ),
-            }
-        }
-        None => checks.add(
-            "access token valid",
-            Status::Skip,
-            "no access token to test",
+        (Some(_), Err(err)) => checks.add(
+            "API key valid",
+            Status::Fail(err.exit),
+            format!("not confirmed: the server answered {}", explain(err)),
         ),
     }
-    Ok(checks.finish())
+    reached
+}
+
+fn check_token(http: &Http, base: &BaseUrl, token: &Setting, reached: bool, checks: &mut Checks) {
+    const CHECK: &str = "access token valid";
+    let Some(secret) = token.secret() else {
+        return checks.add(CHECK, Status::Skip, "no access token to test");
+    };
+    if !reached {
+        return checks.add(CHECK, Status::Skip, "service not reached");
+    }
+    match http.console_get(&base.console("user/self"), Auth::AccessToken(secret)) {
+        Ok(user) => {
+            let name = user.get("username").and_then(|v| v.as_str()).unwrap_or("?");
+            checks.add(CHECK, Status::Ok, format!("signed in as {name}"));
+        }
+        // Not a verdict on the token: this server has no CometAPI console.
+        Err(err) if err.message.starts_with("HTTP 404 ") => checks.add(
+            CHECK,
+            Status::Warn,
+            "not available on this server (no /api/user/self)",
+        ),
+        Err(err) if err.exit == ExitCode::AuthRejected => {
+            checks.add(
+                CHECK,
+                Status::Fail(err.exit),
+                format!("rejected: {}", err.message),
+            );
+        }
+        Err(err) => checks.add(
+            CHECK,
+            Status::Fail(err.exit),
+            format!("not confirmed: {}", explain(&err)),
+        ),
+    }
 }
 
 fn describe(setting: &Setting) -> String {

@@ -4,12 +4,13 @@
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::time::{Duration, Instant};
 
+use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgAction, ArgMatches};
 use serde_json::{Map, Value};
 
 use crate::console;
 use crate::context::Context;
-use crate::dates::{self, DayEdge};
+use crate::dates;
 use crate::error::{CliError, ExitCode, Result};
 use crate::http::{self, Auth, Request};
 use crate::money;
@@ -37,11 +38,11 @@ const SCAN_PAGE_SIZE: &str = "100";
 fn args(cmd: clap::Command) -> clap::Command {
     cmd.arg(Arg::new("model").short('m').long("model").value_name("MODEL").help("Only this model (exact name)"))
         .arg(Arg::new("token_name").long("token-name").value_name("NAME").help("Only requests made with the API key of this name"))
-        .arg(Arg::new("type").short('t').long("type").value_name("TYPE").help("Only this type: consume, topup, error, refund, system, manage or unknown"))
+        .arg(Arg::new("type").long("type").value_name("TYPE").value_parser(PossibleValuesParser::new(TYPES.map(|(name, _)| name))).ignore_case(true).help("Only this type"))
         .arg(Arg::new("start").long("start").value_name("DATE").help("From this time (UTC): YYYY-MM-DD (start of the day), ISO 8601 or Unix seconds"))
         .arg(Arg::new("end").long("end").value_name("DATE").help("Until this time (UTC): YYYY-MM-DD (end of the day), ISO 8601 or Unix seconds"))
         .arg(Arg::new("group").short('g').long("group").value_name("GROUP").help("Only this group"))
-        .args(console::page_args(true))
+        .args(console::page_args())
         .arg(Arg::new("detail").long("detail").action(ArgAction::SetTrue).help("Add the request id and pricing ratio columns"))
         .arg(Arg::new("request_id").long("request-id").value_name("ID").help("Show one request's detail card (ids are in the X-Cometapi-Request-Id header)"))
         .arg(
@@ -74,23 +75,8 @@ fn filters(m: &ArgMatches) -> Result<Query> {
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
     };
-    let date = |id: &str, edge: DayEdge| {
-        m.get_one::<String>(id)
-            .map(|s| dates::parse(s, edge, &format!("--{id}")))
-            .transpose()
-    };
     let kind = text("type").map(|t| type_number(&t)).transpose()?;
-    let start = date("start", DayEdge::Start)?;
-    let end = date("end", DayEdge::End)?;
-    if let (Some(start), Some(end)) = (start, end) {
-        if start > end {
-            return Err(CliError::usage(format!(
-                "--start ({}) is after --end ({})",
-                dates::format_iso(start),
-                dates::format_iso(end)
-            )));
-        }
-    }
+    let (start, end) = dates::range(m)?;
     Ok(vec![
         ("type", kind.map(|k| k.to_string())),
         ("model_name", text("model")),
@@ -438,23 +424,26 @@ fn export(ctx: &Context, filters: &Query) -> Result<Outcome> {
     Ok(Output::Empty.into())
 }
 
-/// The largest body held back while it may still be a console error envelope.
+/// The most of a JSON body kept to report a console error envelope's message.
 const ENVELOPE_LIMIT: usize = 64 * 1024;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Sniff {
     /// Only whitespace so far.
     Undecided,
-    /// Starts with `{`: held until the end or [`ENVELOPE_LIMIT`].
-    Holding,
+    /// Starts with `{` or `[`: JSON, never CSV; kept (up to [`ENVELOPE_LIMIT`]) for a
+    /// console error envelope's message.
+    Json,
+    /// Starts like something else that is not CSV: the rest is read and dropped.
+    Rejected(&'static str),
     Passing,
 }
 
-/// The export is CSV, but a console failure can still come back as HTTP 200 with
-/// `{"success": false, "message": ...}`. Such a body must be an error, not a file
-/// of JSON on stdout with exit 0. A CSV body never starts with `{`, so it streams
-/// straight through; one that does is held (at most [`ENVELOPE_LIMIT`]) until it is
-/// known not to be an envelope.
+/// The export must be CSV, but any 2xx body arrives here: a console failure as HTTP 200
+/// `{"success": false, "message": ...}`, a proxy's HTML login page, gzip that was not
+/// decoded. The first non-blank byte decides: CSV starts with a header name, so `{`, `[`,
+/// `<` or a control byte mean the body is not CSV; it is an error (exit 1) and nothing of
+/// it reaches stdout. Anything else streams straight through.
 struct CsvOut<W: Write> {
     inner: W,
     held: Vec<u8>,
@@ -471,16 +460,16 @@ impl<W: Write> CsvOut<W> {
     }
 
     fn decide(&mut self) -> io::Result<()> {
-        if self.sniff == Sniff::Undecided {
-            match self.held.iter().find(|b| !b.is_ascii_whitespace()) {
-                None => return Ok(()),
-                Some(b'{') => self.sniff = Sniff::Holding,
-                Some(_) => return self.release(),
-            }
+        if self.sniff != Sniff::Undecided {
+            return Ok(());
         }
-        if self.held.len() > ENVELOPE_LIMIT {
-            return self.release();
-        }
+        self.sniff = match self.held.iter().find(|b| !b.is_ascii_whitespace()) {
+            None => return Ok(()),
+            Some(b'{' | b'[') => Sniff::Json,
+            Some(b'<') => Sniff::Rejected("an HTML or XML page"),
+            Some(&b) if b < 0x20 || b == 0x7f => Sniff::Rejected("binary data (gzip?)"),
+            Some(_) => return self.release(),
+        };
         Ok(())
     }
 
@@ -490,12 +479,24 @@ impl<W: Write> CsvOut<W> {
         self.inner.write_all(&held)
     }
 
-    /// Writes what is still held and flushes; a held console failure is an error.
+    /// Writes what is still held and flushes; a body that is not CSV is an error.
     fn finish(mut self, url: &str) -> Result<()> {
-        if self.sniff == Sniff::Holding {
-            if let Ok(mut reply) = serde_json::from_slice::<Value>(&self.held) {
-                http::unwrap_console(&mut reply, url)?;
+        let not_csv = |what: &str| {
+            CliError::failure(format!("the export is {what}, not CSV; nothing was written"))
+                .with_hint("check the base URL and the access token: a proxy or a login page may have answered")
+        };
+        match self.sniff {
+            Sniff::Json => {
+                // A console failure envelope is reported with the server's own message.
+                if let Ok(mut reply) = serde_json::from_slice::<Value>(&self.held) {
+                    if reply.get("success") == Some(&Value::Bool(false)) {
+                        http::unwrap_console(&mut reply, url)?;
+                    }
+                }
+                return Err(not_csv("JSON"));
             }
+            Sniff::Rejected(what) => return Err(not_csv(what)),
+            Sniff::Undecided | Sniff::Passing => {}
         }
         self.release()
             .and_then(|()| self.inner.flush())
@@ -505,11 +506,18 @@ impl<W: Write> CsvOut<W> {
 
 impl<W: Write> Write for CsvOut<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.sniff == Sniff::Passing {
-            return self.inner.write(buf);
+        match self.sniff {
+            Sniff::Passing => return self.inner.write(buf),
+            Sniff::Rejected(_) => {}
+            Sniff::Json => {
+                let room = ENVELOPE_LIMIT.saturating_sub(self.held.len());
+                self.held.extend_from_slice(&buf[..buf.len().min(room)]);
+            }
+            Sniff::Undecided => {
+                self.held.extend_from_slice(buf);
+                self.decide()?;
+            }
         }
-        self.held.extend_from_slice(buf);
-        self.decide()?;
         Ok(buf.len())
     }
 
@@ -665,5 +673,26 @@ mod tests {
             .finish("http://h/api/log/self/export")
             .expect_err("fails");
         assert!(err.message.contains("export disabled"), "{}", err.message);
+    }
+
+    #[test]
+    fn bodies_that_are_not_csv_are_errors_and_write_nothing() {
+        let bodies: [(&[u8], &str); 5] = [
+            (b"<!doctype html><title>Sign in</title>", "HTML"),
+            (b"\n  <html>", "HTML"),
+            (b"\x1f\x8b\x08\x00\x00", "binary"),
+            (b"[{\"id\":1}]", "JSON"),
+            (b"{\"success\":true,\"data\":[1]}", "JSON"),
+        ];
+        for (body, what) in bodies {
+            let mut out = CsvOut::new(Vec::new());
+            for piece in body.chunks(3) {
+                out.write_all(piece).expect("write");
+            }
+            assert!(out.inner.is_empty(), "{what}: nothing written");
+            let err = out.finish("http://h/api/log/self/export").expect_err(what);
+            assert_eq!(err.exit.code(), 1);
+            assert!(err.message.contains(what), "{}", err.message);
+        }
     }
 }

@@ -1,11 +1,12 @@
 //! `tasks`: the account's asynchronous tasks (Suno, Midjourney, Luma, Kling, ...), with filters.
 
+use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgMatches};
 use serde_json::Value;
 
 use crate::console;
 use crate::context::Context;
-use crate::dates::{self, timestamp_cell, DayEdge};
+use crate::dates::{self, timestamp_cell};
 use crate::error::{CliError, Result};
 use crate::money;
 use crate::output::{Cell, Column, Outcome, Output, Table, Tone};
@@ -44,38 +45,34 @@ fn args(cmd: clap::Command) -> clap::Command {
     let text = |name: &'static str, long: &'static str, value: &'static str, help: String| {
         Arg::new(name).long(long).value_name(value).help(help)
     };
-    cmd.arg(text(
-        "platform",
-        "platform",
-        "NAME",
-        format!("Only this platform: {}", PLATFORMS.join(", ")),
-    ))
-    .arg(text(
-        "status",
-        "status",
-        "STATUS",
-        format!("Only this status: {}", STATUSES.join(", ")),
-    ))
-    .arg(text("task_id", "task-id", "ID", "Only this task".into()))
-    .arg(text(
-        "action",
-        "action",
-        "ACTION",
-        "Only this action (MUSIC, IMAGINE, text2video, ...)".into(),
-    ))
-    .arg(text(
-        "start",
-        "start",
-        "DATE",
-        "Submitted at or after DATE (YYYY-MM-DD, ISO 8601 or Unix seconds; UTC)".into(),
-    ))
-    .arg(text(
-        "end",
-        "end",
-        "DATE",
-        "Submitted at or before DATE (a bare YYYY-MM-DD means the end of that day)".into(),
-    ))
-    .args(console::page_args(false))
+    // Fixed choices are declared to clap so help, completion scripts and the REPL offer them.
+    let choice = |name: &'static str, value: &'static str, valid: &'static [&'static str]| {
+        text(name, name, value, format!("Only this {name}"))
+            .value_parser(PossibleValuesParser::new(valid))
+            .ignore_case(true)
+    };
+    cmd.arg(choice("platform", "NAME", &PLATFORMS))
+        .arg(choice("status", "STATUS", &STATUSES))
+        .arg(text("task_id", "task-id", "ID", "Only this task".into()))
+        .arg(text(
+            "action",
+            "action",
+            "ACTION",
+            "Only this action (MUSIC, IMAGINE, text2video, ...)".into(),
+        ))
+        .arg(text(
+            "start",
+            "start",
+            "DATE",
+            "Submitted at or after DATE (YYYY-MM-DD, ISO 8601 or Unix seconds; UTC)".into(),
+        ))
+        .arg(text(
+            "end",
+            "end",
+            "DATE",
+            "Submitted at or before DATE (a bare YYYY-MM-DD means the end of that day)".into(),
+        ))
+        .args(console::page_args())
 }
 
 fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
@@ -87,13 +84,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
 /// The `/api/task/self` query: paging plus the filters that were given, checked first.
 fn query(m: &ArgMatches) -> Result<Vec<(&'static str, Option<String>)>> {
     let [page, page_size] = console::page_query(m);
-    let start = date(m, "start", DayEdge::Start)?;
-    let end = date(m, "end", DayEdge::End)?;
-    if let (Some(start), Some(end)) = (start, end) {
-        if start > end {
-            return Err(CliError::usage("--start is after --end"));
-        }
-    }
+    let (start, end) = dates::range(m)?;
     Ok(vec![
         page,
         page_size,
@@ -127,12 +118,6 @@ fn text(m: &ArgMatches, name: &str) -> Option<String> {
     m.get_one::<String>(name)
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
-}
-
-fn date(m: &ArgMatches, name: &str, edge: DayEdge) -> Result<Option<i64>> {
-    m.get_one::<String>(name)
-        .map(|given| dates::parse(given, edge, &format!("--{name}")))
-        .transpose()
 }
 
 fn table(tasks: &[Value]) -> Table {

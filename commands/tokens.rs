@@ -24,7 +24,7 @@ fn args(cmd: clap::Command) -> clap::Command {
             .value_name("TEXT")
             .help("Only keys whose name or key contains TEXT (searched by the server)"),
     )
-    .args(console::page_args(true))
+    .args(console::page_args())
 }
 
 fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {

@@ -38,16 +38,16 @@ pub fn int_field(record: &Value, name: &str) -> i64 {
     record.get(name).and_then(Value::as_i64).unwrap_or(0)
 }
 
-/// `-p/--page` (1-based) and `--page-size` (also `-l/--limit`).
-pub fn page_args(page_short: bool) -> [Arg; 2] {
-    let page = Arg::new("page")
-        .long("page")
-        .value_name("N")
-        .value_parser(value_parser!(u32).range(1..))
-        .default_value("1")
-        .help("Page number, from 1");
+/// `--page` (1-based; no short flag: `-p` means prompt across commands) and `--page-size`
+/// (also `-l/--limit`).
+pub fn page_args() -> [Arg; 2] {
     [
-        if page_short { page.short('p') } else { page },
+        Arg::new("page")
+            .long("page")
+            .value_name("N")
+            .value_parser(value_parser!(u32).range(1..))
+            .default_value("1")
+            .help("Page number, from 1"),
         Arg::new("page_size")
             .long("page-size")
             .visible_alias("limit")

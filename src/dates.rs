@@ -1,5 +1,7 @@
-//! Dates on the command line and in output, all in UTC, without a date library:
-//! `YYYY-MM-DD`, ISO 8601 (`2026-03-01T12:30:00Z`, offsets allowed) or Unix seconds.
+//! Dates on the command line and in output, all in UTC: `YYYY-MM-DD`, ISO 8601
+//! (`2026-03-01T12:30:00Z`, offsets allowed) or Unix seconds. Parsing is chrono's, which
+//! checks every field (offsets beyond ±23:59 included) and never panics on odd input;
+//! formatting stays a few lines of civil-date arithmetic.
 
 use crate::error::{CliError, Result};
 use crate::output::Cell;
@@ -23,93 +25,58 @@ pub fn parse(input: &str, edge: DayEdge, option: &str) -> Result<i64> {
     })
 }
 
+/// The `--start` and `--end` options of a listing, parsed, with start after end exit 2.
+/// Shared by every command that filters by time.
+pub fn range(m: &clap::ArgMatches) -> Result<(Option<i64>, Option<i64>)> {
+    let date = |id: &str, edge: DayEdge| {
+        m.get_one::<String>(id)
+            .map(|given| parse(given, edge, &format!("--{id}")))
+            .transpose()
+    };
+    let (start, end) = (date("start", DayEdge::Start)?, date("end", DayEdge::End)?);
+    if let (Some(start), Some(end)) = (start, end) {
+        if start > end {
+            return Err(CliError::usage(format!(
+                "--start ({}) is after --end ({})",
+                format_iso(start),
+                format_iso(end)
+            )));
+        }
+    }
+    Ok((start, end))
+}
+
 fn parse_utc(input: &str, edge: DayEdge) -> Option<i64> {
+    use chrono::{DateTime, NaiveDate, NaiveDateTime};
     if !input.is_empty() && input.bytes().all(|b| b.is_ascii_digit()) {
         return input.parse().ok();
     }
-    let (date, rest) = input.split_at(input.len().min(10));
-    let day_start = days_from_civil(parse_ymd(date)?) * DAY;
-    if rest.is_empty() {
+    // A bare date is exactly `YYYY-MM-DD` (chrono alone would also take `2026-3-1`).
+    if input.len() == 10 {
+        let day = NaiveDate::parse_from_str(input, "%Y-%m-%d").ok()?;
+        let day_start = day.and_hms_opt(0, 0, 0)?.and_utc().timestamp();
         return Some(match edge {
             DayEdge::Start => day_start,
             DayEdge::End => day_start + DAY - 1,
         });
     }
-    let time = rest.strip_prefix(['T', 't', ' '])?;
-    let (clock, offset) = split_offset(time)?;
-    Some(day_start + parse_clock(clock)? - offset)
-}
-
-fn parse_ymd(date: &str) -> Option<(i64, u32, u32)> {
-    let mut parts = date.split('-');
-    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
-        return None;
-    }
-    let (y, m, d) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
-    ((1..=12).contains(&m) && (1..=days_in_month(y, m)).contains(&d)).then_some((y, m, d))
-}
-
-/// `HH:MM[:SS[.fraction]]` to seconds after midnight.
-fn parse_clock(clock: &str) -> Option<i64> {
-    let clock = clock.split('.').next()?;
-    let mut parts = clock.split(':');
-    let h: i64 = two_digits(parts.next()?)?;
-    let m: i64 = two_digits(parts.next()?)?;
-    let s: i64 = parts.next().map(two_digits).unwrap_or(Some(0))?;
-    if parts.next().is_some() || h > 23 || m > 59 || s > 60 {
-        return None;
-    }
-    Some(h * 3600 + m * 60 + s)
-}
-
-fn two_digits(text: &str) -> Option<i64> {
-    (text.len() == 2 && text.bytes().all(|b| b.is_ascii_digit())).then(|| text.parse().ok())?
-}
-
-/// Splits `12:00:00+02:00` into the clock and the offset in seconds east of UTC.
-fn split_offset(time: &str) -> Option<(&str, i64)> {
-    if let Some(clock) = time.strip_suffix(['Z', 'z']) {
-        return Some((clock, 0));
-    }
-    match time.rfind(['+', '-']) {
-        Some(at) => {
-            let (clock, offset) = time.split_at(at);
-            let sign = if offset.starts_with('-') { -1 } else { 1 };
-            let digits = offset[1..].replace(':', "");
-            if digits.len() != 4 {
-                return None;
-            }
-            let hours: i64 = two_digits(&digits[..2])?;
-            let minutes: i64 = two_digits(&digits[2..])?;
-            Some((clock, sign * (hours * 3600 + minutes * 60)))
+    let iso = input.replacen([' ', 't'], "T", 1).replace('z', "Z");
+    for format in ["%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M%#z"] {
+        if let Ok(at) = DateTime::parse_from_str(&iso, format) {
+            return Some(at.timestamp());
         }
-        None => Some((time, 0)),
     }
-}
-
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%dT%H:%M:%S%.fZ",
+        "%Y-%m-%dT%H:%MZ",
+    ] {
+        if let Ok(at) = NaiveDateTime::parse_from_str(&iso, format) {
+            return Some(at.and_utc().timestamp());
+        }
     }
-}
-
-/// Days since 1970-01-01 (Howard Hinnant's `days_from_civil`).
-fn days_from_civil((y, m, d): (i64, u32, u32)) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m as i64 + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    None
 }
 
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
@@ -206,6 +173,12 @@ mod tests {
             "2026-03-01T25:00",
             "2026-03-01X",
             "-5",
+            "2026-03-01T12:00:00+1é1",
+            "2026-03-01T12:00:00+25:00",
+            "2026-03-01T12:00:00-99:99",
+            "2026-03-01T12:00:00+02:60",
+            "é026-03-01",
+            "2026-03-01Té",
         ] {
             let err = parse(bad, DayEdge::Start, "--start").expect_err(bad);
             assert_eq!(err.exit.code(), 2, "{bad}");
@@ -223,8 +196,11 @@ mod tests {
         assert_eq!(format_iso(0), "1970-01-01T00:00:00Z");
         assert_eq!(format_iso(951_782_400), "2000-02-29T00:00:00Z");
         for day in [-1000, 0, 11_016, 20_513, 40_000] {
-            let (y, m, d) = civil_from_days(day);
-            assert_eq!(days_from_civil((y, m, d)), day);
+            let expected = chrono::DateTime::from_timestamp(day * DAY, 0).expect("in range");
+            assert_eq!(
+                format_iso(day * DAY),
+                expected.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+            );
         }
     }
 
@@ -237,6 +213,25 @@ mod tests {
             let cell = timestamp_cell(unset);
             assert_eq!(cell.value, serde_json::Value::Null);
             assert_eq!(cell.text, "-");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+
+        /// Any text at all: an answer or exit 2, never a panic.
+        #[test]
+        fn never_panics_on_any_text(input in "\\PC{0,40}") {
+            let _ = parse(&input, DayEdge::Start, "--start");
+            let _ = parse(&input, DayEdge::End, "--end");
+        }
+
+        /// Near-misses of the accepted forms: every field, separator and offset perturbed.
+        #[test]
+        fn never_panics_on_date_shaped_text(
+            input in "[0-9é+-]{0,5}-[0-9é]{0,3}-[0-9]{0,3}[Tt zZ]?[0-9é:]{0,9}(\\.[0-9]{0,12})?[zZ+-é]?[0-9:é]{0,6}"
+        ) {
+            let _ = parse(&input, DayEdge::Start, "--start");
         }
     }
 }

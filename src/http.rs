@@ -607,10 +607,15 @@ pub fn unwrap_console(reply: &mut Value, url: &str) -> Result<Value> {
             .unwrap_or("the server reported a failure without a message");
         return Err(CliError::failure(format!("{} ({})", message, path_of(url))));
     }
-    Ok(reply
-        .get_mut("data")
-        .map(Value::take)
-        .unwrap_or(Value::Null))
+    // Missing data is an error, never a zero: `{}` or `"data": null` would otherwise
+    // read as an empty balance or an empty list.
+    match reply.get_mut("data").map(Value::take) {
+        Some(data) if !data.is_null() => Ok(data),
+        _ => Err(
+            CliError::failure(format!("the server sent no data ({})", path_of(url)))
+                .with_hint("the reply was not a CometAPI console reply; check the base URL"),
+        ),
+    }
 }
 
 /// `future`'s output, or `None` when `deadline` comes first.

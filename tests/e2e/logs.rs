@@ -50,7 +50,10 @@ created_at,type,model_name,token_name,prompt_tokens,completion_tokens,quota,use_
 #[test]
 fn only_paging_is_sent_without_filters() {
     assert_eq!(list_query(&[]), "p=1&page_size=20");
-    assert_eq!(list_query(&["-p", "3", "--limit", "7"]), "p=3&page_size=7");
+    assert_eq!(
+        list_query(&["--page", "3", "--limit", "7"]),
+        "p=3&page_size=7"
+    );
     assert_eq!(
         list_query(&["--page", "2", "--page-size", "50"]),
         "p=2&page_size=50"
@@ -65,7 +68,7 @@ fn every_filter_maps_to_its_parameter() {
             "gpt-5.4",
             "--token-name",
             "ci pipeline",
-            "-t",
+            "--type",
             "consume",
             "--start",
             "2026-03-01",
@@ -73,7 +76,7 @@ fn every_filter_maps_to_its_parameter() {
             "2026-03-02",
             "-g",
             "vip",
-            "-p",
+            "--page",
             "2",
             "-l",
             "5",
@@ -103,7 +106,7 @@ fn types_are_sent_as_numbers_whatever_their_case() {
         ("refund", "6"),
     ];
     for (name, _) in names {
-        assert!(logs(&sandbox, &["-t", name]).status.success(), "{name}");
+        assert!(logs(&sandbox, &["--type", name]).status.success(), "{name}");
     }
     let sent: Vec<String> = sandbox
         .server
@@ -180,9 +183,9 @@ fn bad_dates_and_types_are_exit_2_before_any_request() {
     let bad_type = logs(&sandbox, &["--type", "spend"]);
     assert_eq!(bad_type.status.code(), Some(2));
     assert!(
-        stderr_of(&bad_type).contains(
-            "invalid --type `spend`: use one of consume, topup, error, refund, system, manage, unknown"
-        ),
+        stderr_of(&bad_type).contains("invalid value 'spend' for '--type <TYPE>'")
+            && stderr_of(&bad_type)
+                .contains("consume, topup, error, refund, system, manage, unknown"),
         "{}",
         stderr_of(&bad_type)
     );
@@ -217,7 +220,7 @@ Time                 Type     Model              Token        Prompt  Completion
 #[test]
 fn detail_adds_request_id_and_pricing_ratios() {
     let sandbox = Sandbox::new();
-    let output = logs(&sandbox, &["--detail", "-t", "consume", "-f", "csv"]);
+    let output = logs(&sandbox, &["--detail", "--type", "consume", "-f", "csv"]);
     assert!(output.status.success(), "{output:?}");
     let text = stdout_of(&output);
     let mut lines = text.lines();
@@ -279,7 +282,7 @@ fn json_is_the_full_typed_record() {
             "content": "model ratio 0.625, completion ratio 8, group ratio 1",
         }])
     );
-    let yaml = stdout_of(&logs(&sandbox, &["-f", "yaml", "-t", "topup"]));
+    let yaml = stdout_of(&logs(&sandbox, &["-f", "yaml", "--type", "topup"]));
     assert!(
         yaml.contains("  cost_usd: 10.0\n  quota: 5000000\n"),
         "{yaml}"
@@ -390,7 +393,7 @@ fn request_id_falls_back_to_scanning_recent_logs() {
         &[
             "--request-id",
             "req-log-0002",
-            "-t",
+            "--type",
             "consume",
             "-f",
             "yaml",
@@ -422,7 +425,10 @@ fn request_id_not_found_is_exit_1_with_a_hint() {
     assert!(stderr.contains("--start/--end"), "{stderr}");
     // A filter that excludes the entry hides it from both lookups.
     sandbox.server.set_operator(true);
-    let filtered = logs(&sandbox, &["--request-id", "req-log-0003", "-t", "error"]);
+    let filtered = logs(
+        &sandbox,
+        &["--request-id", "req-log-0003", "--type", "error"],
+    );
     assert_eq!(filtered.status.code(), Some(1));
 }
 
@@ -475,7 +481,7 @@ fn export_sends_the_filters_without_paging() {
         &sandbox,
         &[
             "--export",
-            "-t",
+            "--type",
             "consume",
             "--token-name",
             "default",

@@ -12,6 +12,7 @@ mod chat_repl;
 mod cli;
 mod completion;
 mod config;
+mod console_hardening;
 mod doctor;
 mod dropin;
 mod errors;

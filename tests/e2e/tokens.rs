@@ -61,7 +61,11 @@ fn lists_a_page_with_the_access_token() {
 fn page_options_become_p_and_page_size() {
     let sandbox = Sandbox::new();
     for (args, query, expected) in [
-        (&["-p", "2", "-l", "1"][..], "p=2&page_size=1", vec![102]),
+        (
+            &["--page", "2", "-l", "1"][..],
+            "p=2&page_size=1",
+            vec![102],
+        ),
         (
             &["--page", "3", "--page-size", "1"][..],
             "p=3&page_size=1",
@@ -137,7 +141,7 @@ fn search_sends_only_the_keyword() {
     let sandbox = Sandbox::new();
     assert_eq!(ids(&json_of(&sandbox, &["-s", "ci"])), vec![102]);
     assert_eq!(last_query(&sandbox, "/api/token/search"), "keyword=ci");
-    json_of(&sandbox, &["--search", "old experiment", "-p", "2"]);
+    json_of(&sandbox, &["--search", "old experiment", "--page", "2"]);
     let request = sandbox.server.requests_to("/api/token/search");
     assert_eq!(
         request[1].query_pairs(),
@@ -157,7 +161,7 @@ fn search_pages_client_side() {
     assert_eq!(
         ids(&json_of(
             &sandbox,
-            &["-s", "sk-", "--limit", "2", "-p", "2"]
+            &["-s", "sk-", "--limit", "2", "--page", "2"]
         )),
         vec![103]
     );
@@ -175,7 +179,7 @@ fn no_match_is_a_sentence_or_an_empty_list() {
     let json = run(&sandbox, &["-s", "no-such-token", "--json"]);
     assert_eq!(stdout_of(&json).trim(), "[]");
     assert_eq!(
-        stdout_of(&run(&sandbox, &["-p", "9"])),
+        stdout_of(&run(&sandbox, &["--page", "9"])),
         "No tokens found.\n"
     );
     let csv = run(&sandbox, &["-s", "no-such-token", "-f", "csv"]);
