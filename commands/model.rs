@@ -19,6 +19,7 @@ fn args(cmd: clap::Command) -> clap::Command {
                 Arg::new("id")
                     .required(true)
                     .value_name("ID")
+                    .value_parser(crate::cli::non_blank)
                     .help("Model id or catalog code (gpt-5.4, gemini-2.5-pro)"),
             )
             .args(CachePolicy::args()),

@@ -58,6 +58,16 @@ fn build_with_help(after_help: String) -> clap::Command {
     })
 }
 
+/// A clap value parser for ids and text that must not be empty or only blanks
+/// (`-m ""` would otherwise reach the server as an empty model).
+pub fn non_blank(value: &str) -> Result<String, String> {
+    if value.trim().is_empty() {
+        Err("must not be empty".to_string())
+    } else {
+        Ok(value.to_string())
+    }
+}
+
 /// The registered formatters as clap values, each with its one-line about (shown in
 /// `--help` and in the REPL's completion menu).
 pub fn format_values() -> PossibleValuesParser {

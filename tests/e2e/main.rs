@@ -23,6 +23,7 @@ mod plugins;
 mod pty;
 mod repl;
 mod run;
+mod surface_hardening;
 mod surfaces;
 mod tasks;
 mod tokens;
