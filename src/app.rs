@@ -18,10 +18,13 @@ use crate::{completion, plugins};
 pub fn main(args: Vec<OsString>) -> u8 {
     let matches = match cli::build().try_get_matches_from(&args) {
         Ok(matches) => matches,
-        Err(err) if args.len() <= 1 => {
-            // A bare `cometapi` asks for the help (exit 0), like `--help`.
-            print_clap(&with_plugins_in_root_help(err, &args), false);
-            return ExitCode::Success.code();
+        Err(_) if args.len() <= 1 => {
+            // A bare `cometapi` asks for the help: `cometapi --help`, on stdout, exit 0.
+            let help: Vec<OsString> = args.iter().cloned().chain(["--help".into()]).collect();
+            return match cli::build().try_get_matches_from(&help) {
+                Err(err) => clap_error(with_plugins_in_root_help(err, &help), false, false),
+                Ok(_) => ExitCode::Success.code(),
+            };
         }
         Err(err) => {
             let no_color = args.iter().any(|a| a == "--no-color");

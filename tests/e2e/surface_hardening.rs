@@ -108,14 +108,19 @@ fn run_without_stream_reports_an_error_object_in_a_200() {
 #[test]
 fn install_completion_to_a_closed_pipe_is_quiet_and_to_a_full_disk_fails() {
     let sandbox = Sandbox::new();
+    let install = |stdout: Stdio| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_cometapi"))
+            .args(["--install-completion", "bash"])
+            .env_clear()
+            .env("HOME", sandbox.home.path())
+            .stdout(stdout)
+            .stderr(Stdio::piped())
+            .output()
+            .expect("run")
+    };
     let (reader, writer) = std::io::pipe().expect("pipe");
     drop(reader);
-    let output = sandbox
-        .cmd()
-        .args(["--install-completion", "bash"])
-        .stdout(Stdio::from(writer))
-        .output()
-        .expect("run");
+    let output = install(Stdio::from(writer));
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     assert_eq!(stderr_of(&output), "", "quiet");
 
@@ -123,12 +128,7 @@ fn install_completion_to_a_closed_pipe_is_quiet_and_to_a_full_disk_fails() {
         .write(true)
         .open("/dev/full")
         .expect("/dev/full");
-    let output = sandbox
-        .cmd()
-        .args(["--install-completion", "bash"])
-        .stdout(Stdio::from(full))
-        .output()
-        .expect("run");
+    let output = install(Stdio::from(full));
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     assert!(
         stderr_of(&output).contains("cannot write output"),
