@@ -5,7 +5,8 @@ use serde_json::Value;
 
 use crate::catalog::{self, CachePolicy};
 use crate::context::Context;
-use crate::error::Result;
+use crate::error::{CliError, ExitCode, Result};
+use crate::suggest;
 use crate::output::{Cell, Outcome, Output, Record};
 use crate::registry::CommandSpec;
 
@@ -35,8 +36,31 @@ fn run(ctx: &Context, matches: &ArgMatches) -> Result<Outcome> {
         .get_one::<String>("id")
         .map(String::as_str)
         .unwrap_or_default();
-    let detail = catalog::detail(ctx, id, CachePolicy::from_matches(m))?;
+    let detail = catalog::detail(ctx, id, CachePolicy::from_matches(m))
+        .map_err(|err| with_close_ids(ctx, id, err))?;
     Ok(Output::Record(describe(&detail).with_raw(detail)).into())
+}
+
+/// An unknown id (exit 1) names the catalog ids close to it, when there are any.
+fn with_close_ids(ctx: &Context, id: &str, err: CliError) -> CliError {
+    if err.exit != ExitCode::Failure {
+        return err;
+    }
+    let Ok(models) = catalog::models(ctx, CachePolicy::Use) else {
+        return err;
+    };
+    let ids = models
+        .iter()
+        .filter_map(|m| m.get("id").and_then(Value::as_str));
+    let near = suggest::close(id, ids, 3);
+    if near.is_empty() {
+        return err;
+    }
+    let listed: Vec<String> = near.iter().map(|id| format!("`{id}`")).collect();
+    err.with_hint(format!(
+        "did you mean {}? `cometapi models --search <text>` lists the ids",
+        listed.join(", ")
+    ))
 }
 
 /// The fields people read; json and yaml show the server's record instead.

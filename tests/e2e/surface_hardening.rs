@@ -240,3 +240,15 @@ fn no_color_covers_clap_errors_on_a_terminal() {
     assert!(!styled(&["models", "--bogus", "--no-color"], &[]));
     assert!(!styled(&["models", "--bogus"], &[("NO_COLOR", "1")]));
 }
+
+#[test]
+fn model_info_with_an_unknown_id_suggests_close_ids() {
+    let sandbox = Sandbox::new();
+    let output = run(&sandbox, &["model", "info", "gpt-5.3"], "");
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("did you mean `gpt-5.4`, `gpt-5.2`?"),
+        "{stderr}"
+    );
+}
