@@ -78,9 +78,10 @@ pub fn format_values() -> PossibleValuesParser {
     )
 }
 
-/// Options accepted before or after any command name.
+/// Options accepted before or after any command name, listed under their own
+/// heading so a command's help shows its own options apart from these.
 fn global_args() -> Vec<Arg> {
-    vec![
+    let args = vec![
         Arg::new("format")
             .short('f')
             .long("format")
@@ -115,8 +116,14 @@ fn global_args() -> Vec<Arg> {
             .action(ArgAction::SetTrue)
             .global(true)
             .help("Never use colour (also when NO_COLOR is set)"),
-    ]
+    ];
+    args.into_iter()
+        .map(|arg| arg.help_heading(GLOBAL_HEADING))
+        .collect()
 }
+
+/// The help heading of [`global_args`].
+const GLOBAL_HEADING: &str = "Global options";
 
 #[cfg(test)]
 mod tests {

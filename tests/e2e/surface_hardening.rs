@@ -252,3 +252,14 @@ fn model_info_with_an_unknown_id_suggests_close_ids() {
         "{stderr}"
     );
 }
+
+#[test]
+fn command_help_lists_global_options_apart() {
+    let sandbox = Sandbox::new();
+    let help = stdout_of(&run(&sandbox, &["chat", "--help"], ""));
+    let own = help.find("\nOptions:").expect("own options");
+    let global = help.find("\nGlobal options:").expect("a global heading");
+    let model = help.find("--model").expect("--model");
+    let base_url = help.find("--base-url").expect("--base-url");
+    assert!(own < model && model < global && global < base_url, "{help}");
+}
