@@ -12,7 +12,6 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use clap::{value_parser, Arg, ArgAction, ArgMatches};
 use serde_json::{json, Map, Value};
 
-use crate::{catalog, cli};
 use crate::context::{env_var, Context};
 use crate::error::{CliError, ExitCode, Result};
 use crate::http::{Auth, KeyHeader, Request};
@@ -21,6 +20,7 @@ use crate::output::{Outcome, Output};
 use crate::registry::{CommandSpec, Credential};
 use crate::stream::{self, Reply, Wire};
 use crate::terminal_markdown;
+use crate::{catalog, cli};
 
 fn args(cmd: clap::Command) -> clap::Command {
     cmd.after_help(

@@ -6,9 +6,9 @@ use serde_json::Value;
 use crate::catalog::{self, CachePolicy};
 use crate::context::Context;
 use crate::error::{CliError, ExitCode, Result};
-use crate::suggest;
 use crate::output::{Cell, Outcome, Output, Record};
 use crate::registry::CommandSpec;
+use crate::suggest;
 
 const OVERVIEW_CHARS: usize = 600;
 

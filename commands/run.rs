@@ -14,11 +14,11 @@ use crate::cli;
 use crate::context::Context;
 use crate::error::{CliError, Result};
 use crate::http::{Auth, KeyHeader, Request};
-use crate::{inputs, message};
 use crate::output::{Outcome, Output};
 use crate::registry::{CommandSpec, Credential};
 use crate::stream::{self, Reply, Wire};
 use crate::urls::{path_segment, BaseUrl};
+use crate::{inputs, message};
 
 /// The request formats `-e` accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,8 +44,9 @@ impl ValueEnum for Endpoint {
             Endpoint::Chat => PossibleValue::new("chat").help("{base}/chat/completions"),
             Endpoint::Responses => PossibleValue::new("responses").help("{base}/responses"),
             Endpoint::Anthropic => PossibleValue::new("anthropic").help("{root}/v1/messages"),
-            Endpoint::Gemini => PossibleValue::new("gemini")
-                .help("{root}/v1beta/models/MODEL:generateContent"),
+            Endpoint::Gemini => {
+                PossibleValue::new("gemini").help("{root}/v1beta/models/MODEL:generateContent")
+            }
         })
     }
 }
@@ -182,7 +183,9 @@ fn set_prompt(endpoint: Endpoint, body: &mut Map<String, Value>, prompt: &str) {
             "contents",
             json!([{"role": "user", "parts": [{"text": prompt}]}]),
         ),
-        Endpoint::Chat | Endpoint::Anthropic => ("messages", json!([{"role": "user", "content": prompt}])),
+        Endpoint::Chat | Endpoint::Anthropic => {
+            ("messages", json!([{"role": "user", "content": prompt}]))
+        }
     };
     body.insert(key.into(), value);
 }
@@ -304,9 +307,15 @@ mod tests {
         let chat = json!({"choices": [{"message": {"content": "c"}}]});
         assert_eq!(text_of(Endpoint::Chat, &chat).as_deref(), Some("c"));
         let responses = json!({"output": [{"content": [{"type": "output_text", "text": "r"}]}]});
-        assert_eq!(text_of(Endpoint::Responses, &responses).as_deref(), Some("r"));
+        assert_eq!(
+            text_of(Endpoint::Responses, &responses).as_deref(),
+            Some("r")
+        );
         let anthropic = json!({"content": [{"type": "tool_use"}, {"type": "text", "text": "a"}]});
-        assert_eq!(text_of(Endpoint::Anthropic, &anthropic).as_deref(), Some("a"));
+        assert_eq!(
+            text_of(Endpoint::Anthropic, &anthropic).as_deref(),
+            Some("a")
+        );
         let gemini =
             json!({"candidates": [{"content": {"parts": [{"text": "g"}, {"text": "!"}]}}]});
         assert_eq!(text_of(Endpoint::Gemini, &gemini).as_deref(), Some("g!"));

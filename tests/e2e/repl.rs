@@ -72,7 +72,10 @@ fn completes_runs_reports_errors_masks_history_and_exits_on_ctrl_d() {
     let text = fs::read_to_string(history(&sandbox)).expect("history file");
     assert!(!text.contains("sk-secret"), "{text}");
     assert!(text.contains("config set api_key ****7890"), "{text}");
-    assert!(text.contains("models --format table --search gpt-5.4"), "{text}");
+    assert!(
+        text.contains("models --format table --search gpt-5.4"),
+        "{text}"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -181,7 +181,11 @@ fn run_reads_stdin_like_chat_and_takes_the_model_as_an_option() {
     );
 
     let output = run(&sandbox, &["run", "gpt-4o", "-m", "gpt-5.4", "-p", "x"], "");
-    assert_eq!(output.status.code(), Some(2), "one model, not two: {output:?}");
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "one model, not two: {output:?}"
+    );
 }
 
 #[test]
@@ -215,7 +219,10 @@ fn models_type_and_run_endpoint_declare_their_choices() {
     let help = run(&sandbox, &["models", "--help"], "");
     assert!(stdout_of(&help).contains("video"), "help lists the types");
     let help = run(&sandbox, &["run", "--help"], "");
-    assert!(stdout_of(&help).contains("anthropic"), "help lists endpoints");
+    assert!(
+        stdout_of(&help).contains("anthropic"),
+        "help lists endpoints"
+    );
 }
 
 #[test]
@@ -236,7 +243,10 @@ fn no_color_covers_clap_errors_on_a_terminal() {
         assert!(before.contains("--bogus"), "{before:?}");
         before.contains('\x1b')
     };
-    assert!(styled(&["models", "--bogus"], &[]), "clap styles by default");
+    assert!(
+        styled(&["models", "--bogus"], &[]),
+        "clap styles by default"
+    );
     assert!(!styled(&["models", "--bogus", "--no-color"], &[]));
     assert!(!styled(&["models", "--bogus"], &[("NO_COLOR", "1")]));
 }

@@ -161,7 +161,10 @@ fn search_pages_client_side() {
         )),
         vec![103]
     );
-    assert_eq!(ids(&json_of(&sandbox, &["--search", "sk-"])), vec![101, 102, 103]);
+    assert_eq!(
+        ids(&json_of(&sandbox, &["--search", "sk-"])),
+        vec![101, 102, 103]
+    );
     for request in sandbox.server.requests_to("/api/token/search") {
         assert_eq!(request.query, "keyword=sk-");
     }
