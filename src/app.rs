@@ -162,7 +162,7 @@ fn dispatch(ctx: &Context, spec: &CommandSpec, sub: &ArgMatches) -> Result<ExitC
     require(ctx, spec.credential)?;
     let formatter = ctx.formatter();
     if let Some(warning) = ctx.format_warning() {
-        eprintln!("warning: {warning}");
+        let _ = writeln!(io::stderr(), "warning: {warning}"); // a closed stderr is no reason to stop
     }
     let outcome = (spec.run)(ctx, sub)?;
     if outcome.output != Output::Empty {

@@ -216,6 +216,11 @@ fn models_type_and_run_endpoint_declare_their_choices() {
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     assert!(stderr_of(&output).contains("image"), "lists the choices");
 
+    let output = run(&sandbox, &["run", "gpt-5.4", "-e", "bogus", "-p", "hi"], "");
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(stderr_of(&output).contains("gemini"), "lists the endpoints");
+    assert!(sandbox.server.requests_to(CHAT).is_empty());
+
     let help = run(&sandbox, &["models", "--help"], "");
     assert!(stdout_of(&help).contains("video"), "help lists the types");
     let help = run(&sandbox, &["run", "--help"], "");
@@ -272,4 +277,19 @@ fn command_help_lists_global_options_apart() {
     let model = help.find("--model").expect("--model");
     let base_url = help.find("--base-url").expect("--base-url");
     assert!(own < model && model < global && global < base_url, "{help}");
+}
+
+#[test]
+fn no_stream_on_a_terminal_prints_the_reply_then_the_usage_line() {
+    let sandbox = Sandbox::new();
+    let mut session = pty::spawn(
+        &sandbox,
+        &["chat", "--no-stream", "hi"],
+        &[("COMETAPI_KEY", crate::fake_server::API_KEY)],
+    );
+    let seen = pty::strip_ansi(&pty::expect(&mut session, " completion tokens"));
+    assert_eq!(pty::exit_code(&session), 0);
+    let reply = seen.find("echo: hi").expect("the reply");
+    let usage = seen.find(" prompt + ").expect("the usage line");
+    assert!(reply < usage, "{seen:?}");
 }
