@@ -18,7 +18,6 @@ const UNLIMITED_USD: f64 = 100_000_000.0;
 fn args(cmd: clap::Command) -> clap::Command {
     cmd.arg(
         Arg::new("source")
-            .short('s')
             .long("source")
             .value_name("SOURCE")
             .value_parser(PossibleValuesParser::new(["account", "key", "token"]))

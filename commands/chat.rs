@@ -12,7 +12,6 @@ use std::io::{self, IsTerminal, Write};
 use clap::{value_parser, Arg, ArgAction, ArgMatches};
 use serde_json::{json, Map, Value};
 
-use crate::catalog;
 use crate::context::{env_var, Context};
 use crate::error::{CliError, Result};
 use crate::http::{Auth, KeyHeader, Request};
@@ -21,6 +20,7 @@ use crate::output::{Outcome, Output};
 use crate::registry::{CommandSpec, Credential};
 use crate::stream::{self, Reply, Wire};
 use crate::terminal_markdown;
+use crate::{catalog, cli};
 
 fn args(cmd: clap::Command) -> clap::Command {
     cmd.after_help(
@@ -31,13 +31,18 @@ fn args(cmd: clap::Command) -> clap::Command {
     .arg(
         Arg::new("message")
             .value_name("MESSAGE")
-            .help("The message; `-` reads it from stdin. Piped stdin is added after a blank line"),
+            .num_args(1..)
+            .help(
+                "The message; several words are joined with spaces (`chat hello world`); `-` \
+                 reads it from stdin. Piped stdin is added after a blank line",
+            ),
     )
     .arg(
         Arg::new("model")
             .short('m')
             .long("model")
             .value_name("MODEL")
+            .value_parser(cli::non_blank)
             .help("Model id (default: COMETAPI_DEFAULT_MODEL, config default_model, gpt-5.4)"),
     )
     .arg(
@@ -120,7 +125,15 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         Some(model) => model.clone(),
         None => ctx.default_model()?,
     };
-    let arg = m.get_one::<String>("message").map(String::as_str);
+    let words: Option<Vec<&str>> = m
+        .get_many::<String>("message")
+        .map(|words| words.map(String::as_str).collect());
+    let joined = words.map(|words| words.join(" "));
+    if joined.as_deref().is_some_and(|m| m.trim().is_empty()) {
+        return Err(CliError::usage("the message is empty")
+            .with_hint("pass some text (`cometapi chat \"hello\"`), or `-` to read stdin"));
+    }
+    let arg = joined.as_deref();
     let system = m.get_one::<String>("system").cloned();
     let interactive =
         message::Source::of(arg, io::stdin().is_terminal()) == message::Source::Interactive;
@@ -154,7 +167,18 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
 
     if !streaming {
         let reply = ctx.http()?.send(&request)?.json()?;
-        return Ok(whole_reply(ctx, &model, reply, structured).into());
+        stream::check_whole_reply(&reply)?;
+        let output = whole_reply(ctx, &model, &reply, structured)?;
+        if let Output::Text(text) = &output {
+            // Written here, like the streamed reply, so the usage line comes after it.
+            let mut out = io::stdout().lock();
+            writeln!(out, "{text}")
+                .and_then(|()| out.flush())
+                .map_err(CliError::from_output)?;
+            print_usage_line(ctx, &model, &known_of(&reply));
+            return Ok(Output::Empty.into());
+        }
+        return Ok(output.into());
     }
     if structured {
         let mut reply = stream::collect(ctx.http()?, &request, Wire::Chat)?;
@@ -175,6 +199,12 @@ fn stream_to_stdout(
     reply: &mut Reply,
 ) -> Result<()> {
     stream::to_stdout(ctx.http()?, request, Wire::Chat, reply, ctx.color())?;
+    print_usage_line(ctx, model, reply);
+    Ok(())
+}
+
+/// The dim usage line on stderr, when stderr is a terminal.
+fn print_usage_line(ctx: &Context, model: &str, reply: &Reply) {
     if io::stderr().is_terminal() {
         let line = usage_line(ctx, reply.model.as_deref().unwrap_or(model), reply);
         let dim = !ctx.globals.no_color && env_var("NO_COLOR").is_none();
@@ -185,7 +215,6 @@ fn stream_to_stdout(
         };
         let _ = writeln!(io::stderr(), "{on}{line}{off}");
     }
-    Ok(())
 }
 
 /// `gpt-5.4 · 12 prompt + 5 completion tokens · ~$0.000075` (cost from the cached
@@ -213,33 +242,45 @@ fn cost(ctx: &Context, model: &str, prompt: u64, completion: u64) -> Option<f64>
     Some((prompt as f64 * input + completion as f64 * output) / 1_000_000.0)
 }
 
-/// `--no-stream`: the reply rendered whole, or `{model, role, content, usage}`.
-fn whole_reply(ctx: &Context, model: &str, reply: Value, structured: bool) -> Output {
+/// The model and usage a whole reply reports.
+fn known_of(reply: &Value) -> Reply {
+    let mut known = Reply::new(false);
+    known.model = reply
+        .get("model")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    known.usage = reply.get("usage").cloned();
+    known
+}
+
+/// `--no-stream`: the reply rendered whole, or `{model, role, content, usage}`. A reply
+/// without text content (no choices, `content: null`) is exit 1.
+fn whole_reply(ctx: &Context, model: &str, reply: &Value, structured: bool) -> Result<Output> {
     let message = reply.pointer("/choices/0/message");
     let content = message
         .and_then(|m| m.get("content"))
         .and_then(Value::as_str)
-        .unwrap_or_default()
+        .ok_or_else(|| {
+            let why = match reply.get("choices").and_then(Value::as_array) {
+                Some(choices) if !choices.is_empty() => "no text content",
+                _ => "no choices",
+            };
+            CliError::failure(format!("the server's reply has {why}"))
+        })?
         .to_string();
     if structured {
-        let mut known = Reply::new(false);
-        known.model = reply
-            .get("model")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        known.usage = reply.get("usage").cloned();
-        let mut value = summary(model, &known, content);
+        let mut value = summary(model, &known_of(reply), content);
         if let Some(role) = message.and_then(|m| m.get("role")).cloned() {
             value["role"] = role;
         }
-        return Output::Json(value);
+        return Ok(Output::Json(value));
     }
     let text = content.trim_end_matches('\n');
-    Output::Text(if ctx.color() {
+    Ok(Output::Text(if ctx.color() {
         terminal_markdown::style(text)
     } else {
         text.to_string()
-    })
+    }))
 }
 
 fn summary(model: &str, reply: &Reply, content: String) -> Value {

@@ -5,9 +5,10 @@ use serde_json::Value;
 
 use crate::catalog::{self, CachePolicy};
 use crate::context::Context;
-use crate::error::Result;
+use crate::error::{CliError, ExitCode, Result};
 use crate::output::{Cell, Outcome, Output, Record};
 use crate::registry::CommandSpec;
+use crate::suggest;
 
 const OVERVIEW_CHARS: usize = 600;
 
@@ -19,6 +20,7 @@ fn args(cmd: clap::Command) -> clap::Command {
                 Arg::new("id")
                     .required(true)
                     .value_name("ID")
+                    .value_parser(crate::cli::non_blank)
                     .help("Model id or catalog code (gpt-5.4, gemini-2.5-pro)"),
             )
             .args(CachePolicy::args()),
@@ -34,8 +36,31 @@ fn run(ctx: &Context, matches: &ArgMatches) -> Result<Outcome> {
         .get_one::<String>("id")
         .map(String::as_str)
         .unwrap_or_default();
-    let detail = catalog::detail(ctx, id, CachePolicy::from_matches(m))?;
+    let detail = catalog::detail(ctx, id, CachePolicy::from_matches(m))
+        .map_err(|err| with_close_ids(ctx, id, err))?;
     Ok(Output::Record(describe(&detail).with_raw(detail)).into())
+}
+
+/// An unknown id (exit 1) names the catalog ids close to it, when there are any.
+fn with_close_ids(ctx: &Context, id: &str, err: CliError) -> CliError {
+    if err.exit != ExitCode::Failure {
+        return err;
+    }
+    let Ok(models) = catalog::models(ctx, CachePolicy::Use) else {
+        return err;
+    };
+    let ids = models
+        .iter()
+        .filter_map(|m| m.get("id").and_then(Value::as_str));
+    let near = suggest::close(id, ids, 3);
+    if near.is_empty() {
+        return err;
+    }
+    let listed: Vec<String> = near.iter().map(|id| format!("`{id}`")).collect();
+    err.with_hint(format!(
+        "did you mean {}? `cometapi models --search <text>` lists the ids",
+        listed.join(", ")
+    ))
 }
 
 /// The fields people read; json and yaml show the server's record instead.

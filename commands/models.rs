@@ -11,10 +11,21 @@ use crate::http::{Auth, KeyHeader};
 use crate::output::{Cell, Column, Outcome, Output, Table};
 use crate::registry::CommandSpec;
 
+/// The catalog's `model_type` values, declared so help, completion and the REPL offer them.
+const MODEL_TYPES: [&str; 5] = ["text", "image", "video", "audio", "embedding"];
+
 fn args(cmd: clap::Command) -> clap::Command {
-    cmd.arg(Arg::new("search").short('s').long("search").value_name("TEXT").help("Keep models whose id, code, name, description or provider contains TEXT"))
+    cmd.arg(Arg::new("search").long("search").value_name("TEXT").help("Keep models whose id, code, name, description or provider contains TEXT"))
         .arg(Arg::new("provider").long("provider").value_name("NAMES").help("Keep these providers (comma-separated, name or code)"))
-        .arg(Arg::new("type").long("type").visible_alias("modality").value_name("TYPE").help("Keep one model type: text, image, video, audio, ..."))
+        .arg(
+            Arg::new("type")
+                .long("type")
+                .visible_alias("modality")
+                .value_name("TYPE")
+                .value_parser(PossibleValuesParser::new(MODEL_TYPES))
+                .ignore_case(true)
+                .help("Keep one model type"),
+        )
         .arg(Arg::new("feature").long("feature").visible_alias("capability").value_name("NAMES").help("Keep models with any of these features (comma-separated)"))
         .arg(Arg::new("endpoint").long("endpoint").value_name("NAMES").help("Keep models with any of these endpoints: name, method or path (comma-separated)"))
         .arg(Arg::new("limit").short('l').long("limit").value_name("N").value_parser(value_parser!(u32).range(1..)).help("Show at most N models"))

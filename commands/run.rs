@@ -5,34 +5,80 @@
 
 use std::path::PathBuf;
 
-use clap::{value_parser, Arg, ArgAction, ArgMatches};
+use clap::builder::{EnumValueParser, PossibleValue};
+use clap::{value_parser, Arg, ArgAction, ArgMatches, ValueEnum};
 use serde_json::{json, Map, Value};
 
+use crate::cli;
 use crate::context::Context;
-use crate::error::Result;
+use crate::error::{CliError, Result};
 use crate::http::{Auth, KeyHeader, Request};
-use crate::inputs;
 use crate::output::{Outcome, Output};
 use crate::registry::{CommandSpec, Credential};
 use crate::stream::{self, Reply, Wire};
 use crate::urls::{path_segment, BaseUrl};
+use crate::{inputs, message};
 
-const ENDPOINTS: [&str; 4] = ["chat", "responses", "anthropic", "gemini"];
+/// The request formats `-e` accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Endpoint {
+    Chat,
+    Responses,
+    Anthropic,
+    Gemini,
+}
+
+impl ValueEnum for Endpoint {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            Endpoint::Chat,
+            Endpoint::Responses,
+            Endpoint::Anthropic,
+            Endpoint::Gemini,
+        ]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            Endpoint::Chat => PossibleValue::new("chat").help("{base}/chat/completions"),
+            Endpoint::Responses => PossibleValue::new("responses").help("{base}/responses"),
+            Endpoint::Anthropic => PossibleValue::new("anthropic").help("{root}/v1/messages"),
+            Endpoint::Gemini => {
+                PossibleValue::new("gemini").help("{root}/v1beta/models/MODEL:generateContent")
+            }
+        })
+    }
+}
 const ANTHROPIC_VERSION: &str = "2023-06-01";
 const ANTHROPIC_DEFAULT_MAX_TOKENS: u64 = 1024;
 
 fn args(cmd: clap::Command) -> clap::Command {
-    cmd.arg(Arg::new("model").value_name("MODEL").help("Model id (default: the body's `model`, then the default model)"))
+    cmd.arg(
+        Arg::new("model")
+            .value_name("MODEL")
+            .value_parser(cli::non_blank)
+            .conflicts_with("model_option")
+            .help("Model id (default: the body's `model`, then the default model)"),
+    )
+    .arg(
+        Arg::new("model_option")
+            .short('m')
+            .long("model")
+            .value_name("MODEL")
+            .value_parser(cli::non_blank)
+            .help("Model id, as an option (same as the MODEL argument)"),
+    )
         .arg(
             Arg::new("endpoint")
                 .short('e')
                 .long("endpoint")
                 .value_name("FORMAT")
-                .value_parser(ENDPOINTS)
+                .value_parser(EnumValueParser::<Endpoint>::new())
+                .ignore_case(true)
                 .default_value("chat")
-                .help("Request format: chat ({base}/chat/completions), responses ({base}/responses), anthropic ({root}/v1/messages), gemini ({root}/v1beta/models/MODEL:generateContent)"),
+                .help("Request format"),
         )
-        .arg(Arg::new("prompt").short('p').long("prompt").value_name("TEXT").help("The user prompt, put where the format expects it"))
+        .arg(Arg::new("prompt").short('p').long("prompt").value_name("TEXT").help("The user prompt, put where the format expects it; `-` reads it from stdin, and piped stdin is added after a blank line (or is the prompt when there is none and the body has no messages)"))
         .arg(
             Arg::new("input")
                 .short('i')
@@ -53,9 +99,9 @@ fn args(cmd: clap::Command) -> clap::Command {
 
 fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     let endpoint = m
-        .get_one::<String>("endpoint")
-        .map(String::as_str)
-        .unwrap_or("chat");
+        .get_one::<Endpoint>("endpoint")
+        .copied()
+        .unwrap_or(Endpoint::Chat);
     let mut body = match m.get_one::<PathBuf>("input_file") {
         Some(path) => inputs::from_file(path)?,
         None => Map::new(),
@@ -63,10 +109,13 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     for input in m.get_many::<String>("input").into_iter().flatten() {
         inputs::apply(&mut body, input)?;
     }
-    if let Some(prompt) = m.get_one::<String>("prompt") {
-        set_prompt(endpoint, &mut body, prompt);
+    if let Some(prompt) = prompt_of(m, &body)? {
+        set_prompt(endpoint, &mut body, &prompt);
     }
-    let model = match m.get_one::<String>("model") {
+    let model = match m
+        .get_one::<String>("model")
+        .or_else(|| m.get_one::<String>("model_option"))
+    {
         Some(model) => model.clone(),
         None => match body.get("model").and_then(Value::as_str) {
             Some(model) => model.to_string(),
@@ -77,15 +126,15 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     let key = ctx.api_key()?;
     let base = ctx.base_url()?;
     let (url, auth, wire) = target(endpoint, &base, &model, streaming, &key);
-    if endpoint == "gemini" {
+    if endpoint == Endpoint::Gemini {
         body.remove("model"); // the model is in the path
     } else {
         body.insert("model".into(), json!(model));
     }
-    if endpoint == "anthropic" && !body.contains_key("max_tokens") {
+    if endpoint == Endpoint::Anthropic && !body.contains_key("max_tokens") {
         body.insert("max_tokens".into(), json!(ANTHROPIC_DEFAULT_MAX_TOKENS));
     }
-    if streaming && endpoint != "gemini" {
+    if streaming && endpoint != Endpoint::Gemini {
         body.insert("stream".into(), json!(true));
     }
     // As in `chat`: ask for the usage chunk unless the body already says otherwise.
@@ -94,7 +143,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
             .or_insert_with(|| json!({"include_usage": true}));
     }
     let mut request = Request::post_json(url, auth, &Value::Object(body));
-    if endpoint == "anthropic" {
+    if endpoint == Endpoint::Anthropic {
         request = request.header("anthropic-version", ANTHROPIC_VERSION);
     }
     let structured = ctx.formatter().structured;
@@ -102,6 +151,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         return streamed(ctx, &request, wire, &model, structured);
     }
     let reply = ctx.http()?.send(&request)?.json()?;
+    stream::check_whole_reply(&reply)?;
     if structured {
         return Ok(Output::Json(reply).into());
     }
@@ -112,38 +162,57 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     .into())
 }
 
+/// The prompt: `-p TEXT` (joined by piped stdin, as `chat` does), `-p -` (stdin), or
+/// piped stdin alone when the body has no prompt of its own; `None` otherwise.
+fn prompt_of(m: &ArgMatches, body: &Map<String, Value>) -> Result<Option<String>> {
+    let given = m.get_one::<String>("prompt").map(String::as_str);
+    if given.is_some_and(|p| p.trim().is_empty()) {
+        return Err(CliError::usage("--prompt is empty"));
+    }
+    let has_prompt = ["messages", "input", "contents"]
+        .iter()
+        .any(|k| body.contains_key(*k));
+    match given {
+        Some(prompt) => message::read(Some(prompt)).map(Some),
+        None if has_prompt => Ok(None),
+        None => message::piped(),
+    }
+}
+
 /// The prompt as a single user message in the format's own shape.
-fn set_prompt(endpoint: &str, body: &mut Map<String, Value>, prompt: &str) {
+fn set_prompt(endpoint: Endpoint, body: &mut Map<String, Value>, prompt: &str) {
     let (key, value) = match endpoint {
-        "responses" => ("input", json!(prompt)),
-        "gemini" => (
+        Endpoint::Responses => ("input", json!(prompt)),
+        Endpoint::Gemini => (
             "contents",
             json!([{"role": "user", "parts": [{"text": prompt}]}]),
         ),
-        _ => ("messages", json!([{"role": "user", "content": prompt}])),
+        Endpoint::Chat | Endpoint::Anthropic => {
+            ("messages", json!([{"role": "user", "content": prompt}]))
+        }
     };
     body.insert(key.into(), value);
 }
 
 fn target<'a>(
-    endpoint: &str,
+    endpoint: Endpoint,
     base: &BaseUrl,
     model: &str,
     streaming: bool,
     key: &'a crate::secret::Secret,
 ) -> (String, Auth<'a>, Wire) {
     match endpoint {
-        "responses" => (
+        Endpoint::Responses => (
             base.v1("responses"),
             Auth::ApiKey(key, KeyHeader::Bearer),
             Wire::Responses,
         ),
-        "anthropic" => (
+        Endpoint::Anthropic => (
             base.at_root("v1/messages"),
             Auth::ApiKey(key, KeyHeader::XApiKey),
             Wire::Anthropic,
         ),
-        "gemini" => {
+        Endpoint::Gemini => {
             let action = if streaming {
                 "streamGenerateContent?alt=sse"
             } else {
@@ -156,7 +225,7 @@ fn target<'a>(
                 Wire::Gemini,
             )
         }
-        _ => (
+        Endpoint::Chat => (
             base.v1("chat/completions"),
             Auth::ApiKey(key, KeyHeader::Bearer),
             Wire::Chat,

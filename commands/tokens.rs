@@ -19,7 +19,6 @@ const USD_DECIMALS: usize = 2;
 fn args(cmd: clap::Command) -> clap::Command {
     cmd.arg(
         Arg::new("search")
-            .short('s')
             .long("search")
             .value_name("TEXT")
             .help("Only keys whose name or key contains TEXT (searched by the server)"),

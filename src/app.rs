@@ -18,6 +18,14 @@ use crate::{completion, plugins};
 pub fn main(args: Vec<OsString>) -> u8 {
     let matches = match cli::build().try_get_matches_from(&args) {
         Ok(matches) => matches,
+        Err(_) if args.len() <= 1 => {
+            // A bare `cometapi` asks for the help: `cometapi --help`, on stdout, exit 0.
+            let help: Vec<OsString> = args.iter().cloned().chain(["--help".into()]).collect();
+            return match cli::build().try_get_matches_from(&help) {
+                Err(err) => clap_error(with_plugins_in_root_help(err, &help), false, false),
+                Ok(_) => ExitCode::Success.code(),
+            };
+        }
         Err(err) => {
             let no_color = args.iter().any(|a| a == "--no-color");
             let err = with_plugins_in_root_help(err, &args);
@@ -113,16 +121,19 @@ fn install_completion(named: Option<String>) -> Result<u8> {
     let home =
         dirs::home_dir().ok_or_else(|| CliError::failure("cannot find your home directory"))?;
     let installed = completion::install(shell, &home, env_var)?;
-    println!(
-        "Installed {} completion in {}",
+    let next = installed
+        .note
+        .unwrap_or_else(|| "Start a new shell to use it.".to_string());
+    let message = format!(
+        "Installed {} completion in {}\n{next}\n",
         installed.shell,
         installed.path.display()
     );
-    if let Some(note) = installed.note {
-        println!("{note}");
-    } else {
-        println!("Start a new shell to use it.");
-    }
+    // A closed pipe is exit 0 quietly (via `finish`); a full disk is exit 1.
+    let mut out = io::stdout().lock();
+    out.write_all(message.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(CliError::from_output)?;
     Ok(ExitCode::Success.code())
 }
 
@@ -165,7 +176,7 @@ fn dispatch(ctx: &Context, spec: &CommandSpec, sub: &ArgMatches) -> Result<ExitC
     require(ctx, spec.credential)?;
     let formatter = ctx.formatter();
     if let Some(warning) = ctx.format_warning() {
-        eprintln!("warning: {warning}");
+        let _ = writeln!(io::stderr(), "warning: {warning}"); // a closed stderr is no reason to stop
     }
     let outcome = (spec.run)(ctx, sub)?;
     if outcome.output != Output::Empty {
@@ -216,7 +227,7 @@ fn asks_for_json(args: &[OsString]) -> bool {
 fn clap_error(err: clap::Error, json: bool, no_color: bool) -> u8 {
     match err.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-            let _ = err.print(); // a closed pipe while printing help is not an error
+            print_clap(&err, no_color); // a closed pipe while printing help is not an error
             ExitCode::Success.code()
         }
         _ if json => {
@@ -232,10 +243,25 @@ fn clap_error(err: clap::Error, json: bool, no_color: bool) -> u8 {
             ExitCode::Usage.code()
         }
         _ => {
-            let _ = err.print();
+            print_clap(&err, no_color);
             ExitCode::Usage.code()
         }
     }
+}
+
+/// Prints clap's help or error where clap would, without styling under `--no-color`
+/// or `NO_COLOR` (clap's `StyledStr` displays as plain text).
+fn print_clap(err: &clap::Error, no_color: bool) {
+    if !no_color && env_var("NO_COLOR").is_none() {
+        let _ = err.print();
+        return;
+    }
+    let text = err.render().to_string();
+    let _ = if err.use_stderr() {
+        io::stderr().lock().write_all(text.as_bytes())
+    } else {
+        io::stdout().lock().write_all(text.as_bytes())
+    };
 }
 
 /// `error: ...` and `hint: ...` on stderr, or `{"error": {...}}` when JSON is wanted.

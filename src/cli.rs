@@ -58,6 +58,16 @@ fn build_with_help(after_help: String) -> clap::Command {
     })
 }
 
+/// A clap value parser for ids and text that must not be empty or only blanks
+/// (`-m ""` would otherwise reach the server as an empty model).
+pub fn non_blank(value: &str) -> Result<String, String> {
+    if value.trim().is_empty() {
+        Err("must not be empty".to_string())
+    } else {
+        Ok(value.to_string())
+    }
+}
+
 /// The registered formatters as clap values, each with its one-line about (shown in
 /// `--help` and in the REPL's completion menu).
 pub fn format_values() -> PossibleValuesParser {
@@ -68,9 +78,10 @@ pub fn format_values() -> PossibleValuesParser {
     )
 }
 
-/// Options accepted before or after any command name.
+/// Options accepted before or after any command name, listed under their own
+/// heading so a command's help shows its own options apart from these.
 fn global_args() -> Vec<Arg> {
-    vec![
+    let args = vec![
         Arg::new("format")
             .short('f')
             .long("format")
@@ -118,8 +129,14 @@ fn global_args() -> Vec<Arg> {
             .action(ArgAction::SetTrue)
             .global(true)
             .help("Never use colour (also when NO_COLOR is set)"),
-    ]
+    ];
+    args.into_iter()
+        .map(|arg| arg.help_heading(GLOBAL_HEADING))
+        .collect()
 }
+
+/// The help heading of [`global_args`].
+const GLOBAL_HEADING: &str = "Global options";
 
 #[cfg(test)]
 mod tests {

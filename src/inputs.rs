@@ -25,6 +25,9 @@ pub fn from_file(path: &Path) -> Result<Map<String, Value>> {
     }
 }
 
+/// The deepest dotted key `-i` accepts; real request bodies nest a handful of levels.
+const MAX_DEPTH: usize = 64;
+
 /// Sets one `key=value` input in `body`.
 pub fn apply(body: &mut Map<String, Value>, input: &str) -> Result<()> {
     let (key, raw) = input.split_once('=').ok_or_else(|| {
@@ -32,6 +35,12 @@ pub fn apply(body: &mut Map<String, Value>, input: &str) -> Result<()> {
             .with_hint("for example -i temperature=0.2 or -i generationConfig.maxOutputTokens=64")
     })?;
     let path: Vec<&str> = key.split('.').collect();
+    if path.len() > MAX_DEPTH {
+        return Err(CliError::usage(format!(
+            "--input key has {} levels; at most {MAX_DEPTH} are allowed",
+            path.len()
+        )));
+    }
     if path.iter().any(|part| part.trim().is_empty()) {
         return Err(CliError::usage(format!(
             "--input `{input}` has an empty key"
@@ -42,24 +51,26 @@ pub fn apply(body: &mut Map<String, Value>, input: &str) -> Result<()> {
     Ok(())
 }
 
+/// Walks (creating objects, replacing scalars on the way) to the parent of the last
+/// key and sets it. Iterative, so depth never grows the stack.
 fn set(body: &mut Map<String, Value>, path: &[&str], value: Value) {
-    match path {
-        [] => {}
-        [last] => {
-            body.insert((*last).to_string(), value);
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut map = body;
+    for part in parents {
+        let child = map
+            .entry((*part).to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !child.is_object() {
+            *child = Value::Object(Map::new());
         }
-        [first, rest @ ..] => {
-            let child = body
-                .entry((*first).to_string())
-                .or_insert_with(|| Value::Object(Map::new()));
-            if !child.is_object() {
-                *child = Value::Object(Map::new());
-            }
-            if let Value::Object(map) = child {
-                set(map, rest, value);
-            }
-        }
+        let Value::Object(next) = child else {
+            return;
+        };
+        map = next;
     }
+    map.insert((*last).to_string(), value);
 }
 
 #[cfg(test)]
@@ -98,5 +109,32 @@ mod tests {
         assert_eq!(Value::Object(body.clone()), json!({"a": {"b": 2}}));
         assert_eq!(apply(&mut body, "novalue").expect_err("x").exit.code(), 2);
         assert_eq!(apply(&mut body, "a..b=1").expect_err("x").exit.code(), 2);
+    }
+
+    #[test]
+    fn an_absurdly_deep_key_is_a_usage_error() {
+        let mut body = Map::new();
+        let deep = format!("{}=1", vec!["a"; 60_000].join("."));
+        let err = apply(&mut body, &deep).expect_err("too deep");
+        assert_eq!(err.exit.code(), 2);
+        assert!(err.message.contains("at most 64"), "{}", err.message);
+        let ok = format!("{}=1", vec!["a"; 64].join("."));
+        apply(&mut body, &ok).expect("64 levels");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        #[test]
+        fn never_panics_on_any_input(input in "\\PC{0,200}") {
+            let _ = apply(&mut Map::new(), &input);
+        }
+
+        #[test]
+        fn never_panics_on_dotted_keys(
+            key in "[a.=\\[\\]{}\" ]{0,400}",
+            value in "\\PC{0,40}",
+        ) {
+            let _ = apply(&mut Map::new(), &format!("{key}={value}"));
+        }
     }
 }

@@ -35,7 +35,16 @@ pub fn read(arg: Option<&str>) -> Result<String> {
     resolve(Source::of(arg, terminal), terminal, read_stdin)
 }
 
-/// [`message`] with stdin given as a function, for tests.
+/// Piped stdin as an optional message: `None` when stdin is a terminal or blank.
+pub fn piped() -> Result<Option<String>> {
+    if std::io::stdin().is_terminal() {
+        return Ok(None);
+    }
+    let text = read_stdin()?;
+    Ok((!text.trim().is_empty()).then_some(text))
+}
+
+/// [`read`] with stdin given as a function, for tests.
 pub fn resolve(
     source: Source,
     stdin_is_terminal: bool,

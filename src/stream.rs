@@ -346,6 +346,17 @@ fn error_message(kind: &str, value: &Value) -> Option<String> {
     Some(message)
 }
 
+/// A whole (non-streamed) reply that carries an error is an error, whatever its status:
+/// exit 1 with the server's message.
+pub fn check_whole_reply(value: &Value) -> Result<()> {
+    match error_message("", value) {
+        Some(message) => Err(CliError::failure(format!(
+            "the server reported an error: {message}"
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn clip(text: &str) -> String {
     const MAX: usize = 300;
     match text.char_indices().nth(MAX) {

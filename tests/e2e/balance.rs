@@ -101,7 +101,7 @@ fn source_account_never_falls_back() {
     assert!(sandbox.server.requests_to(SUBSCRIPTION).is_empty());
     sandbox
         .cmd_with_key()
-        .args(["balance", "-s", "account"])
+        .args(["balance", "--source", "account"])
         .assert()
         .code(64)
         .stderr(predicate::str::contains("COMETAPI_ACCESS_TOKEN"))
@@ -115,7 +115,7 @@ fn source_key_and_its_token_alias_skip_the_account() {
         let mut cmd = sandbox.cmd_with_token();
         cmd.env("COMETAPI_KEY", API_KEY);
         assert_eq!(
-            balance_json(&mut cmd, &["-s", source])["source"],
+            balance_json(&mut cmd, &["--source", source])["source"],
             "key",
             "{source}"
         );
@@ -123,13 +123,13 @@ fn source_key_and_its_token_alias_skip_the_account() {
     assert!(sandbox.server.requests_to("/api/user/self").is_empty());
     sandbox
         .cmd_with_token()
-        .args(["balance", "-s", "key"])
+        .args(["balance", "--source", "key"])
         .assert()
         .code(64)
         .stderr(predicate::str::contains("COMETAPI_KEY"));
     sandbox
         .cmd_with_key()
-        .args(["balance", "-s", "wallet"])
+        .args(["balance", "--source", "wallet"])
         .assert()
         .code(2);
 }

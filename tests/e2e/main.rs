@@ -27,6 +27,7 @@ mod pty;
 mod repl;
 mod run;
 mod shell;
+mod surface_hardening;
 mod surfaces;
 mod tasks;
 mod tokens;

@@ -39,7 +39,7 @@ fn every_format_renders_the_catalog() {
         stdout_of(
             &sandbox
                 .cmd()
-                .args(["models", "-s", "gpt-5.4", "-f", format])
+                .args(["models", "--search", "gpt-5.4", "-f", format])
                 .output()
                 .expect("run"),
         )
@@ -114,13 +114,13 @@ fn filters_narrow_the_catalog() {
     );
     sandbox
         .cmd()
-        .args(["models", "-s", "no-such-model"])
+        .args(["models", "--search", "no-such-model"])
         .assert()
         .success()
         .stdout("No models found.\n");
     sandbox
         .cmd()
-        .args(["models", "-s", "no-such-model", "--json"])
+        .args(["models", "--search", "no-such-model", "--json"])
         .assert()
         .success()
         .stdout("[]\n");
@@ -206,7 +206,7 @@ fn openai_source_lists_v1_models_with_the_key() {
     let sandbox = Sandbox::new();
     let output = sandbox
         .cmd_with_key()
-        .args(["models", "--source", "openai", "-s", "gpt"])
+        .args(["models", "--source", "openai", "--search", "gpt"])
         .output()
         .expect("run");
     assert_eq!(

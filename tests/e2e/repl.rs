@@ -39,7 +39,7 @@ fn completes_runs_reports_errors_masks_history_and_exits_on_ctrl_d() {
     }
     screen.send("\x03"); // Ctrl-C: the menu closes and the line is cleared
     screen.wait_for(PROMPT);
-    screen.send("models --format table -s gpt-5.4\r");
+    screen.send("models --format table --search gpt-5.4\r");
     screen.wait_for("openai-chat");
     screen.wait_for(PROMPT);
 
@@ -72,7 +72,10 @@ fn completes_runs_reports_errors_masks_history_and_exits_on_ctrl_d() {
     let text = fs::read_to_string(history(&sandbox)).expect("history file");
     assert!(!text.contains("sk-secret"), "{text}");
     assert!(text.contains("config set api_key '****7890'"), "{text}");
-    assert!(text.contains("models --format table -s gpt-5.4"), "{text}");
+    assert!(
+        text.contains("models --format table --search gpt-5.4"),
+        "{text}"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -96,7 +99,7 @@ fn config_changes_apply_to_the_next_line_and_ctrl_c_clears_the_line() {
     screen.wait_for(PROMPT);
     screen.send("config set output_format json\r");
     screen.wait_for(PROMPT);
-    screen.send("models -s gpt-5.4\r");
+    screen.send("models --search gpt-5.4\r");
     screen.wait_for("\"id\": \"gpt-5.4\"");
     screen.wait_for(PROMPT);
     screen.send("balance");
@@ -164,7 +167,7 @@ fn an_open_quote_keeps_the_line_open() {
     let sandbox = Sandbox::new();
     let mut screen = Screen::new(spawn(&sandbox, &["repl"], &[]));
     screen.wait_for(PROMPT);
-    screen.send("models -s 'gpt-5.4\r");
+    screen.send("models --search 'gpt-5.4\r");
     screen.wait_for("...> ");
     screen.send("'\r");
     screen.wait_for("openai-chat");

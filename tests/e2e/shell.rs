@@ -43,7 +43,7 @@ fn repl_history_never_holds_a_secret_however_it_was_typed() {
         (r"config set api_key sk\-escaped\-abcdef\-3333", "****3333"),
         // A key where no command declares a secret, and one in a comment.
         (
-            "models -s sk-abcdefghijklmnopqrstuvwxyz4444",
+            "models --search sk-abcdefghijklmnopqrstuvwxyz4444",
             "No models found",
         ),
         (
@@ -71,7 +71,7 @@ fn repl_history_never_holds_a_secret_however_it_was_typed() {
         "config set --json api_key '****1111'",
         "config set -v access_token '****2222'",
         "config set api_key '****3333'",
-        "models -s '****4444'",
+        "models --search '****4444'",
         "config path # ****5555",
     ] {
         assert!(history.contains(masked), "{masked} not in:\n{history}");
@@ -117,7 +117,7 @@ fn a_declared_model_argument_completes_model_ids() {
     let sandbox = Sandbox::new();
     let mut screen = Screen::new(spawn(&sandbox, &["repl"], &[]));
     screen.wait_for(REPL_PROMPT);
-    run(&mut screen, REPL_PROMPT, "models -s gpt-4o", "gpt-4o-mini");
+    run(&mut screen, REPL_PROMPT, "models --search gpt-4o", "gpt-4o-mini");
     screen.send("run gpt-4o-m\t");
     screen.wait_for("run gpt-4o-mini ");
     screen.send("\x03");

@@ -129,7 +129,7 @@ fn keys_are_masked_in_every_format() {
         assert!(!everything.contains(ACCESS_TOKEN), "{format}: token leaked");
     }
     // A search hit goes through the same masking.
-    let found = stdout_of(&run(&sandbox, &["-s", "ci-pipeline", "-f", "yaml"]));
+    let found = stdout_of(&run(&sandbox, &["--search", "ci-pipeline", "-f", "yaml"]));
     assert!(
         found.contains("key: '****7c1d'") && !found.contains(KEYS[1]),
         "{found}"
@@ -139,7 +139,7 @@ fn keys_are_masked_in_every_format() {
 #[test]
 fn search_sends_only_the_keyword() {
     let sandbox = Sandbox::new();
-    assert_eq!(ids(&json_of(&sandbox, &["-s", "ci"])), vec![102]);
+    assert_eq!(ids(&json_of(&sandbox, &["--search", "ci"])), vec![102]);
     assert_eq!(last_query(&sandbox, "/api/token/search"), "keyword=ci");
     json_of(&sandbox, &["--search", "old experiment", "--page", "2"]);
     let request = sandbox.server.requests_to("/api/token/search");
@@ -155,17 +155,20 @@ fn search_pages_client_side() {
     let sandbox = Sandbox::new();
     // Every key contains `sk-`, so the server returns all three.
     assert_eq!(
-        ids(&json_of(&sandbox, &["-s", "sk-", "-l", "2"])),
+        ids(&json_of(&sandbox, &["--search", "sk-", "-l", "2"])),
         vec![101, 102]
     );
     assert_eq!(
         ids(&json_of(
             &sandbox,
-            &["-s", "sk-", "--limit", "2", "--page", "2"]
+            &["--search", "sk-", "--limit", "2", "--page", "2"]
         )),
         vec![103]
     );
-    assert_eq!(ids(&json_of(&sandbox, &["-s", "sk-"])), vec![101, 102, 103]);
+    assert_eq!(
+        ids(&json_of(&sandbox, &["--search", "sk-"])),
+        vec![101, 102, 103]
+    );
     for request in sandbox.server.requests_to("/api/token/search") {
         assert_eq!(request.query, "keyword=sk-");
     }
@@ -174,15 +177,15 @@ fn search_pages_client_side() {
 #[test]
 fn no_match_is_a_sentence_or_an_empty_list() {
     let sandbox = Sandbox::new();
-    let table = run(&sandbox, &["-s", "no-such-token"]);
+    let table = run(&sandbox, &["--search", "no-such-token"]);
     assert_eq!(stdout_of(&table), "No tokens found.\n");
-    let json = run(&sandbox, &["-s", "no-such-token", "--json"]);
+    let json = run(&sandbox, &["--search", "no-such-token", "--json"]);
     assert_eq!(stdout_of(&json).trim(), "[]");
     assert_eq!(
         stdout_of(&run(&sandbox, &["--page", "9"])),
         "No tokens found.\n"
     );
-    let csv = run(&sandbox, &["-s", "no-such-token", "-f", "csv"]);
+    let csv = run(&sandbox, &["--search", "no-such-token", "-f", "csv"]);
     assert_eq!(
         stdout_of(&csv),
         "ID,Name,Key,Status,Balance,Used,Created,Accessed,Expires\n"
@@ -212,7 +215,7 @@ fn wrong_access_token_is_exit_77() {
     let output = sandbox
         .cmd()
         .env("COMETAPI_ACCESS_TOKEN", "tok-wrong-token-00000000")
-        .args(["tokens", "-s", "ci"])
+        .args(["tokens", "--search", "ci"])
         .output()
         .expect("run");
     assert_eq!(output.status.code(), Some(77), "{output:?}");

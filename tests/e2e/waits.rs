@@ -349,7 +349,7 @@ fn ctrl_c_in_the_repl_stops_the_command_and_the_shell_goes_on() {
     screen.wait_for(PROMPT);
 
     // The Ctrl-C does not carry over: the next command runs.
-    screen.send("models -s gpt-5.4\r");
+    screen.send("models --search gpt-5.4\r");
     screen.wait_for("openai-chat");
     screen.wait_for(PROMPT);
     screen.send("exit\r");
@@ -381,7 +381,7 @@ fn the_spinner_says_what_is_awaited_on_a_terminal() {
         },
         1,
     );
-    let mut screen = Screen::new(spawn(&sandbox, &["models", "-s", "gpt-5.4"], &[]));
+    let mut screen = Screen::new(spawn(&sandbox, &["models", "--search", "gpt-5.4"], &[]));
     screen.wait_for("retrying in 1s");
     screen.wait_for("openai-chat");
     assert_eq!(screen.exit_code(), 0);
