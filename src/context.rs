@@ -8,12 +8,12 @@ use std::sync::OnceLock;
 use clap::ArgMatches;
 
 use crate::config::ConfigFile;
-use crate::error::{CliError, Result};
+use crate::error::{CliError, ExitCode, Result};
 use crate::http::Http;
 use crate::paths;
 use crate::registry::{self, FormatterSpec};
 use crate::secret::Secret;
-use crate::settings::{FlagOverride, Settings, Source};
+use crate::settings::{is_sendable, FlagOverride, Settings, Source};
 use crate::urls::BaseUrl;
 
 /// The global options, read once from the command line.
@@ -55,7 +55,8 @@ pub struct Context {
     pub globals: GlobalArgs,
     pub config_path: PathBuf,
     pub config_path_source: Source,
-    loaded: Result<(ConfigFile, Settings)>,
+    file: Result<ConfigFile>,
+    settings: Result<Settings>,
     http: OnceLock<Http>,
 }
 
@@ -76,32 +77,32 @@ impl Context {
                 value: url.clone(),
             })
             .collect();
-        let loaded = ConfigFile::load(&config_path).map(|file| {
-            let settings = Settings::resolve(&file, &flags, env_var);
-            (file, settings)
-        });
+        let file = ConfigFile::load(&config_path);
+        // A value of the wrong type fails the settings but not the file, so
+        // `config set` and `config unset` can still repair it.
+        let settings = file
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|file| Settings::resolve(file, &flags, env_var));
         Context {
             globals,
             config_path,
             config_path_source,
-            loaded,
+            file,
+            settings,
             http: OnceLock::new(),
         }
     }
 
     /// The config file as read at start-up; exit 78 if it does not parse.
     pub fn config_file(&self) -> Result<&ConfigFile> {
-        self.loaded
-            .as_ref()
-            .map(|(file, _)| file)
-            .map_err(Clone::clone)
+        self.file.as_ref().map_err(Clone::clone)
     }
 
+    /// Every setting resolved; exit 78 if the file does not parse or holds a value of
+    /// the wrong type, exit 2 for a bad value on the command line or in the environment.
     pub fn settings(&self) -> Result<&Settings> {
-        self.loaded
-            .as_ref()
-            .map(|(_, settings)| settings)
-            .map_err(Clone::clone)
+        self.settings.as_ref().map_err(Clone::clone)
     }
 
     pub fn base_url(&self) -> Result<BaseUrl> {
@@ -121,12 +122,27 @@ impl Context {
         self.secret("access_token", "access token", "COMETAPI_ACCESS_TOKEN")
     }
 
+    /// A credential, which goes into a header as it is: whitespace around it is gone
+    /// already (see `Settings::resolve`); whitespace or a control character inside is
+    /// exit 64 naming where it came from, rather than a request that cannot be sent.
     fn secret(&self, key: &str, what: &str, env: &str) -> Result<Secret> {
-        self.settings()?
-            .get(key)
+        let setting = self.settings()?.get(key);
+        let secret = setting
             .secret()
-            .cloned()
-            .ok_or_else(|| CliError::missing_setting(what, env, key))
+            .ok_or_else(|| CliError::missing_setting(what, env, key))?;
+        if !is_sendable(secret.expose()) {
+            return Err(CliError::new(
+                ExitCode::ConfigMissing,
+                format!(
+                    "the {what} from {} contains whitespace or a control character",
+                    setting.source
+                ),
+            )
+            .with_hint(format!(
+                "set it again: `cometapi config set {key} -` reads it from stdin"
+            )));
+        }
+        Ok(secret.clone())
     }
 
     /// `COMETAPI_DEFAULT_MODEL` > config `default_model` > `gpt-5.4`.
@@ -139,17 +155,13 @@ impl Context {
             .to_string())
     }
 
-    /// Config `stream_usage` (default true): `false`, `no`, `off` or `0` turn it off.
+    /// Config `stream_usage` (default true; see `config::Kind::Bool` for the spellings).
     pub fn stream_usage(&self) -> Result<bool> {
-        let value = self
+        Ok(self
             .settings()?
             .get("stream_usage")
-            .plain()
-            .unwrap_or("true");
-        Ok(!matches!(
-            value.trim().to_ascii_lowercase().as_str(),
-            "false" | "no" | "off" | "0"
-        ))
+            .enabled()
+            .unwrap_or(true))
     }
 
     /// `--json` > `--format` (before or after the command) > config `output_format` > `table`.
