@@ -156,16 +156,20 @@ fn resolve_one(
     if let Some(item) = file.item(key.name) {
         let text = key
             .kind
-            .from_item(item)
+            .parse_item(item)
             .map_err(|found| wrong_type(file, key, item, found))?;
         candidates.push((text, Source::File));
     }
     candidates.extend(key.default.map(|v| (v.to_string(), Source::Default)));
     let found = candidates
         .into_iter()
-        .map(|(text, source)| match key.secret {
-            true => (text.trim().to_string(), source),
-            false => (text, source),
+        .map(|(text, source)| {
+            let text = if key.secret {
+                text.trim().to_string()
+            } else {
+                text
+            };
+            (text, source)
         })
         .find(|(text, _)| !text.is_empty());
     Ok(match found {

@@ -36,14 +36,14 @@ impl Kind {
     }
 
     /// An entry of the config file, as [`Kind::parse`] gives it.
-    pub fn from_item(self, item: &toml_edit::Item) -> Result<String, String> {
+    pub fn parse_item(self, item: &toml_edit::Item) -> Result<String, String> {
         match item.as_value() {
-            Some(value) => self.from_toml(value),
+            Some(value) => self.parse_value(value),
             None => Err(format!("a {}", item.type_name())),
         }
     }
 
-    fn from_toml(self, value: &Toml) -> Result<String, String> {
+    fn parse_value(self, value: &Toml) -> Result<String, String> {
         match (self, value) {
             (_, Toml::String(text)) => self.parse(text.value()),
             (Kind::Bool, Toml::Boolean(flag)) => Ok(flag.value().to_string()),
@@ -82,8 +82,8 @@ mod tests {
 
     #[test]
     fn booleans_from_toml_and_text() {
-        assert_eq!(Kind::Bool.from_toml(&toml("false")), Ok("false".into()));
-        assert_eq!(Kind::Bool.from_toml(&toml("\"Off\"")), Ok("false".into()));
+        assert_eq!(Kind::Bool.parse_value(&toml("false")), Ok("false".into()));
+        assert_eq!(Kind::Bool.parse_value(&toml("\"Off\"")), Ok("false".into()));
         assert_eq!(Kind::Bool.parse("YES"), Ok("true".into()));
         assert_eq!(Kind::Bool.to_toml("false").to_string(), "false");
         assert_eq!(Kind::Bool.to_json("true"), serde_json::Value::Bool(true));
@@ -92,18 +92,42 @@ mod tests {
     #[test]
     fn wrong_types_say_what_was_found() {
         assert_eq!(
-            Kind::Bool.from_toml(&toml("3")),
+            Kind::Bool.parse_value(&toml("3")),
             Err("the integer 3".to_string())
         );
         assert_eq!(Kind::Bool.parse("maybe"), Err("`maybe`".to_string()));
         assert_eq!(
-            Kind::Text.from_toml(&toml("12345")),
+            Kind::Text.parse_value(&toml("12345")),
             Err("the integer 12345".to_string())
         );
         assert_eq!(
-            Kind::Text.from_toml(&toml("[1, 2]")),
+            Kind::Text.parse_value(&toml("[1, 2]")),
             Err("the array [1, 2]".to_string())
         );
-        assert_eq!(Kind::Text.from_toml(&toml("\"x\"")), Ok("x".into()));
+        assert_eq!(Kind::Text.parse_value(&toml("\"x\"")), Ok("x".into()));
+    }
+
+    proptest::proptest! {
+        /// Whatever text `config set` accepts is read back from the file as it was
+        /// normalised, and no text makes a parser panic.
+        #[test]
+        fn written_values_read_back(text in "\\PC*", kind in 0..2usize) {
+            let kind = [Kind::Text, Kind::Bool][kind];
+            if let Ok(normal) = kind.parse(&text) {
+                let mut doc = toml_edit::DocumentMut::new();
+                doc.insert("k", toml_edit::Item::Value(kind.to_toml(&normal)));
+                let reread: toml_edit::DocumentMut = doc.to_string().parse().expect("reparses");
+                let item = reread.get("k").expect("key");
+                proptest::prop_assert_eq!(kind.parse_item(item), Ok(normal));
+            }
+        }
+
+        #[test]
+        fn any_toml_value_is_read_or_refused(text in "\\PC{0,40}") {
+            if let Ok(value) = text.parse::<Toml>() {
+                let _ = Kind::Bool.parse_value(&value);
+                let _ = Kind::Text.parse_value(&value);
+            }
+        }
     }
 }
