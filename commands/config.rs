@@ -1,17 +1,27 @@
-//! `config show|set|unset|path`: read and change the config file.
+//! `config [show|get|set|unset|path]`: read and change the config file. `config` alone
+//! is `config show`.
 
 use std::io::Read;
 
 use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgMatches};
 
-use crate::config::{key_names, key_spec};
+use crate::config::{key_names, key_spec, ConfigFile, KeySpec, KEYS};
 use crate::context::{env_var, Context};
 use crate::error::{CliError, Result};
 use crate::output::{Cell, Column, Outcome, Output, Table};
 use crate::registry::{self, CommandSpec};
 use crate::secret::mask;
-use crate::urls::BaseUrl;
+use crate::settings::{is_sendable, Setting};
+use crate::urls::{redact_url, BaseUrl};
+
+/// A setting's typed value for structured output, a password in a URL masked.
+fn shown_json(setting: &Setting) -> serde_json::Value {
+    match setting.json() {
+        serde_json::Value::String(text) => redact_url(&text).into_owned().into(),
+        other => other,
+    }
+}
 
 fn args(cmd: clap::Command) -> clap::Command {
     let key = || {
@@ -20,14 +30,19 @@ fn args(cmd: clap::Command) -> clap::Command {
             .value_name("KEY")
             .value_parser(PossibleValuesParser::new(key_names()))
     };
-    cmd.subcommand_required(true)
+    cmd.after_long_help(keys_help())
         .subcommand(
             clap::Command::new("show")
-                .about("Show every setting (secrets masked) and where it comes from"),
+                .about("Show every setting (secrets masked) and where it comes from (the default)"),
+        )
+        .subcommand(
+            clap::Command::new("get")
+                .about("Print one setting's value in force (secrets masked); exit 1 if unset")
+                .arg(key()),
         )
         .subcommand(
             clap::Command::new("set")
-                .about("Set a key in the config file")
+                .about("Set a key in the config file, keeping its comments and layout")
                 .arg(key())
                 .arg(
                     Arg::new("value")
@@ -44,12 +59,25 @@ fn args(cmd: clap::Command) -> clap::Command {
         .subcommand(clap::Command::new("path").about("Print the config file's path"))
 }
 
+/// The keys, their environment variables and meaning, for `config --help`.
+fn keys_help() -> String {
+    let lines: Vec<String> = KEYS
+        .iter()
+        .map(|k| {
+            let env = k.env.map(|v| format!(" (env {v})")).unwrap_or_default();
+            format!("  {}{env}\n      {}", k.name, k.about)
+        })
+        .collect();
+    format!("Keys:\n{}", lines.join("\n"))
+}
+
 fn run(ctx: &Context, matches: &ArgMatches) -> Result<Outcome> {
     let output = match matches.subcommand() {
-        Some(("show", _)) => show(ctx)?,
+        Some(("get", m)) => get(ctx, arg(m, "key"))?,
         Some(("set", m)) => set(ctx, arg(m, "key"), arg(m, "value"))?,
         Some(("unset", m)) => unset(ctx, arg(m, "key"))?,
-        _ => Output::Text(ctx.config_path.display().to_string()),
+        Some(("path", _)) => Output::Text(ctx.config_path.display().to_string()),
+        _ => show(ctx)?,
     };
     Ok(output.into())
 }
@@ -71,18 +99,27 @@ fn show(ctx: &Context) -> Result<Output> {
         "No settings.",
     );
     for setting in ctx.settings()?.iter() {
-        let value = setting
-            .display()
-            .map(|v| crate::urls::redact_url(&v).into_owned())
-            .map(serde_json::Value::String)
-            .unwrap_or_default();
+        let value = match setting.display() {
+            Some(text) => Cell::with_text(shown_json(setting), redact_url(&text).into_owned()),
+            None => Cell::new(serde_json::Value::Null),
+        };
         table.push(vec![
             Cell::new(setting.key.name),
-            Cell::new(value),
+            value,
             Cell::new(setting.source.to_string()),
         ]);
     }
     Ok(Output::Table(table))
+}
+
+/// One value, as scripts want it: the text alone, secrets masked.
+fn get(ctx: &Context, key: &str) -> Result<Output> {
+    let setting = ctx.settings()?.get(key);
+    match setting.display() {
+        Some(text) => Ok(Output::Text(text)),
+        None => Err(CliError::failure(format!("{key} is not set"))
+            .with_hint(format!("set it with `cometapi config set {key} <value>`"))),
+    }
 }
 
 fn set(ctx: &Context, key: &str, value: &str) -> Result<Output> {
@@ -92,17 +129,19 @@ fn set(ctx: &Context, key: &str, value: &str) -> Result<Output> {
     } else {
         value.to_string()
     };
-    validate(key, &value)?;
+    let value = validate(spec, &value)?;
     // A file that does not parse fails here (exit 78) and is never written over.
-    let mut file = ctx.config_file()?.clone();
-    file.set(key, &value);
-    file.save()?;
+    let _ = ctx.config_file()?;
+    let path = ConfigFile::update(&ctx.config_path, |file| {
+        file.set(key, spec.kind.to_toml(&value));
+        Ok(file.path.clone())
+    })?;
     let shown = if spec.secret {
         mask(&value)
     } else {
-        crate::urls::redact_url(&value).into_owned()
+        redact_url(&value).into_owned()
     };
-    let mut message = format!("Set {key} = {shown} in {}", file.path.display());
+    let mut message = format!("Set {key} = {shown} in {}", path.display());
     if let Some(var) = spec.env.filter(|var| env_var(var).is_some()) {
         message.push_str(&format!(
             "\nnote: {var} is set and takes precedence over the file"
@@ -111,24 +150,36 @@ fn set(ctx: &Context, key: &str, value: &str) -> Result<Output> {
     Ok(Output::Text(message))
 }
 
-fn validate(key: &str, value: &str) -> Result<()> {
+/// The value as it will be written: checked against the key's type and meaning,
+/// secrets without surrounding whitespace.
+fn validate(spec: &KeySpec, value: &str) -> Result<String> {
+    let key = spec.name;
+    let value = if spec.secret { value.trim() } else { value };
     if value.trim().is_empty() {
         return Err(CliError::usage(format!(
             "{key} cannot be empty; use `cometapi config unset {key}`"
         )));
     }
+    if spec.secret && !is_sendable(value) {
+        return Err(CliError::usage(format!(
+            "{key} cannot contain whitespace or control characters"
+        )));
+    }
+    let value = spec.kind.parse(value).map_err(|found| {
+        CliError::usage(format!(
+            "{key} must be {}, not {found}",
+            spec.kind.expected()
+        ))
+    })?;
     match key {
-        "output_format" if registry::formatter(value).is_none() => Err(CliError::usage(format!(
+        "output_format" if registry::formatter(&value).is_none() => Err(CliError::usage(format!(
             "`{value}` is not an output format; use one of: {}",
             registry::formatter_names().join(", ")
         ))),
-        "stream_usage" if !matches!(value, "true" | "false") => Err(CliError::usage(format!(
-            "stream_usage must be true or false, not `{value}`"
-        ))),
-        "base_url" => BaseUrl::parse(value)
-            .map(drop)
+        "base_url" => BaseUrl::parse(&value)
+            .map(|_| value)
             .map_err(|e| CliError::usage(e).with_hint("for example https://api.cometapi.com/v1")),
-        _ => Ok(()),
+        _ => Ok(value),
     }
 }
 
@@ -141,18 +192,15 @@ fn read_stdin() -> Result<String> {
 }
 
 fn unset(ctx: &Context, key: &str) -> Result<Output> {
-    let mut file = ctx.config_file()?.clone();
-    if !file.unset(key) {
-        return Ok(Output::Text(format!(
-            "{key} is not set in {}",
-            file.path.display()
-        )));
-    }
-    file.save()?;
-    Ok(Output::Text(format!(
-        "Removed {key} from {}",
-        file.path.display()
-    )))
+    let _ = ctx.config_file()?;
+    let (removed, path) = ConfigFile::update(&ctx.config_path, |file| {
+        Ok((file.unset(key), file.path.clone()))
+    })?;
+    Ok(Output::Text(if removed {
+        format!("Removed {key} from {}", path.display())
+    } else {
+        format!("{key} is not set in {}", path.display())
+    }))
 }
 
 /// `config set <KEY> <VALUE>` with a secret key: the value is a secret (the REPL masks
@@ -180,20 +228,22 @@ inventory::submit! {
 mod tests {
     use super::*;
 
+    fn check(key: &str, value: &str) -> Result<String, u8> {
+        let spec = key_spec(key).expect("a key");
+        validate(spec, value).map_err(|e| e.exit.code())
+    }
+
     #[test]
-    fn validation_rejects_unknown_formats_and_bad_urls() {
-        assert!(validate("output_format", "json").is_ok());
-        assert_eq!(
-            validate("output_format", "xml").map_err(|e| e.exit.code()),
-            Err(2)
-        );
-        assert_eq!(
-            validate("base_url", "not a url").map_err(|e| e.exit.code()),
-            Err(2)
-        );
-        assert_eq!(validate("api_key", " ").map_err(|e| e.exit.code()), Err(2));
-        assert!(crate::config::KEYS
-            .iter()
-            .all(|k| key_names().contains(&k.name)));
+    fn validation_rejects_unknown_formats_bad_urls_and_wrong_types() {
+        assert_eq!(check("output_format", "json"), Ok("json".into()));
+        assert_eq!(check("output_format", "xml"), Err(2));
+        assert_eq!(check("base_url", "not a url"), Err(2));
+        assert_eq!(check("api_key", " "), Err(2));
+        assert_eq!(check("stream_usage", "Off"), Ok("false".into()));
+        assert_eq!(check("stream_usage", "maybe"), Err(2));
+        assert_eq!(check("api_key", "sk-abc\r\n"), Ok("sk-abc".into()));
+        assert_eq!(check("access_token", "tok one"), Err(2));
+        assert_eq!(check("api_key", "sk-\u{1b}[2J"), Err(2));
+        assert_eq!(keys_help().lines().count(), 1 + 2 * KEYS.len());
     }
 }

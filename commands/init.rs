@@ -1,7 +1,8 @@
 //! `init`: the setup wizard. On a terminal it asks for each setting (secrets hidden,
 //! Enter keeps the current value); for scripts, values come from flags and stdin and
-//! nothing is asked. The file is written atomically with mode 0600, then the key is
-//! checked live; a rejected key is reported, the file stays written.
+//! nothing is asked. The file is written atomically with mode 0600 under the config
+//! lock, then the key and the token are checked live; a rejected one is reported with a
+//! hint and exit 77, and the file stays written.
 
 use std::io::{self, IsTerminal, Read};
 
@@ -9,12 +10,13 @@ use clap::{Arg, ArgAction, ArgMatches};
 
 use crate::config::{ConfigFile, DEFAULT_MODEL};
 use crate::context::Context;
-use crate::error::{CliError, Result};
+use crate::error::{CliError, ExitCode, Result};
 use crate::http::{Auth, KeyHeader, Request};
 use crate::output::{Cell, Outcome, Output, Record, Tone};
 use crate::prompt;
 use crate::registry::{self, CommandSpec};
 use crate::secret::{mask, Secret};
+use crate::settings::is_sendable;
 
 /// The values the wizard (or the flags) settled on; `None` leaves a key as it is.
 #[derive(Debug, Default)]
@@ -26,7 +28,7 @@ struct Answers {
 }
 
 fn run(ctx: &Context, matches: &ArgMatches) -> Result<Outcome> {
-    let mut file = ctx.config_file()?.clone();
+    let current = ctx.config_file()?;
     let scripted = ["api_key_stdin", "access_token_stdin"]
         .iter()
         .any(|id| matches.get_flag(id))
@@ -35,7 +37,7 @@ fn run(ctx: &Context, matches: &ArgMatches) -> Result<Outcome> {
     let answers = if scripted {
         from_flags(matches)?
     } else if io::stdin().is_terminal() {
-        ask(&file)?
+        ask(current)?
     } else {
         return Err(
             CliError::usage("`init` has no terminal to ask on").with_hint(
@@ -44,19 +46,23 @@ fn run(ctx: &Context, matches: &ArgMatches) -> Result<Outcome> {
             ),
         );
     };
-    apply(&mut file, &answers);
-    file.save()?;
-    let check = if matches.get_flag("no_verify") {
-        Cell::new("skipped (--no-verify)")
+    check_answers(&answers)?;
+    // Questions are asked without the lock; the file is re-read under it and changed.
+    let file = ConfigFile::update(&ctx.config_path, |file| {
+        apply(file, &answers);
+        Ok(file.clone())
+    })?;
+    let checks = if matches.get_flag("no_verify") {
+        Checks::skipped()
     } else {
-        verify(ctx, file.get("api_key"))
+        Checks::run(ctx, &file)
     };
     let shown = |key: &str, secret: bool| match file.get(key) {
         Some(value) if secret => mask(value),
         Some(value) => value.to_string(),
         None => "not set".to_string(),
     };
-    let record = Record::new()
+    let mut record = Record::new()
         .field(
             "config_file",
             "Config file",
@@ -74,21 +80,43 @@ fn run(ctx: &Context, matches: &ArgMatches) -> Result<Outcome> {
             "Output format",
             shown("output_format", false),
         )
-        .field("key_check", "Key check", check);
-    Ok(Output::Record(record).into())
+        .field("key_check", "Key check", checks.key)
+        .field("token_check", "Token check", checks.token);
+    if let Some(hint) = &checks.hint {
+        record = record.field("hint", "Hint", hint.as_str());
+    }
+    Ok(Outcome::with_exit(Output::Record(record), checks.exit))
 }
 
 fn apply(file: &mut ConfigFile, answers: &Answers) {
-    let pairs = [
-        ("api_key", &answers.api_key),
-        ("access_token", &answers.access_token),
-        ("default_model", &answers.default_model),
-        ("output_format", &answers.output_format),
-    ];
-    for (key, value) in pairs {
-        if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
-            file.set(key, value);
+    for (key, value) in answers.pairs() {
+        if let Some(value) = value.filter(|v| !v.is_empty()) {
+            file.set(key, toml_edit::Value::from(value));
         }
+    }
+}
+
+/// A credential with whitespace or a control character inside could not be sent.
+fn check_answers(answers: &Answers) -> Result<()> {
+    for (key, value) in answers.pairs().into_iter().take(2) {
+        if value.is_some_and(|v| !is_sendable(v)) {
+            return Err(CliError::usage(format!(
+                "the {key} contains whitespace or a control character; nothing was written"
+            )));
+        }
+    }
+    Ok(())
+}
+
+impl Answers {
+    /// Each config key with its answer, the two credentials first.
+    fn pairs(&self) -> [(&'static str, Option<&str>); 4] {
+        [
+            ("api_key", self.api_key.as_deref()),
+            ("access_token", self.access_token.as_deref()),
+            ("default_model", self.default_model.as_deref()),
+            ("output_format", self.output_format.as_deref()),
+        ]
     }
 }
 
@@ -172,24 +200,77 @@ fn ask(file: &ConfigFile) -> Result<Answers> {
     Ok(answers)
 }
 
-/// `GET {base}/models` with the key; the result is reported, never fatal.
-fn verify(ctx: &Context, key: Option<&str>) -> Cell {
-    let Some(key) = key else {
-        return Cell::new("skipped (no API key)");
-    };
-    let secret = Secret::new(key);
-    let result = ctx.base_url().and_then(|base| {
-        ctx.http()?
-            .send(&Request::get(
-                base.v1("models"),
-                Auth::ApiKey(&secret, KeyHeader::Bearer),
-            ))
-            .map(drop)
-    });
-    match result {
-        Ok(()) => Cell::new("accepted (GET /v1/models)").tone(Tone::Good),
-        Err(err) => Cell::new(format!("failed: {}", err.message)).tone(Tone::Bad),
+/// The live checks of the saved credentials; a rejection is reported with a hint and
+/// exit 77, and the file stays written.
+struct Checks {
+    key: Cell,
+    token: Cell,
+    hint: Option<String>,
+    exit: ExitCode,
+}
+
+impl Checks {
+    fn skipped() -> Checks {
+        Checks {
+            key: Cell::new("skipped (--no-verify)"),
+            token: Cell::new("skipped (--no-verify)"),
+            hint: None,
+            exit: ExitCode::Success,
+        }
     }
+
+    /// `GET {base}/models` with the key and `GET {root}/api/user/self` with the token.
+    fn run(ctx: &Context, file: &ConfigFile) -> Checks {
+        let mut checks = Checks::skipped();
+        checks.key = match file.get("api_key") {
+            None => Cell::new("skipped (no API key)"),
+            Some(key) => checks.judge("GET /v1/models", key_check(ctx, &Secret::new(key.trim()))),
+        };
+        checks.token = match file.get("access_token") {
+            None => Cell::new("skipped (no access token)"),
+            Some(token) => checks.judge(
+                "GET /api/user/self",
+                token_check(ctx, &Secret::new(token.trim())),
+            ),
+        };
+        checks
+    }
+
+    /// The cell for one check; a rejection also sets the hint and the exit code.
+    fn judge(&mut self, what: &str, result: Result<String>) -> Cell {
+        match result {
+            Ok(detail) => Cell::new(format!("accepted ({what}{detail})")).tone(Tone::Good),
+            Err(err) if err.exit == ExitCode::AuthRejected => {
+                let hint = err.hint.unwrap_or_default();
+                self.hint = Some(match self.hint.take() {
+                    Some(first) => format!("{first}; {hint}"),
+                    None => format!("the file is saved; {hint}"),
+                });
+                self.exit = ExitCode::AuthRejected;
+                Cell::new(format!("rejected: {}", err.message)).tone(Tone::Bad)
+            }
+            Err(err) => Cell::new(format!("not checked: {}", err.message)).tone(Tone::Warn),
+        }
+    }
+}
+
+fn key_check(ctx: &Context, key: &Secret) -> Result<String> {
+    let base = ctx.base_url()?;
+    let auth = Auth::ApiKey(key, KeyHeader::Bearer);
+    ctx.http()?.send(&Request::get(base.v1("models"), auth))?;
+    Ok(String::new())
+}
+
+fn token_check(ctx: &Context, token: &Secret) -> Result<String> {
+    let base = ctx.base_url()?;
+    let user = ctx
+        .http()?
+        .console_get(&base.console("user/self"), Auth::AccessToken(token))?;
+    Ok(user
+        .get("username")
+        .and_then(|v| v.as_str())
+        .map(|name| format!(", signed in as {name}"))
+        .unwrap_or_default())
 }
 
 fn args(cmd: clap::Command) -> clap::Command {
@@ -222,12 +303,14 @@ fn args(cmd: clap::Command) -> clap::Command {
         Arg::new("no_verify")
             .long("no-verify")
             .action(ArgAction::SetTrue)
-            .help("Do not check the API key against the service"),
+            .help("Do not check the API key and access token against the service"),
     )
     .after_help(
         "On a terminal, asks for each setting; Enter keeps the current value, Ctrl-C \
          (exit 130) or Ctrl-D leave the file as it was. With any of the flags above \
-         (except --no-verify), nothing is asked; without a terminal, one is needed.",
+         (except --no-verify), nothing is asked; without a terminal, one is needed. \
+         The file is written first; then the API key and the access token are checked \
+         against the service, and a rejected one is reported with a hint and exit 77.",
     )
 }
 

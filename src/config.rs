@@ -1,11 +1,15 @@
 //! The config file (`config.toml`) and the keys it may hold.
 
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use toml_edit::DocumentMut;
+
 use crate::error::{CliError, Result};
 use crate::fsutil;
+
+mod kind;
+pub use kind::Kind;
 
 /// One setting the CLI knows: its config key, environment variable and default.
 #[derive(Debug)]
@@ -13,6 +17,7 @@ pub struct KeySpec {
     pub name: &'static str,
     pub env: Option<&'static str>,
     pub secret: bool,
+    pub kind: Kind,
     pub default: Option<&'static str>,
     pub about: &'static str,
 }
@@ -26,6 +31,7 @@ pub const KEYS: &[KeySpec] = &[
         name: "api_key",
         env: Some("COMETAPI_KEY"),
         secret: true,
+        kind: Kind::Text,
         default: None,
         about: "API key (sk-...) for /v1 endpoints",
     },
@@ -33,6 +39,7 @@ pub const KEYS: &[KeySpec] = &[
         name: "access_token",
         env: Some("COMETAPI_ACCESS_TOKEN"),
         secret: true,
+        kind: Kind::Text,
         default: None,
         about: "console access token for account, usage and log commands",
     },
@@ -40,6 +47,7 @@ pub const KEYS: &[KeySpec] = &[
         name: "base_url",
         env: Some("COMETAPI_BASE_URL"),
         secret: false,
+        kind: Kind::Text,
         default: Some(DEFAULT_BASE_URL),
         about: "OpenAI-compatible base URL; every other URL is derived from it",
     },
@@ -47,6 +55,7 @@ pub const KEYS: &[KeySpec] = &[
         name: "default_model",
         env: Some("COMETAPI_DEFAULT_MODEL"),
         secret: false,
+        kind: Kind::Text,
         default: Some(DEFAULT_MODEL),
         about: "model used when a command is not given one",
     },
@@ -54,6 +63,7 @@ pub const KEYS: &[KeySpec] = &[
         name: "output_format",
         env: None,
         secret: false,
+        kind: Kind::Text,
         default: None,
         about: "output format used when none is given on the command line",
     },
@@ -61,6 +71,7 @@ pub const KEYS: &[KeySpec] = &[
         name: "stream_usage",
         env: None,
         secret: false,
+        kind: Kind::Bool,
         default: Some("true"),
         about: "ask streamed chat replies for token usage (stream_options); false for servers that reject it",
     },
@@ -68,6 +79,7 @@ pub const KEYS: &[KeySpec] = &[
         name: "timeout",
         env: Some("COMETAPI_TIMEOUT"),
         secret: false,
+        kind: Kind::Duration,
         default: Some("60s"),
         about: "time limit of a request, retries included (30s, 2m, or seconds); also the longest silence in a streamed reply",
     },
@@ -81,25 +93,29 @@ pub fn key_names() -> Vec<&'static str> {
     KEYS.iter().map(|k| k.name).collect()
 }
 
-/// The parsed config file. Unknown keys are kept, so a newer CLI's settings survive an older one's write.
+/// The config file as written: comments, layout and unknown keys survive a change,
+/// so a newer CLI's settings survive an older one's write.
 #[derive(Clone, Debug)]
 pub struct ConfigFile {
     pub path: PathBuf,
     pub exists: bool,
-    table: toml::Table,
+    doc: DocumentMut,
+    changed: bool,
 }
 
 impl ConfigFile {
-    /// Reads the file; a missing file is an empty config. A file that cannot be
-    /// read or parsed is exit 78, and the caller must not write over it.
+    /// Reads the file; a missing file is an empty config. A file that cannot be read,
+    /// does not parse or is not a regular file (a FIFO is never opened) is exit 78,
+    /// and the caller must not write over it.
     pub fn load(path: &Path) -> Result<ConfigFile> {
-        let text = match fs::read_to_string(path) {
+        let text = match fsutil::read_regular(path) {
             Ok(text) => text,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Ok(ConfigFile {
                     path: path.to_path_buf(),
                     exists: false,
-                    table: toml::Table::new(),
+                    doc: DocumentMut::new(),
+                    changed: false,
                 })
             }
             Err(e) => {
@@ -109,7 +125,7 @@ impl ConfigFile {
                 )))
             }
         };
-        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        let doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
             CliError::config_unreadable(format!(
                 "config file {} does not parse: {}",
                 path.display(),
@@ -120,42 +136,81 @@ impl ConfigFile {
         Ok(ConfigFile {
             path: path.to_path_buf(),
             exists: true,
-            table,
+            doc,
+            changed: false,
         })
+    }
+
+    /// Re-reads the file and applies `change` to it while holding the config lock,
+    /// then saves it if it changed, so concurrent `config set`s each keep their key. The path must be
+    /// a regular file or nothing (a symlink's target is changed in place); anything
+    /// else is exit 78 before anything is written.
+    pub fn update<T>(path: &Path, change: impl FnOnce(&mut ConfigFile) -> Result<T>) -> Result<T> {
+        let cannot_write = |e: io::Error| {
+            CliError::config_unreadable(format!("cannot write config file {}: {e}", path.display()))
+        };
+        let target = fsutil::regular_target(path).map_err(cannot_write)?;
+        fsutil::with_lock(&target, || {
+            let mut file = ConfigFile::load(path)?;
+            let result = change(&mut file)?;
+            if file.changed {
+                file.save()?;
+            }
+            Ok(result)
+        })
+        .map_err(cannot_write)?
     }
 
     /// A key's value when it is a non-empty string; other TOML types are ignored.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.table
-            .get(key)
+        self.value(key)
             .and_then(|v| v.as_str())
             .filter(|s| !s.is_empty())
     }
 
-    /// A key's value whatever its TOML type (for settings that accept several).
-    pub fn raw(&self, key: &str) -> Option<&toml::Value> {
-        self.table.get(key)
+    /// A key's value whatever its type.
+    pub fn value(&self, key: &str) -> Option<&toml_edit::Value> {
+        self.item(key).and_then(toml_edit::Item::as_value)
     }
 
-    pub fn set(&mut self, key: &str, value: &str) {
-        self.table
-            .insert(key.to_string(), toml::Value::String(value.to_string()));
+    /// A key's entry, which may also be a `[table]`.
+    pub fn item(&self, key: &str) -> Option<&toml_edit::Item> {
+        self.doc.get(key)
+    }
+
+    /// Sets a key; an existing key keeps its place and the comments around it.
+    pub fn set(&mut self, key: &str, mut value: toml_edit::Value) {
+        match self.doc.get_mut(key) {
+            Some(item) => {
+                if let Some(old) = item.as_value() {
+                    *value.decor_mut() = old.decor().clone();
+                }
+                *item = toml_edit::Item::Value(value);
+            }
+            None => {
+                self.doc.insert(key, toml_edit::Item::Value(value));
+            }
+        }
+        self.changed = true;
     }
 
     /// Removes a key; says whether it was there.
     pub fn unset(&mut self, key: &str) -> bool {
-        self.table.remove(key).is_some()
+        let removed = self.doc.remove(key).is_some();
+        self.changed |= removed;
+        removed
     }
 
-    /// Writes the file atomically, mode 0600, its directory 0700 if created.
-    pub fn save(&self) -> Result<()> {
-        let text = toml::to_string(&self.table)
-            .map_err(|e| CliError::failure(format!("cannot encode config: {e}")))?;
-        fsutil::write_private(&self.path, text.as_bytes()).map_err(|e| {
-            CliError::failure(format!(
-                "cannot write config file {}: {e}",
-                self.path.display()
-            ))
+    /// Writes the file atomically (see [`fsutil::write_private`]), mode 0600, its
+    /// directory 0700 if created. Use [`ConfigFile::update`] to change the file.
+    fn save(&self) -> Result<()> {
+        fsutil::write_private(&self.path, self.doc.to_string().as_bytes()).map_err(|e| {
+            let message = format!("cannot write config file {}: {e}", self.path.display());
+            if e.kind() == io::ErrorKind::InvalidInput {
+                CliError::config_unreadable(message)
+            } else {
+                CliError::failure(message)
+            }
         })
     }
 }
@@ -163,6 +218,7 @@ impl ConfigFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn missing_file_is_empty_config() {
@@ -183,15 +239,64 @@ mod tests {
     }
 
     #[test]
-    fn set_keeps_unknown_keys() {
+    fn update_keeps_comments_layout_and_unknown_keys() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("config.toml");
-        fs::write(&path, "future_key = true\n").expect("write");
-        let mut config = ConfigFile::load(&path).expect("load");
-        config.set("default_model", "gpt-4o");
-        config.save().expect("save");
+        let before = "# my settings\nfuture_key = true   # from a newer version\n\n\
+                      # the model\ndefault_model = \"old\" # keep this note\n\n[profile]\nx = 1\n";
+        fs::write(&path, before).expect("write");
+        ConfigFile::update(&path, |file| {
+            file.set("default_model", toml_edit::Value::from("gpt-4o"));
+            file.set("stream_usage", Kind::Bool.to_toml("false"));
+            Ok(())
+        })
+        .expect("update");
         let text = fs::read_to_string(&path).expect("read");
-        assert!(text.contains("future_key = true") && text.contains("default_model = \"gpt-4o\""));
+        assert_eq!(
+            text,
+            "# my settings\nfuture_key = true   # from a newer version\n\n\
+             # the model\ndefault_model = \"gpt-4o\" # keep this note\nstream_usage = false\n\n[profile]\nx = 1\n"
+        );
+        ConfigFile::update(&path, |file| Ok(file.unset("default_model"))).expect("unset");
+        let text = fs::read_to_string(&path).expect("read");
+        assert!(
+            !text.contains("default_model") && text.contains("[profile]\nx = 1"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn update_rereads_the_file_under_the_lock() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        let stale = ConfigFile::load(&path).expect("load");
+        fs::write(&path, "api_key = \"written meanwhile\"\n").expect("write");
+        ConfigFile::update(&path, |file| {
+            file.set("default_model", toml_edit::Value::from("m"));
+            Ok(())
+        })
+        .expect("update");
+        assert!(!stale.exists);
+        let text = fs::read_to_string(&path).expect("read");
+        assert_eq!(
+            text,
+            "api_key = \"written meanwhile\"\ndefault_model = \"m\"\n"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_neither_read_nor_replaced() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        let made = std::process::Command::new("mkfifo").arg(&path).status();
+        assert!(made.expect("mkfifo").success());
+        let err = ConfigFile::load(&path).expect_err("refused, not blocked on");
+        assert_eq!(err.exit.code(), 78);
+        assert!(err.message.contains("is a FIFO"), "{}", err.message);
+        let err = ConfigFile::update(&path, |_| Ok(())).expect_err("refused");
+        assert_eq!(err.exit.code(), 78);
+        assert!(err.message.contains(&path.display().to_string()));
     }
 
     #[test]

@@ -9,12 +9,12 @@ use std::time::Duration;
 use clap::ArgMatches;
 
 use crate::config::ConfigFile;
-use crate::error::{CliError, Result};
+use crate::error::{CliError, ExitCode, Result};
 use crate::http::Http;
 use crate::paths;
 use crate::registry::{self, FormatterSpec};
 use crate::secret::Secret;
-use crate::settings::{FlagOverride, Settings, Source};
+use crate::settings::{is_sendable, FlagOverride, Settings, Source};
 use crate::timeout;
 use crate::urls::BaseUrl;
 
@@ -65,7 +65,8 @@ pub struct Context {
     pub globals: GlobalArgs,
     pub config_path: PathBuf,
     pub config_path_source: Source,
-    loaded: Result<(ConfigFile, Settings)>,
+    file: Result<ConfigFile>,
+    settings: Result<Settings>,
     http: OnceLock<Http>,
 }
 
@@ -91,32 +92,32 @@ impl Context {
             flag: "--timeout",
             value: limit.clone(),
         }));
-        let loaded = ConfigFile::load(&config_path).map(|file| {
-            let settings = Settings::resolve(&file, &flags, env_var);
-            (file, settings)
-        });
+        let file = ConfigFile::load(&config_path);
+        // A value of the wrong type fails the settings but not the file, so
+        // `config set` and `config unset` can still repair it.
+        let settings = file
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|file| Settings::resolve(file, &flags, env_var));
         Context {
             globals,
             config_path,
             config_path_source,
-            loaded,
+            file,
+            settings,
             http: OnceLock::new(),
         }
     }
 
     /// The config file as read at start-up; exit 78 if it does not parse.
     pub fn config_file(&self) -> Result<&ConfigFile> {
-        self.loaded
-            .as_ref()
-            .map(|(file, _)| file)
-            .map_err(Clone::clone)
+        self.file.as_ref().map_err(Clone::clone)
     }
 
+    /// Every setting resolved; exit 78 if the file does not parse or holds a value of
+    /// the wrong type, exit 2 for a bad value on the command line or in the environment.
     pub fn settings(&self) -> Result<&Settings> {
-        self.loaded
-            .as_ref()
-            .map(|(_, settings)| settings)
-            .map_err(Clone::clone)
+        self.settings.as_ref().map_err(Clone::clone)
     }
 
     pub fn base_url(&self) -> Result<BaseUrl> {
@@ -136,12 +137,27 @@ impl Context {
         self.secret("access_token", "access token", "COMETAPI_ACCESS_TOKEN")
     }
 
+    /// A credential, which goes into a header as it is: whitespace around it is gone
+    /// already (see `Settings::resolve`); whitespace or a control character inside is
+    /// exit 64 naming where it came from, rather than a request that cannot be sent.
     fn secret(&self, key: &str, what: &str, env: &str) -> Result<Secret> {
-        self.settings()?
-            .get(key)
+        let setting = self.settings()?.get(key);
+        let secret = setting
             .secret()
-            .cloned()
-            .ok_or_else(|| CliError::missing_setting(what, env, key))
+            .ok_or_else(|| CliError::missing_setting(what, env, key))?;
+        if !is_sendable(secret.expose()) {
+            return Err(CliError::new(
+                ExitCode::ConfigMissing,
+                format!(
+                    "the {what} from {} contains whitespace or a control character",
+                    setting.source
+                ),
+            )
+            .with_hint(format!(
+                "set it again: `cometapi config set {key} -` reads it from stdin"
+            )));
+        }
+        Ok(secret.clone())
     }
 
     /// `COMETAPI_DEFAULT_MODEL` > config `default_model` > `gpt-5.4`.
@@ -154,41 +170,26 @@ impl Context {
             .to_string())
     }
 
-    /// Config `stream_usage` (default true): `false`, `no`, `off` or `0` turn it off.
+    /// Config `stream_usage` (default true; see `config::Kind::Bool` for the spellings).
     pub fn stream_usage(&self) -> Result<bool> {
-        let value = self
+        Ok(self
             .settings()?
             .get("stream_usage")
-            .plain()
-            .unwrap_or("true");
-        Ok(!matches!(
-            value.trim().to_ascii_lowercase().as_str(),
-            "false" | "no" | "off" | "0"
-        ))
+            .enabled()
+            .unwrap_or(true))
     }
 
     /// The time limit of a request: `--timeout` > `COMETAPI_TIMEOUT` > config `timeout`
     /// (a duration string or a number of seconds) > 60s. A bad value is exit 2 when
     /// given on the command line or in the environment, exit 78 in the config file.
     pub fn timeout(&self) -> Result<Duration> {
+        // The settings checked the value's type and form (exit 78 from the file, 2 from a
+        // flag or the environment); parse errors here can only come from those checks.
         let setting = self.settings()?.get("timeout");
-        let from_file = match setting.source {
-            Source::Flag(_) | Source::Env(_) => None,
-            _ => self.config_file()?.raw("timeout"),
-        };
-        match from_file {
-            Some(value) => timeout::from_toml(value).map_err(|e| {
-                CliError::config_unreadable(format!(
-                    "config file {}: {e}",
-                    self.config_path.display()
-                ))
-                .with_hint("fix it with `cometapi config set timeout 30s`")
-            }),
-            None => match setting.plain() {
-                Some(text) => timeout::parse(text)
-                    .map_err(|e| CliError::usage(format!("{e} (from {})", setting.source))),
-                None => Ok(timeout::DEFAULT),
-            },
+        match setting.plain() {
+            Some(text) => timeout::parse(text)
+                .map_err(|e| CliError::usage(format!("{e} (from {})", setting.source))),
+            None => Ok(timeout::DEFAULT),
         }
     }
 

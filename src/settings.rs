@@ -4,6 +4,7 @@
 use std::fmt;
 
 use crate::config::{ConfigFile, KeySpec, KEYS};
+use crate::error::{CliError, Result};
 use crate::secret::Secret;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,6 +51,21 @@ impl Setting {
         })
     }
 
+    /// The value for structured output: typed (`stream_usage` is a boolean), secrets
+    /// masked, unset as `null`.
+    pub fn json(&self) -> serde_json::Value {
+        match &self.value {
+            Some(Value::Plain(s)) => self.key.kind.to_json(s),
+            Some(Value::Secret(s)) => serde_json::Value::from(s.masked()),
+            None => serde_json::Value::Null,
+        }
+    }
+
+    /// A boolean setting's value.
+    pub fn enabled(&self) -> Option<bool> {
+        self.plain().map(|s| s == "true")
+    }
+
     pub fn plain(&self) -> Option<&str> {
         match &self.value {
             Some(Value::Plain(s)) => Some(s),
@@ -78,49 +94,20 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Every key of [`KEYS`] from the first source that has it. A value of the wrong
+    /// type is an error naming the key and the type expected: exit 78 in the config
+    /// file, exit 2 on the command line or in the environment. Secrets lose the
+    /// whitespace around them (a key pasted from a file ends in a newline).
     pub fn resolve(
         file: &ConfigFile,
         flags: &[FlagOverride],
         env: impl Fn(&str) -> Option<String>,
-    ) -> Settings {
+    ) -> Result<Settings> {
         let items = KEYS
             .iter()
-            .map(|key| {
-                let from_flag = flags
-                    .iter()
-                    .find(|f| f.key == key.name)
-                    .map(|f| (f.value.clone(), Source::Flag(f.flag)));
-                let from_env = || {
-                    let var = key.env?;
-                    env(var)
-                        .filter(|v| !v.is_empty())
-                        .map(|v| (v, Source::Env(var)))
-                };
-                let from_file = || file.get(key.name).map(|v| (v.to_string(), Source::File));
-                let from_default = || key.default.map(|v| (v.to_string(), Source::Default));
-                let found = from_flag
-                    .or_else(from_env)
-                    .or_else(from_file)
-                    .or_else(from_default);
-                match found {
-                    Some((raw, source)) => Setting {
-                        key,
-                        value: Some(if key.secret {
-                            Value::Secret(Secret::new(raw))
-                        } else {
-                            Value::Plain(raw)
-                        }),
-                        source,
-                    },
-                    None => Setting {
-                        key,
-                        value: None,
-                        source: Source::Unset,
-                    },
-                }
-            })
-            .collect();
-        Settings { items }
+            .map(|key| resolve_one(key, file, flags, &env))
+            .collect::<Result<_>>()?;
+        Ok(Settings { items })
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Setting> {
@@ -134,6 +121,91 @@ impl Settings {
             .find(|s| s.key.name == key)
             .unwrap_or_else(|| panic!("unknown setting {key}: add it to config::KEYS"))
     }
+}
+
+/// Whether a credential can go into an HTTP header as it is: no whitespace or control
+/// characters inside (surrounding whitespace is trimmed before this is asked).
+pub fn is_sendable(secret: &str) -> bool {
+    !secret.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+fn resolve_one(
+    key: &'static KeySpec,
+    file: &ConfigFile,
+    flags: &[FlagOverride],
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<Setting> {
+    let from_flag = flags
+        .iter()
+        .find(|f| f.key == key.name)
+        .map(|f| (f.value.clone(), Source::Flag(f.flag)));
+    let from_env = key
+        .env
+        .and_then(|var| env(var).map(|v| (v, Source::Env(var))));
+    let mut candidates = Vec::new();
+    for (raw, source) in from_flag.into_iter().chain(from_env) {
+        let text = key.kind.parse(&raw).map_err(|found| {
+            CliError::usage(format!(
+                "{} from {source} must be {}, not {found}",
+                key.name,
+                key.kind.expected()
+            ))
+        })?;
+        candidates.push((text, source));
+    }
+    if let Some(item) = file.item(key.name) {
+        let text = key
+            .kind
+            .parse_item(item)
+            .map_err(|found| wrong_type(file, key, item, found))?;
+        candidates.push((text, Source::File));
+    }
+    candidates.extend(key.default.map(|v| (v.to_string(), Source::Default)));
+    let found = candidates
+        .into_iter()
+        .map(|(text, source)| {
+            let text = if key.secret {
+                text.trim().to_string()
+            } else {
+                text
+            };
+            (text, source)
+        })
+        .find(|(text, _)| !text.is_empty());
+    Ok(match found {
+        Some((text, source)) => Setting {
+            key,
+            value: Some(if key.secret {
+                Value::Secret(Secret::new(text))
+            } else {
+                Value::Plain(text)
+            }),
+            source,
+        },
+        None => Setting {
+            key,
+            value: None,
+            source: Source::Unset,
+        },
+    })
+}
+
+fn wrong_type(file: &ConfigFile, key: &KeySpec, item: &toml_edit::Item, found: String) -> CliError {
+    let found = if key.secret {
+        format!("a TOML {}", item.type_name()) // never echo (part of) a secret
+    } else {
+        found
+    };
+    CliError::config_unreadable(format!(
+        "config file {}: `{}` must be {}, not {found}",
+        file.path.display(),
+        key.name,
+        key.kind.expected()
+    ))
+    .with_hint(format!(
+        "fix it with `cometapi config set {} <value>` or `cometapi config unset {}`",
+        key.name, key.name
+    ))
 }
 
 #[cfg(test)]
@@ -163,10 +235,10 @@ mod tests {
             flag: "--base-url",
             value: "http://flag/v1".into(),
         }];
-        let with_flag = Settings::resolve(&file, &flags, env);
+        let with_flag = Settings::resolve(&file, &flags, env).expect("resolve");
         assert_eq!(with_flag.get("base_url").plain(), Some("http://flag/v1"));
         assert_eq!(with_flag.get("base_url").source, Source::Flag("--base-url"));
-        let without_flag = Settings::resolve(&file, &[], env);
+        let without_flag = Settings::resolve(&file, &[], env).expect("resolve");
         assert_eq!(
             without_flag.get("base_url").source,
             Source::Env("COMETAPI_BASE_URL")
@@ -177,7 +249,7 @@ mod tests {
         );
         assert_eq!(without_flag.get("default_model").source, Source::File);
         let (_dir, empty) = file_with("");
-        let defaults = Settings::resolve(&empty, &[], |_| None);
+        let defaults = Settings::resolve(&empty, &[], |_| None).expect("resolve");
         assert_eq!(defaults.get("default_model").source, Source::Default);
         assert_eq!(defaults.get("api_key").source, Source::Unset);
     }
@@ -185,7 +257,7 @@ mod tests {
     #[test]
     fn secrets_are_masked_in_display_and_debug() {
         let (_dir, file) = file_with("api_key = \"sk-live-abcdefghijkl9876\"\n");
-        let settings = Settings::resolve(&file, &[], |_| None);
+        let settings = Settings::resolve(&file, &[], |_| None).expect("resolve");
         let key = settings.get("api_key");
         assert_eq!(key.display().as_deref(), Some("****9876"));
         assert!(!format!("{settings:?}").contains("abcdefgh"));
@@ -193,5 +265,68 @@ mod tests {
             key.secret().map(|s| s.expose()),
             Some("sk-live-abcdefghijkl9876")
         );
+    }
+
+    #[test]
+    fn booleans_are_typed_and_wrong_types_are_exit_78_naming_key_and_type() {
+        let (_dir, file) = file_with("stream_usage = false\n");
+        let settings = Settings::resolve(&file, &[], |_| None).expect("resolve");
+        let usage = settings.get("stream_usage");
+        assert_eq!((usage.enabled(), usage.source), (Some(false), Source::File));
+        assert_eq!(usage.json(), serde_json::Value::Bool(false));
+        let (_dir, file) = file_with("");
+        let settings = Settings::resolve(&file, &[], |_| None).expect("resolve");
+        assert_eq!(
+            settings.get("stream_usage").json(),
+            serde_json::Value::Bool(true)
+        );
+
+        let cases = [
+            (
+                "stream_usage = 3\n",
+                "`stream_usage` must be true or false, not the integer 3",
+            ),
+            (
+                "stream_usage = \"maybe\"\n",
+                "`stream_usage` must be true or false, not `maybe`",
+            ),
+            (
+                "default_model = [\"a\"]\n",
+                "`default_model` must be a string, not the array [\"a\"]",
+            ),
+            (
+                "api_key = 12345\n",
+                "`api_key` must be a string, not a TOML integer",
+            ),
+            (
+                "[access_token]\nx = 1\n",
+                "`access_token` must be a string, not a TOML table",
+            ),
+        ];
+        for (text, expected) in cases {
+            let (_dir, file) = file_with(text);
+            let err = Settings::resolve(&file, &[], |_| None).expect_err(text);
+            assert_eq!(err.exit.code(), 78, "{text}");
+            assert!(err.message.contains(expected), "{text}: {}", err.message);
+            assert!(err.message.contains(&file.path.display().to_string()));
+            assert!(!err.message.contains("12345"), "a secret is not echoed");
+        }
+    }
+
+    #[test]
+    fn secrets_lose_surrounding_whitespace_from_env_and_file() {
+        let (_dir, file) = file_with("access_token = \"tok-abcdefghijkl\\r\\n\"\n");
+        let env = |var: &str| (var == "COMETAPI_KEY").then(|| " sk-abcdefghijkl\r\n".to_string());
+        let settings = Settings::resolve(&file, &[], env).expect("resolve");
+        let exposed = |key| settings.get(key).secret().map(|s| s.expose().to_string());
+        assert_eq!(exposed("api_key").as_deref(), Some("sk-abcdefghijkl"));
+        assert_eq!(exposed("access_token").as_deref(), Some("tok-abcdefghijkl"));
+        // Only whitespace counts as unset, so the file's value is used.
+        let (_dir, file) = file_with("api_key = \"sk-from-file\"\n");
+        let settings = Settings::resolve(&file, &[], |var: &str| {
+            (var == "COMETAPI_KEY").then(|| "\r\n".to_string())
+        })
+        .expect("resolve");
+        assert_eq!(settings.get("api_key").source, Source::File);
     }
 }

@@ -25,19 +25,6 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
-/// A config file's `timeout`: a string as above or a TOML number of seconds.
-pub fn from_toml(value: &toml::Value) -> Result<Duration, String> {
-    match value {
-        toml::Value::String(text) => parse(text),
-        toml::Value::Integer(secs) => parse(&secs.to_string()),
-        toml::Value::Float(secs) => parse(&secs.to_string()),
-        other => Err(format!(
-            "timeout must be a duration such as \"30s\" or a number of seconds, not a {}",
-            other.type_str()
-        )),
-    }
-}
-
 /// `1s`, `1m 30s`, `250ms`: how a limit is shown in messages.
 pub fn show(duration: Duration) -> String {
     // Whole milliseconds: humantime would otherwise print every nanosecond of `1.3`.
@@ -82,26 +69,6 @@ mod tests {
             assert!(parse(bad).is_err(), "{bad:?} must be rejected");
         }
         assert!(parse("abc").unwrap_err().contains("30s"));
-    }
-
-    #[test]
-    fn toml_numbers_are_seconds() {
-        assert_eq!(
-            from_toml(&toml::Value::Integer(30)),
-            Ok(Duration::from_secs(30))
-        );
-        assert_eq!(
-            from_toml(&toml::Value::Float(0.5)),
-            Ok(Duration::from_millis(500))
-        );
-        assert_eq!(
-            from_toml(&toml::Value::String("2m".into())),
-            Ok(Duration::from_secs(120))
-        );
-        assert!(from_toml(&toml::Value::Boolean(true))
-            .unwrap_err()
-            .contains("boolean"));
-        assert!(from_toml(&toml::Value::Integer(-3)).is_err());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::fs;
 
-use crate::fake_server::API_KEY;
+use crate::fake_server::{ACCESS_TOKEN, API_KEY};
 use crate::pty::{exit_code, expect, spawn};
 use crate::sandbox::{stderr_of, stdout_of, Sandbox};
 
@@ -28,14 +28,14 @@ fn scripted_init_reads_the_key_from_stdin_and_never_prompts() {
             "yaml",
             "--json",
         ])
-        .write_stdin(format!("{API_KEY}\ntoken-abcdefghijkl\n"))
+        .write_stdin(format!("{API_KEY}\n{ACCESS_TOKEN}\n"))
         .output()
         .expect("run");
     assert!(output.status.success(), "{output:?}");
     let text = sandbox.read_config();
     assert!(text.contains(&format!("api_key = \"{API_KEY}\"")), "{text}");
     assert!(
-        text.contains("access_token = \"token-abcdefghijkl\""),
+        text.contains(&format!("access_token = \"{ACCESS_TOKEN}\"")),
         "{text}"
     );
     assert!(text.contains("default_model = \"gpt-4o\""), "{text}");
@@ -51,26 +51,63 @@ fn scripted_init_reads_the_key_from_stdin_and_never_prompts() {
         .as_str()
         .unwrap_or("")
         .starts_with("accepted"));
+    assert_eq!(
+        record["token_check"],
+        "accepted (GET /api/user/self, signed in as tester)"
+    );
     assert!(!stdout_of(&output).contains(API_KEY), "the key is masked");
     assert_eq!(sandbox.server.requests_to("/v1/models").len(), 1);
 }
 
 #[test]
-fn a_rejected_key_is_reported_and_still_saved() {
+fn a_rejected_key_is_reported_with_a_hint_exit_77_and_still_saved() {
     let sandbox = Sandbox::new();
     let output = sandbox
         .cmd()
-        .args(["init", "--api-key-stdin"])
+        .args(["init", "--api-key-stdin", "--json"])
         .write_stdin("sk-wrong-0000000000000\n")
         .output()
         .expect("run");
-    assert!(output.status.success(), "{output:?}");
+    assert_eq!(output.status.code(), Some(77), "{output:?}");
+    let record: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let check = record["key_check"].as_str().unwrap_or_default();
+    assert!(check.starts_with("rejected: HTTP 401"), "{record}");
+    let hint = record["hint"].as_str().unwrap_or_default();
     assert!(
-        stdout_of(&output).contains("failed"),
-        "{}",
-        stdout_of(&output)
+        hint.starts_with("the file is saved; check the API key"),
+        "{record}"
     );
+    assert_eq!(record["token_check"], "skipped (no access token)");
     assert!(sandbox.read_config().contains("sk-wrong-0000000000000"));
+}
+
+#[test]
+fn a_rejected_access_token_is_checked_and_reported_too() {
+    let sandbox = Sandbox::new();
+    let output = sandbox
+        .cmd()
+        .args(["init", "--api-key-stdin", "--access-token-stdin", "--json"])
+        .write_stdin(format!("{API_KEY}\ntok-wrong-000000000000\n"))
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(77), "{output:?}");
+    let record: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert!(record["key_check"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("accepted"));
+    let check = record["token_check"].as_str().unwrap_or_default();
+    assert!(check.starts_with("rejected: "), "{record}");
+    assert!(
+        record["hint"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("check the access token"),
+        "{record}"
+    );
+    let sent = sandbox.server.requests_to("/api/user/self");
+    assert_eq!(sent.len(), 1);
+    assert!(!crate::sandbox::stdout_of(&output).contains("tok-wrong-000000000000"));
 }
 
 #[test]

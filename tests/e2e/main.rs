@@ -12,6 +12,7 @@ mod chat_repl;
 mod cli;
 mod completion;
 mod config;
+mod config_hardening;
 mod console_hardening;
 mod doctor;
 mod dropin;

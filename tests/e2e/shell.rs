@@ -36,7 +36,7 @@ fn repl_history_never_holds_a_secret_however_it_was_typed() {
         ),
         // A global flag and a quoted value.
         (
-            "config set -v access_token 'tok quoted abcdef 2222'",
+            "config set -v access_token 'tok;quoted|abcdef$2222'",
             "****2222",
         ),
         // An escaped value: the command gets `sk-escaped-abcdef-3333`.
@@ -60,7 +60,7 @@ fn repl_history_never_holds_a_secret_however_it_was_typed() {
     let history = fs::read_to_string(history_file(&sandbox, "repl_history")).expect("history");
     for secret in [
         "json-abcdefgh",
-        "quoted abcdef",
+        "quoted|abcdef",
         "escaped",
         "abcdefghijklmnopqrstuvwxyz",
         "comment",
@@ -78,7 +78,7 @@ fn repl_history_never_holds_a_secret_however_it_was_typed() {
     }
     let config = sandbox.read_config();
     assert!(
-        config.contains("sk-escaped-abcdef-3333") && config.contains("tok quoted abcdef 2222"),
+        config.contains("sk-escaped-abcdef-3333") && config.contains("tok;quoted|abcdef$2222"),
         "the commands got the real, unescaped values:\n{config}"
     );
 }
@@ -117,7 +117,12 @@ fn a_declared_model_argument_completes_model_ids() {
     let sandbox = Sandbox::new();
     let mut screen = Screen::new(spawn(&sandbox, &["repl"], &[]));
     screen.wait_for(REPL_PROMPT);
-    run(&mut screen, REPL_PROMPT, "models --search gpt-4o", "gpt-4o-mini");
+    run(
+        &mut screen,
+        REPL_PROMPT,
+        "models --search gpt-4o",
+        "gpt-4o-mini",
+    );
     screen.send("run gpt-4o-m\t");
     screen.wait_for("run gpt-4o-mini ");
     screen.send("\x03");
