@@ -61,14 +61,16 @@ pub fn main(args: Vec<OsString>) -> u8 {
 }
 
 /// The last line of defence before an error is shown: the configured key and token,
-/// and anything shaped like a key (`sk-…`), masked wherever they got into it.
+/// and anything shaped like a key (`sk-…`), masked wherever they got into it. The
+/// cause is folded into the message (its whole chain under `--verbose`) to be masked too.
 fn redacted(err: CliError, ctx: &Context) -> CliError {
     let (key, token) = (ctx.api_key().ok(), ctx.access_token().ok());
     let known: Vec<&crate::secret::Secret> = key.iter().chain(token.iter()).collect();
     let mask = |text: &str| crate::secret::redact(text, &known).into_owned();
     CliError {
-        message: mask(&err.message),
+        message: mask(&err.describe(ctx.globals.verbose > 0)),
         hint: err.hint.as_deref().map(mask),
+        cause: None,
         ..err
     }
 }
@@ -269,7 +271,7 @@ pub fn report(err: &CliError, json: bool, no_color: bool) {
     let mut stderr = io::stderr().lock();
     if json {
         let body = serde_json::json!({
-            "error": {"code": err.exit.code(), "message": err.message, "hint": err.hint}
+            "error": {"code": err.exit.code(), "message": err.describe(false), "hint": err.hint}
         });
         let _ = writeln!(stderr, "{body}");
         return;
@@ -280,7 +282,7 @@ pub fn report(err: &CliError, json: bool, no_color: bool) {
     } else {
         ("", "", "")
     };
-    let _ = writeln!(stderr, "{red}error:{reset} {}", err.message);
+    let _ = writeln!(stderr, "{red}error:{reset} {}", err.describe(false));
     if let Some(hint) = &err.hint {
         let _ = writeln!(stderr, "{yellow}hint:{reset} {hint}");
     }

@@ -135,3 +135,25 @@ fn the_documented_plugin_example_runs() {
         )
     );
 }
+
+/// An error from below (here the OS refusing to run the plugin) is kept as the error's
+/// cause and shown after the message, in plain text and in JSON.
+#[test]
+fn a_plugin_that_cannot_run_says_why() {
+    let sandbox = Sandbox::new();
+    let bin = tempfile::tempdir().expect("tempdir");
+    write_plugin(bin.path(), "broken", "#!/nonexistent/interpreter\n");
+    for json in [false, true] {
+        let mut cmd = sandbox.cmd();
+        cmd.env("PATH", path_with(bin.path()));
+        if json {
+            cmd.arg("--json");
+        }
+        cmd.arg("broken");
+        let output = cmd.output().expect("run");
+        assert_eq!(output.status.code(), Some(1), "{output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("cannot run plugin"), "{stderr}");
+        assert!(stderr.contains("No such file or directory"), "{stderr}");
+    }
+}
