@@ -9,6 +9,7 @@ use comfy_table::{
 
 use crate::output::{Output, Tone};
 use crate::registry::{FormatterSpec, RenderOptions};
+use crate::terminal_text;
 
 /// One rendered cell: its text and how it should look.
 type Styled<'a> = (&'a str, Tone);
@@ -52,7 +53,10 @@ fn render(output: &Output, options: &RenderOptions, out: &mut dyn Write) -> io::
                 })
                 .collect(),
         ),
-        Output::Json(value) => return writeln!(out, "{value:#}"),
+        Output::Json(value) => {
+            let json = format!("{value:#}");
+            return writeln!(out, "{}", terminal_text::escape_json_controls(&json));
+        }
         Output::Text(text) => return writeln!(out, "{text}"),
         Output::Empty => return Ok(()),
     };

@@ -12,7 +12,7 @@ use crate::context::{env_var, Context, GlobalArgs};
 use crate::error::{CliError, ExitCode, Result};
 use crate::output::Output;
 use crate::registry::{self, CommandSpec, Credential, RenderOptions};
-use crate::{completion, plugins};
+use crate::{completion, plugins, terminal_text};
 
 /// Runs the CLI and returns the process exit code.
 pub fn main(args: Vec<OsString>) -> u8 {
@@ -180,12 +180,15 @@ fn dispatch(ctx: &Context, spec: &CommandSpec, sub: &ArgMatches) -> Result<ExitC
     if let Some(warning) = ctx.format_warning() {
         let _ = writeln!(io::stderr(), "warning: {warning}"); // a closed stderr is no reason to stop
     }
-    let outcome = (spec.run)(ctx, sub)?;
+    let mut outcome = (spec.run)(ctx, sub)?;
     if outcome.output != Output::Empty {
         let options = RenderOptions {
             color: ctx.color(),
             terminal: io::stdout().is_terminal(),
         };
+        if options.terminal {
+            terminal_text::neutralise_output(&mut outcome.output);
+        }
         let mut out = BufWriter::new(io::stdout().lock());
         (formatter.render)(&outcome.output, &options, &mut out)
             .and_then(|()| out.flush())
@@ -273,7 +276,8 @@ pub fn report(err: &CliError, json: bool, no_color: bool) {
         let body = serde_json::json!({
             "error": {"code": err.exit.code(), "message": err.describe(false), "hint": err.hint}
         });
-        let _ = writeln!(stderr, "{body}");
+        let body = body.to_string();
+        let _ = writeln!(stderr, "{}", terminal_text::escape_json_controls(&body));
         return;
     }
     let color = !no_color && io::stderr().is_terminal() && env_var("NO_COLOR").is_none();
@@ -282,9 +286,18 @@ pub fn report(err: &CliError, json: bool, no_color: bool) {
     } else {
         ("", "", "")
     };
-    let _ = writeln!(stderr, "{red}error:{reset} {}", err.describe(false));
+    let message = err.describe(false);
+    let _ = writeln!(
+        stderr,
+        "{red}error:{reset} {}",
+        terminal_text::for_stderr(&message)
+    );
     if let Some(hint) = &err.hint {
-        let _ = writeln!(stderr, "{yellow}hint:{reset} {hint}");
+        let _ = writeln!(
+            stderr,
+            "{yellow}hint:{reset} {}",
+            terminal_text::for_stderr(hint)
+        );
     }
 }
 

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::error::{CliError, ExitCode, Result};
 use crate::secret::{self, Secret};
-use crate::{interrupt, progress, timeout};
+use crate::{interrupt, progress, terminal_text, timeout};
 
 pub const USER_AGENT: &str = concat!("cometapi/", env!("CARGO_PKG_VERSION"));
 const MAX_ATTEMPTS: u32 = 3;
@@ -592,7 +592,7 @@ impl Http {
 
     fn trace(&self, line: std::fmt::Arguments) {
         if self.verbose > 0 {
-            eprintln!("{line}");
+            eprintln!("{}", terminal_text::for_stderr(&line.to_string()));
         }
     }
 }

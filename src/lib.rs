@@ -33,6 +33,7 @@ pub mod sse;
 pub mod stream;
 pub mod suggest;
 pub mod terminal_markdown;
+pub mod terminal_text;
 pub mod timeout;
 pub mod urls;
 

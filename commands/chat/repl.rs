@@ -18,7 +18,7 @@ use crate::http::{Auth, KeyHeader, Request};
 use crate::paths;
 use crate::shell::{self, ShellPrompt};
 use crate::stream::Reply;
-use crate::{fsutil, prompt};
+use crate::{fsutil, prompt, terminal_text};
 
 enum Flow {
     Continue,
@@ -197,13 +197,14 @@ fn report(err: &CliError) {
 
 fn print_history(conversation: &Conversation) {
     if let Some(system) = &conversation.system {
-        println!("system: {system}");
+        println!("system: {}", terminal_text::for_stdout(system));
     }
     if conversation.turns.is_empty() {
         println!("(no messages yet)");
     }
     for turn in &conversation.turns {
-        println!("{}: {}", turn.role, turn.content.trim_end());
+        let content = terminal_text::for_stdout(turn.content.trim_end());
+        println!("{}: {content}", turn.role);
     }
 }
 

@@ -17,6 +17,7 @@ mod console_hardening;
 mod doctor;
 mod dropin;
 mod errors;
+mod escapes;
 mod http;
 mod init;
 mod logs;
