@@ -5,6 +5,7 @@ use clap::{Arg, ArgMatches};
 use serde_json::Value;
 
 use crate::console;
+use crate::{app, terminal_text};
 use crate::context::Context;
 use crate::error::{CliError, Result};
 use crate::http::{Auth, KeyHeader};
@@ -42,9 +43,10 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
             Ok(record) => record,
             // The key's view is a fallback only when there is a key to use.
             Err(err) if ctx.api_key().is_ok() => {
+                let why = app::redacted(err, ctx).message;
                 eprintln!(
                     "note: account balance unavailable ({}); showing the API key's billing",
-                    err.message
+                    terminal_text::for_stderr(&why)
                 );
                 key_balance(ctx)?
             }

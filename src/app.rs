@@ -63,7 +63,7 @@ pub fn main(args: Vec<OsString>) -> u8 {
 /// The last line of defence before an error is shown: the configured key and token,
 /// and anything shaped like a key (`sk-…`), masked wherever they got into it. The
 /// cause is folded into the message (its whole chain under `--verbose`) to be masked too.
-fn redacted(err: CliError, ctx: &Context) -> CliError {
+pub fn redacted(err: CliError, ctx: &Context) -> CliError {
     let (key, token) = (ctx.api_key().ok(), ctx.access_token().ok());
     let known: Vec<&crate::secret::Secret> = key.iter().chain(token.iter()).collect();
     let mask = |text: &str| crate::secret::redact(text, &known).into_owned();
