@@ -10,6 +10,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 use crate::error::{CliError, ExitCode, Result};
+use crate::multipart::Form;
 use crate::secret::{self, Secret};
 use crate::{interrupt, progress, timeout};
 
@@ -85,6 +86,9 @@ pub struct Request<'a> {
     pub auth: Auth<'a>,
     pub headers: Vec<(&'static str, String)>,
     pub body: Option<Vec<u8>>,
+    /// A `multipart/form-data` body, built afresh for every attempt (its files are
+    /// streamed from disk); takes the place of `body`.
+    pub form: Option<&'a Form>,
 }
 
 impl<'a> Request<'a> {
@@ -95,6 +99,7 @@ impl<'a> Request<'a> {
             auth,
             headers: Vec::new(),
             body: None,
+            form: None,
         }
     }
 
@@ -105,6 +110,19 @@ impl<'a> Request<'a> {
             auth,
             headers: vec![("content-type", "application/json".to_string())],
             body: Some(body.to_string().into_bytes()),
+            form: None,
+        }
+    }
+
+    /// A `multipart/form-data` POST; the files in `form` were checked when added.
+    pub fn post_multipart(url: impl Into<String>, auth: Auth<'a>, form: &'a Form) -> Self {
+        Request {
+            method: Method::POST,
+            url: url.into(),
+            auth,
+            headers: Vec::new(),
+            body: None,
+            form: Some(form),
         }
     }
 
@@ -210,7 +228,7 @@ impl Http {
                 let started = Instant::now();
                 let reply = async {
                     let response = self
-                        .build(request)
+                        .build(request)?
                         .send()
                         .await
                         .map_err(Failure::Transport)?;
@@ -491,7 +509,7 @@ impl Http {
     async fn open(&self, request: &Request<'_>) -> std::result::Result<reqwest::Response, Failure> {
         let started = Instant::now();
         let response = self
-            .build(request)
+            .build(request)?
             .send()
             .await
             .map_err(Failure::Transport)?;
@@ -507,7 +525,7 @@ impl Http {
         Ok(response)
     }
 
-    fn build(&self, request: &Request) -> reqwest::RequestBuilder {
+    fn build(&self, request: &Request) -> std::result::Result<reqwest::RequestBuilder, Failure> {
         let mut builder = self.client.request(request.method.clone(), &request.url);
         if let Some((name, value, _)) = request.auth.header() {
             builder = builder.header(name, value);
@@ -518,7 +536,10 @@ impl Http {
         if let Some(body) = &request.body {
             builder = builder.body(body.clone());
         }
-        builder
+        if let Some(form) = request.form {
+            builder = builder.multipart(form.to_reqwest().map_err(Failure::Final)?);
+        }
+        Ok(builder)
     }
 
     /// GET a JSON document.
@@ -549,6 +570,12 @@ impl Http {
         }
         if let Some(body) = &request.body {
             self.trace_body(">", body, request);
+        }
+        if let (Some(form), true) = (request.form, self.verbose >= 2) {
+            for field in form.describe() {
+                let field = secret::redact(&field, request.auth.secret().as_slice());
+                self.trace(format_args!("> {field}"));
+            }
         }
     }
 
