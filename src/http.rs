@@ -89,6 +89,9 @@ pub struct Request<'a> {
     /// A `multipart/form-data` body, built afresh for every attempt (its files are
     /// streamed from disk); takes the place of `body`.
     pub form: Option<&'a Form>,
+    /// The request creates something (an image, speech, a task): once the server may
+    /// have received it, it is never sent again (see [`Request::creates`]).
+    pub creates: bool,
 }
 
 impl<'a> Request<'a> {
@@ -100,6 +103,7 @@ impl<'a> Request<'a> {
             headers: Vec::new(),
             body: None,
             form: None,
+            creates: false,
         }
     }
 
@@ -111,6 +115,7 @@ impl<'a> Request<'a> {
             headers: vec![("content-type", "application/json".to_string())],
             body: Some(body.to_string().into_bytes()),
             form: None,
+            creates: false,
         }
     }
 
@@ -123,11 +128,20 @@ impl<'a> Request<'a> {
             headers: Vec::new(),
             body: None,
             form: Some(form),
+            creates: false,
         }
     }
 
     pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
+        self
+    }
+
+    /// Declares a request that creates something and costs money each time: it is
+    /// retried only when the server cannot have acted on it (the connection was never
+    /// made, or a 429 refused it); never after a 5xx, a timeout or a cut reply.
+    pub fn creates(mut self) -> Self {
+        self.creates = true;
         self
     }
 }
@@ -382,7 +396,7 @@ impl Http {
                 Ok(value) => return Ok(value),
                 Err(Failure::Final(error)) => return Err(error),
                 Err(Failure::Status(status, headers, body)) => {
-                    let delay = retryable_status(status, &body)
+                    let delay = retryable(request, status, &body)
                         .then(|| server_delay(&headers).unwrap_or_else(|| backoff(attempt)));
                     (status_error(request, status, &headers, &body), delay)
                 }
@@ -653,6 +667,16 @@ async fn within<F: Future>(deadline: Instant, future: F) -> Option<F::Output> {
 /// What the spinner says while a request is sent: the host it went to.
 fn waiting_for(request: &Request) -> String {
     format!("waiting for {}", host_of(&request.url))
+}
+
+/// Whether a reply with this status may be followed by another attempt: a creating
+/// request only after a 429 (the server refused it before doing anything; a 5xx or
+/// 408 may come after the work was done, from a gateway that gave up waiting).
+fn retryable(request: &Request, status: u16, body: &[u8]) -> bool {
+    if request.creates && status != 429 {
+        return false;
+    }
+    retryable_status(status, body)
 }
 
 fn retryable_status(status: u16, body: &[u8]) -> bool {
@@ -969,6 +993,27 @@ mod tests {
             429,
             br#"{"error":{"type":"insufficient_quota"}}"#
         ));
+    }
+
+    #[test]
+    fn a_creating_request_is_retried_only_when_refused_unprocessed() {
+        let body = serde_json::json!({"prompt": "a cat"});
+        let create =
+            Request::post_json("http://h/v1/images/generations", Auth::None, &body).creates();
+        let plain = Request::post_json("http://h/v1/chat/completions", Auth::None, &body);
+        for status in [408, 500, 502, 503, 504, 524] {
+            assert!(!retryable(&create, status, b""), "{status} after a create");
+            assert!(retryable(&plain, status, b""), "{status} otherwise");
+        }
+        assert!(retryable(&create, 429, b"{}"), "a 429 created nothing");
+        assert!(!retryable(
+            &create,
+            429,
+            br#"{"error":{"type":"insufficient_quota"}}"#
+        ));
+        for status in [400, 401, 404] {
+            assert!(!retryable(&create, status, b""));
+        }
     }
 
     #[test]
