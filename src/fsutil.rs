@@ -29,24 +29,78 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// with mode 0700; existing ones are left as they are.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     let target = regular_target(path)?;
-    let dir = parent_dir(&target);
-    create_private_dir(dir)?;
-    let prefix = temp_prefix(&target);
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(fs::Permissions::from_mode(mode));
+    let mut file = AtomicFile::beside(&target, mode)?;
+    file.write_all(bytes)?;
+    file.commit(&target, Replace::Yes)
+}
+
+/// Whether committing an [`AtomicFile`] may replace a file already at the target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Replace {
+    Yes,
+    /// Fail with `AlreadyExists` instead (checked by the rename itself, so a file that
+    /// appeared during a long download is not lost).
+    No,
+}
+
+/// A file written as it arrives, under a hidden temporary name in its final directory
+/// (`.<name>.tmp-XXXXXX`, so the rename stays on one file system), that takes its final
+/// name only on [`AtomicFile::commit`]. Dropped without a commit (an error, a cut
+/// download, Ctrl-C), the temporary file is deleted and nothing has the final name.
+pub struct AtomicFile {
+    tmp: tempfile::NamedTempFile,
+}
+
+impl AtomicFile {
+    /// A temporary file beside `target` (already resolved with [`regular_target`]),
+    /// created with `mode` (less the umask; ignored off Unix). Missing parent
+    /// directories are created with mode 0700.
+    pub fn beside(target: &Path, mode: u32) -> io::Result<AtomicFile> {
+        let dir = parent_dir(target);
+        create_private_dir(dir)?;
+        let prefix = temp_prefix(target);
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(fs::Permissions::from_mode(mode));
+        }
+        #[cfg(not(unix))]
+        let _ = mode;
+        Ok(AtomicFile {
+            tmp: builder.tempfile_in(dir)?,
+        })
     }
-    #[cfg(not(unix))]
-    let _ = mode;
-    // The temporary file is deleted if anything below fails.
-    let mut tmp = builder.tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(&target).map_err(|e| e.error)?;
-    Ok(())
+
+    /// The temporary file, to read back what was written (say, to sniff its type).
+    pub fn file(&mut self) -> &mut File {
+        self.tmp.as_file_mut()
+    }
+
+    /// Flushes to disk and renames to `target`, which must be in the same directory
+    /// as the one given to [`AtomicFile::beside`] (or its final name there).
+    pub fn commit(self, target: &Path, replace: Replace) -> io::Result<()> {
+        self.tmp.as_file().sync_all()?;
+        match replace {
+            Replace::Yes => self.tmp.persist(target).map(drop).map_err(|e| e.error),
+            Replace::No => self
+                .tmp
+                .persist_noclobber(target)
+                .map(drop)
+                .map_err(|e| e.error),
+        }
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.tmp.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.tmp.flush()
+    }
 }
 
 /// The path a write to `path` must replace: `path` itself, or the end of the chain of
@@ -240,6 +294,33 @@ mod tests {
         assert_eq!(names(&tmp.path().join("a/b")), ["config.toml"]);
         write_atomic(&path, b"x = 3\n", 0o644).expect("other mode");
         assert_eq!(mode(&path), 0o644);
+    }
+
+    #[test]
+    fn an_atomic_file_has_its_name_only_once_committed() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let target = tmp.path().join("out.bin");
+        let mut file = AtomicFile::beside(&target, 0o644).expect("create");
+        file.write_all(b"half").expect("write");
+        assert!(!target.exists(), "no final name while writing");
+        drop(file);
+        assert!(
+            names(tmp.path()).is_empty(),
+            "an abandoned file leaves nothing"
+        );
+
+        let mut file = AtomicFile::beside(&target, 0o644).expect("create");
+        file.write_all(b"whole").expect("write");
+        file.commit(&target, Replace::No).expect("commit");
+        assert_eq!(fs::read(&target).expect("read"), b"whole");
+        assert_eq!(mode(&target), 0o644);
+
+        let mut second = AtomicFile::beside(&target, 0o644).expect("create");
+        second.write_all(b"other").expect("write");
+        let err = second.commit(&target, Replace::No).expect_err("exists");
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(&target).expect("read"), b"whole", "kept");
+        assert_eq!(names(tmp.path()), ["out.bin"], "temp file removed");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 use crate::error::{CliError, ExitCode, Result};
+use crate::multipart::Form;
 use crate::secret::{self, Secret};
 use crate::{interrupt, progress, terminal_text, timeout};
 
@@ -85,6 +86,12 @@ pub struct Request<'a> {
     pub auth: Auth<'a>,
     pub headers: Vec<(&'static str, String)>,
     pub body: Option<Vec<u8>>,
+    /// A `multipart/form-data` body, built afresh for every attempt (its files are
+    /// streamed from disk); takes the place of `body`.
+    pub form: Option<&'a Form>,
+    /// The request creates something (an image, speech, a task): once the server may
+    /// have received it, it is never sent again (see [`Request::creates`]).
+    pub creates: bool,
 }
 
 impl<'a> Request<'a> {
@@ -95,6 +102,8 @@ impl<'a> Request<'a> {
             auth,
             headers: Vec::new(),
             body: None,
+            form: None,
+            creates: false,
         }
     }
 
@@ -105,11 +114,34 @@ impl<'a> Request<'a> {
             auth,
             headers: vec![("content-type", "application/json".to_string())],
             body: Some(body.to_string().into_bytes()),
+            form: None,
+            creates: false,
+        }
+    }
+
+    /// A `multipart/form-data` POST; the files in `form` were checked when added.
+    pub fn post_multipart(url: impl Into<String>, auth: Auth<'a>, form: &'a Form) -> Self {
+        Request {
+            method: Method::POST,
+            url: url.into(),
+            auth,
+            headers: Vec::new(),
+            body: None,
+            form: Some(form),
+            creates: false,
         }
     }
 
     pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
+        self
+    }
+
+    /// Declares a request that creates something and costs money each time: it is
+    /// retried only when the server cannot have acted on it (the connection was never
+    /// made, or a 429 refused it); never after a 5xx, a timeout or a cut reply.
+    pub fn creates(mut self) -> Self {
+        self.creates = true;
         self
     }
 }
@@ -210,7 +242,7 @@ impl Http {
                 let started = Instant::now();
                 let reply = async {
                     let response = self
-                        .build(request)
+                        .build(request)?
                         .send()
                         .await
                         .map_err(Failure::Transport)?;
@@ -364,7 +396,7 @@ impl Http {
                 Ok(value) => return Ok(value),
                 Err(Failure::Final(error)) => return Err(error),
                 Err(Failure::Status(status, headers, body)) => {
-                    let delay = retryable_status(status, &body)
+                    let delay = retryable(request, status, &body)
                         .then(|| server_delay(&headers).unwrap_or_else(|| backoff(attempt)));
                     (status_error(request, status, &headers, &body), delay)
                 }
@@ -491,7 +523,7 @@ impl Http {
     async fn open(&self, request: &Request<'_>) -> std::result::Result<reqwest::Response, Failure> {
         let started = Instant::now();
         let response = self
-            .build(request)
+            .build(request)?
             .send()
             .await
             .map_err(Failure::Transport)?;
@@ -507,7 +539,7 @@ impl Http {
         Ok(response)
     }
 
-    fn build(&self, request: &Request) -> reqwest::RequestBuilder {
+    fn build(&self, request: &Request) -> std::result::Result<reqwest::RequestBuilder, Failure> {
         let mut builder = self.client.request(request.method.clone(), &request.url);
         if let Some((name, value, _)) = request.auth.header() {
             builder = builder.header(name, value);
@@ -518,7 +550,10 @@ impl Http {
         if let Some(body) = &request.body {
             builder = builder.body(body.clone());
         }
-        builder
+        if let Some(form) = request.form {
+            builder = builder.multipart(form.to_reqwest().map_err(Failure::Final)?);
+        }
+        Ok(builder)
     }
 
     /// GET a JSON document.
@@ -549,6 +584,12 @@ impl Http {
         }
         if let Some(body) = &request.body {
             self.trace_body(">", body, request);
+        }
+        if let (Some(form), true) = (request.form, self.verbose >= 2) {
+            for field in form.describe() {
+                let field = secret::redact(&field, request.auth.secret().as_slice());
+                self.trace(format_args!("> {field}"));
+            }
         }
     }
 
@@ -626,6 +667,16 @@ async fn within<F: Future>(deadline: Instant, future: F) -> Option<F::Output> {
 /// What the spinner says while a request is sent: the host it went to.
 fn waiting_for(request: &Request) -> String {
     format!("waiting for {}", host_of(&request.url))
+}
+
+/// Whether a reply with this status may be followed by another attempt: a creating
+/// request only after a 429 (the server refused it before doing anything; a 5xx or
+/// 408 may come after the work was done, from a gateway that gave up waiting).
+fn retryable(request: &Request, status: u16, body: &[u8]) -> bool {
+    if request.creates && status != 429 {
+        return false;
+    }
+    retryable_status(status, body)
 }
 
 fn retryable_status(status: u16, body: &[u8]) -> bool {
@@ -942,6 +993,27 @@ mod tests {
             429,
             br#"{"error":{"type":"insufficient_quota"}}"#
         ));
+    }
+
+    #[test]
+    fn a_creating_request_is_retried_only_when_refused_unprocessed() {
+        let body = serde_json::json!({"prompt": "a cat"});
+        let create =
+            Request::post_json("http://h/v1/images/generations", Auth::None, &body).creates();
+        let plain = Request::post_json("http://h/v1/chat/completions", Auth::None, &body);
+        for status in [408, 500, 502, 503, 504, 524] {
+            assert!(!retryable(&create, status, b""), "{status} after a create");
+            assert!(retryable(&plain, status, b""), "{status} otherwise");
+        }
+        assert!(retryable(&create, 429, b"{}"), "a 429 created nothing");
+        assert!(!retryable(
+            &create,
+            429,
+            br#"{"error":{"type":"insufficient_quota"}}"#
+        ));
+        for status in [400, 401, 404] {
+            assert!(!retryable(&create, status, b""));
+        }
     }
 
     #[test]

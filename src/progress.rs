@@ -1,5 +1,6 @@
 //! The spinner on stderr that says what a long wait is waiting for ("waiting for the
-//! first token", "retrying in 3s"). Only on a terminal; nothing at all when stderr is
+//! first token", "retrying in 3s") and for how long so far (`12s`, from the start of
+//! the wait). Only on a terminal; nothing at all when stderr is
 //! piped. There is one per process (a command waits for one thing at a time), so
 //! whoever is about to write output can [`hide`] it without holding it.
 
@@ -20,12 +21,19 @@ pub fn show(message: String) {
         Some(spinner) => spinner.set_message(message),
         None => {
             let spinner = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
-                .with_style(ProgressStyle::default_spinner())
+                .with_style(style())
                 .with_message(message);
             spinner.enable_steady_tick(Duration::from_millis(100));
             *slot = Some(spinner);
         }
     }
+}
+
+/// The spinner, the message, then the seconds since the wait began (`⠙ waiting for
+/// https://api.cometapi.com 12s`): a slow image reply shows it is still alive.
+fn style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
 }
 
 /// Removes the spinner and its line, so output starts on a clean line.

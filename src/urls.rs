@@ -48,6 +48,15 @@ impl BaseUrl {
     pub fn console(&self, path: &str) -> String {
         format!("{}/api/{}", self.root, path.trim_start_matches('/'))
     }
+
+    /// Whether `url` is on the API's own origin (scheme, host and port), the only place
+    /// a credential may go; a URL the server hands back (an image on a CDN) may not be.
+    pub fn same_origin(&self, url: &str) -> bool {
+        match (Url::parse(&self.base), Url::parse(url)) {
+            (Ok(base), Ok(other)) => base.origin() == other.origin(),
+            _ => false,
+        }
+    }
 }
 
 /// A base URL as people may see it: a password in it (`user:pw@host`) masked.
@@ -101,6 +110,22 @@ pub fn with_query(url: &str, params: &[(&str, Option<String>)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_api_origin_is_the_same_origin() {
+        let base = BaseUrl::parse("https://api.cometapi.com/v1").expect("base");
+        assert!(base.same_origin("https://api.cometapi.com/mj/image/1"));
+        assert!(base.same_origin("https://API.cometapi.com:443/x"));
+        for other in [
+            "http://api.cometapi.com/x",
+            "https://api.cometapi.com:8443/x",
+            "https://cdn.example.com/x.png",
+            "https://api.cometapi.com.evil.test/x",
+            "not a url",
+        ] {
+            assert!(!base.same_origin(other), "{other}");
+        }
+    }
 
     #[test]
     fn root_drops_version_suffix() {
