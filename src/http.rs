@@ -10,6 +10,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 use crate::error::{CliError, ExitCode, Result};
+use crate::multipart::Form;
 use crate::secret::{self, Secret};
 use crate::{interrupt, progress, timeout};
 
@@ -85,6 +86,9 @@ pub struct Request<'a> {
     pub auth: Auth<'a>,
     pub headers: Vec<(&'static str, String)>,
     pub body: Option<Vec<u8>>,
+    /// A `multipart/form-data` body, built afresh for every attempt (its files are
+    /// streamed from disk); takes the place of `body`.
+    pub form: Option<&'a Form>,
     /// The request creates something (an image, speech, a task): once the server may
     /// have received it, it is never sent again (see [`Request::creates`]).
     pub creates: bool,
@@ -100,6 +104,7 @@ impl<'a> Request<'a> {
             auth,
             headers: Vec::new(),
             body: None,
+            form: None,
             creates: false,
             binary: false,
         }
@@ -112,6 +117,21 @@ impl<'a> Request<'a> {
             auth,
             headers: vec![("content-type", "application/json".to_string())],
             body: Some(body.to_string().into_bytes()),
+            form: None,
+            creates: false,
+            binary: false,
+        }
+    }
+
+    /// A `multipart/form-data` POST; the files in `form` were checked when added.
+    pub fn post_multipart(url: impl Into<String>, auth: Auth<'a>, form: &'a Form) -> Self {
+        Request {
+            method: Method::POST,
+            url: url.into(),
+            auth,
+            headers: Vec::new(),
+            body: None,
+            form: Some(form),
             creates: false,
             binary: false,
         }
@@ -235,7 +255,7 @@ impl Http {
                 let started = Instant::now();
                 let reply = async {
                     let response = self
-                        .build(request)
+                        .build(request)?
                         .send()
                         .await
                         .map_err(Failure::Transport)?;
@@ -547,7 +567,7 @@ impl Http {
     async fn open(&self, request: &Request<'_>) -> std::result::Result<reqwest::Response, Failure> {
         let started = Instant::now();
         let response = self
-            .build(request)
+            .build(request)?
             .send()
             .await
             .map_err(Failure::Transport)?;
@@ -563,7 +583,7 @@ impl Http {
         Ok(response)
     }
 
-    fn build(&self, request: &Request) -> reqwest::RequestBuilder {
+    fn build(&self, request: &Request) -> std::result::Result<reqwest::RequestBuilder, Failure> {
         let mut builder = self.client.request(request.method.clone(), &request.url);
         if let Some((name, value, _)) = request.auth.header() {
             builder = builder.header(name, value);
@@ -574,7 +594,10 @@ impl Http {
         if let Some(body) = &request.body {
             builder = builder.body(body.clone());
         }
-        builder
+        if let Some(form) = request.form {
+            builder = builder.multipart(form.to_reqwest().map_err(Failure::Final)?);
+        }
+        Ok(builder)
     }
 
     /// GET a JSON document.
@@ -605,6 +628,12 @@ impl Http {
         }
         if let Some(body) = &request.body {
             self.trace_body(">", body, request);
+        }
+        if let (Some(form), true) = (request.form, self.verbose >= 2) {
+            for field in form.describe() {
+                let field = secret::redact(&field, request.auth.secret().as_slice());
+                self.trace(format_args!("> {field}"));
+            }
         }
     }
 

@@ -20,6 +20,7 @@ pub mod inputs;
 pub mod interrupt;
 pub mod message;
 pub mod money;
+pub mod multipart;
 pub mod output;
 pub mod paths;
 pub mod plugins;
