@@ -92,6 +92,8 @@ pub struct Request<'a> {
     /// The request creates something (an image, speech, a task): once the server may
     /// have received it, it is never sent again (see [`Request::creates`]).
     pub creates: bool,
+    /// The reply must be a binary body (see [`Request::binary`]).
+    pub binary: bool,
 }
 
 impl<'a> Request<'a> {
@@ -104,6 +106,7 @@ impl<'a> Request<'a> {
             body: None,
             form: None,
             creates: false,
+            binary: false,
         }
     }
 
@@ -116,6 +119,7 @@ impl<'a> Request<'a> {
             body: Some(body.to_string().into_bytes()),
             form: None,
             creates: false,
+            binary: false,
         }
     }
 
@@ -129,6 +133,7 @@ impl<'a> Request<'a> {
             body: None,
             form: Some(form),
             creates: false,
+            binary: false,
         }
     }
 
@@ -142,6 +147,14 @@ impl<'a> Request<'a> {
     /// made, or a 429 refused it); never after a 5xx, a timeout or a cut reply.
     pub fn creates(mut self) -> Self {
         self.creates = true;
+        self
+    }
+
+    /// Declares that a 2xx reply must be a binary body (audio, an image) for
+    /// [`Http::download`]: one labelled JSON is an error object in a 200 and fails with
+    /// the server's message instead of being written out.
+    pub fn binary(mut self) -> Self {
+        self.binary = true;
         self
     }
 }
@@ -278,6 +291,11 @@ impl Http {
         self.with_retries(request, &waiting_for(request), |deadline| {
             self.interruptible(async {
                 let mut response = self.open_within(request, deadline).await?;
+                if request.binary && is_json(response.headers()) {
+                    return Err(Failure::Final(
+                        self.json_instead(request, response, deadline).await,
+                    ));
+                }
                 let mut written = 0u64;
                 loop {
                     let limit = self.body_limit(written > 0, deadline);
@@ -457,6 +475,32 @@ impl Http {
                 }
             }
         })
+    }
+
+    /// The error for a JSON reply where a binary body was expected: the server's message
+    /// when it has one.
+    async fn json_instead(
+        &self,
+        request: &Request<'_>,
+        response: reqwest::Response,
+        deadline: Instant,
+    ) -> CliError {
+        let body = match within(deadline, read_capped(response)).await {
+            Some(Ok(body)) => body,
+            Some(Err(Failure::Final(err))) => return err,
+            _ => Vec::new(),
+        };
+        self.trace_body("<", &body, request);
+        let said = serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|v| message_in(&v))
+            .unwrap_or_else(|| "a JSON document instead of the file".to_string());
+        CliError::failure(format!(
+            "{} {} answered 200 with an error: {}",
+            request.method,
+            path_of(&request.url),
+            secret::redact(&said, request.auth.secret().as_slice())
+        ))
     }
 
     /// [`Http::open`] within the deadline.

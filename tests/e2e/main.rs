@@ -29,6 +29,7 @@ mod pty;
 mod repl;
 mod run;
 mod shell;
+mod speech;
 mod surface_hardening;
 mod surfaces;
 mod tasks;
