@@ -18,6 +18,7 @@ pub mod fsutil;
 pub mod http;
 pub mod inputs;
 pub mod interrupt;
+pub mod jobs;
 pub mod message;
 pub mod money;
 pub mod multipart;

@@ -20,6 +20,7 @@ mod errors;
 mod escapes;
 mod http;
 mod init;
+mod jobs;
 mod logs;
 mod model_info;
 mod models;
