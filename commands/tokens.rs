@@ -13,9 +13,6 @@ use crate::output::{Cell, Column, Outcome, Output, Table, Tone};
 use crate::registry::{CommandSpec, Credential};
 use crate::secret::mask;
 
-/// Balances are account-sized amounts; cents are enough in a table (json keeps the rest).
-const USD_DECIMALS: usize = 2;
-
 fn args(cmd: clap::Command) -> clap::Command {
     cmd.arg(
         Arg::new("search")
@@ -83,9 +80,9 @@ fn row(token: &Value) -> Vec<Cell> {
         if unlimited {
             money::unlimited_cell()
         } else {
-            usd_cell(token, "remain_quota")
+            money::quota_cell(token.get("remain_quota"))
         },
-        usd_cell(token, "used_quota"),
+        money::quota_cell(token.get("used_quota")),
         timestamp_cell(console::int_field(token, "created_time")),
         timestamp_cell(console::int_field(token, "accessed_time")),
         expires_cell(console::int_field(token, "expired_time")),
@@ -119,13 +116,6 @@ fn is_unlimited(token: &Value) -> bool {
             .get("remain_quota")
             .and_then(Value::as_f64)
             .is_some_and(|q| q < 0.0)
-}
-
-fn usd_cell(token: &Value, field: &str) -> Cell {
-    match token.get(field).and_then(Value::as_f64) {
-        Some(quota) => money::quota_cell(quota, USD_DECIMALS),
-        None => Cell::new(Value::Null),
-    }
 }
 
 /// `-1` is the console's "never expires".

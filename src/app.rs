@@ -10,9 +10,9 @@ use clap::ArgMatches;
 use crate::cli;
 use crate::context::{env_var, Context, GlobalArgs};
 use crate::error::{CliError, ExitCode, Result};
-use crate::output::Output;
+use crate::output::{Listing, Output, Table};
 use crate::registry::{self, CommandSpec, Credential, RenderOptions};
-use crate::{completion, plugins};
+use crate::{completion, fit, plugins};
 
 /// Runs the CLI and returns the process exit code.
 pub fn main(args: Vec<OsString>) -> u8 {
@@ -182,16 +182,44 @@ fn dispatch(ctx: &Context, spec: &CommandSpec, sub: &ArgMatches) -> Result<ExitC
     }
     let outcome = (spec.run)(ctx, sub)?;
     if outcome.output != Output::Empty {
+        let terminal = io::stdout().is_terminal();
         let options = RenderOptions {
             color: ctx.color(),
-            terminal: io::stdout().is_terminal(),
+            terminal,
+            width: if terminal { fit::terminal_width() } else { 80 },
         };
         let mut out = BufWriter::new(io::stdout().lock());
         (formatter.render)(&outcome.output, &options, &mut out)
             .and_then(|()| out.flush())
             .map_err(CliError::from_output)?;
     }
+    if let Output::Table(Table {
+        listing: Some(listing),
+        ..
+    }) = &outcome.output
+    {
+        note_listing(listing, ctx.globals.no_color);
+    }
     Ok(outcome.exit)
+}
+
+/// `showing 20 of 250, page 1/13` on stderr, dim, for people only: nothing when stderr
+/// is not a terminal, so scripts and logs see the data alone.
+fn note_listing(listing: &Listing, no_color: bool) {
+    if !io::stderr().is_terminal() {
+        return;
+    }
+    let (dim, reset) = if stderr_color(no_color) {
+        ("\x1b[2m", "\x1b[0m")
+    } else {
+        ("", "")
+    };
+    let _ = writeln!(io::stderr(), "{dim}{listing}{reset}"); // a closed stderr is no reason to fail
+}
+
+/// Colour on stderr: a terminal, and neither `--no-color` nor `NO_COLOR`.
+fn stderr_color(no_color: bool) -> bool {
+    !no_color && io::stderr().is_terminal() && env_var("NO_COLOR").is_none()
 }
 
 /// Fails with exit 64 before the command runs if its credential is missing.
@@ -276,8 +304,7 @@ pub fn report(err: &CliError, json: bool, no_color: bool) {
         let _ = writeln!(stderr, "{body}");
         return;
     }
-    let color = !no_color && io::stderr().is_terminal() && env_var("NO_COLOR").is_none();
-    let (red, yellow, reset) = if color {
+    let (red, yellow, reset) = if stderr_color(no_color) {
         ("\x1b[1;31m", "\x1b[33m", "\x1b[0m")
     } else {
         ("", "", "")
