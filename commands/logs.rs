@@ -64,8 +64,9 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     }
     let mut query: Query = console::page_query(m).into();
     query.extend(filters);
-    let logs = console::items(console::get(ctx, "log/self", &query)?);
-    Ok(Output::Table(table(&logs, m.get_flag("detail"))).into())
+    let (logs, total) = console::page(console::get(ctx, "log/self", &query)?);
+    let table = table(&logs, m.get_flag("detail")).listed(total, console::page_of(m));
+    Ok(Output::Table(table).into())
 }
 
 /// The filter parameters shared by the list, the request-id lookup and the export.
@@ -325,11 +326,29 @@ fn price_cell(price: Value) -> Cell {
     }
 }
 
+/// The columns a narrow terminal loses first, in that order; the others always show.
+const DROP_ORDER: [&str; 11] = [
+    "stream",
+    "group_ratio",
+    "completion_ratio",
+    "model_ratio",
+    "model_price",
+    "duration_secs",
+    "token_name",
+    "completion_tokens",
+    "prompt_tokens",
+    "type",
+    "request_id",
+];
+
 fn table(logs: &[Value], detail: bool) -> Table {
     let columns = fields(&Value::Null)
         .into_iter()
         .map(|f| {
-            let column = Column::new(f.key, f.header);
+            let column = match DROP_ORDER.iter().position(|key| *key == f.key) {
+                Some(at) => Column::new(f.key, f.header).droppable(at as u8 + 1),
+                None => Column::new(f.key, f.header),
+            };
             match f.shown {
                 Shown::Always => column,
                 Shown::Detail if detail => column,

@@ -74,8 +74,8 @@ fn args(cmd: clap::Command) -> clap::Command {
 
 fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     let query = query(m)?;
-    let tasks = console::items(console::get(ctx, "task/self", &query)?);
-    Ok(Output::Table(table(&tasks)).into())
+    let (tasks, total) = console::page(console::get(ctx, "task/self", &query)?);
+    Ok(Output::Table(table(&tasks).listed(total, console::page_of(m))).into())
 }
 
 /// The `/api/task/self` query: paging plus the filters that were given, checked first.
@@ -121,14 +121,14 @@ fn table(tasks: &[Value]) -> Table {
     let mut table = Table::new(
         vec![
             Column::new("time", "Time"),
-            Column::new("platform", "Platform"),
+            Column::new("platform", "Platform").droppable(4),
             Column::new("task_id", "Task ID"),
-            Column::new("action", "Action"),
+            Column::new("action", "Action").droppable(3),
             Column::new("status", "Status"),
-            Column::new("model", "Model"),
-            Column::new("progress", "Progress"),
-            Column::new("cost_usd", "Cost"),
-            Column::new("duration_secs", "Duration (s)"),
+            Column::new("model", "Model").droppable(5),
+            Column::new("progress", "Progress").droppable(2),
+            Column::new("cost_usd", "Cost").droppable(6),
+            Column::new("duration_secs", "Duration (s)").droppable(1),
             Column::new("submit_time", "Submitted").structured_only(),
             Column::new("finish_time", "Finished").structured_only(),
             Column::new("fail_reason", "Fail reason").structured_only(),

@@ -24,16 +24,16 @@ fn args(cmd: clap::Command) -> clap::Command {
 }
 
 fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
-    let tokens = match m.get_one::<String>("search") {
+    let (tokens, total) = match m.get_one::<String>("search") {
         Some(keyword) => search(ctx, keyword, m)?,
-        None => console::items(console::get(ctx, "token/", &console::page_query(m))?),
+        None => console::page(console::get(ctx, "token/", &console::page_query(m))?),
     };
-    Ok(Output::Table(table(&tokens)).into())
+    Ok(Output::Table(table(&tokens).listed(total, console::page_of(m))).into())
 }
 
 /// `/api/token/search` takes only the keyword and returns every match at once,
-/// so `--page` and `--page-size` are applied here.
-fn search(ctx: &Context, keyword: &str, m: &ArgMatches) -> Result<Vec<Value>> {
+/// so `--page` and `--page-size` are applied here (and the total is every match).
+fn search(ctx: &Context, keyword: &str, m: &ArgMatches) -> Result<(Vec<Value>, Option<u64>)> {
     let data = console::get(
         ctx,
         "token/search",
@@ -41,25 +41,28 @@ fn search(ctx: &Context, keyword: &str, m: &ArgMatches) -> Result<Vec<Value>> {
     )?;
     let page = m.get_one::<u32>("page").map_or(1, |&p| p as usize);
     let size = m.get_one::<u32>("page_size").map_or(20, |&n| n as usize);
-    Ok(console::items(data)
+    let matches = console::items(data);
+    let total = matches.len() as u64;
+    let shown = matches
         .into_iter()
         .skip(page.saturating_sub(1).saturating_mul(size))
         .take(size)
-        .collect())
+        .collect();
+    Ok((shown, Some(total)))
 }
 
 fn table(tokens: &[Value]) -> Table {
     let mut table = Table::new(
         vec![
             Column::new("id", "ID"),
-            Column::new("name", "Name"),
-            Column::new("key", "Key"),
+            Column::new("name", "Name").truncates(),
+            Column::new("key", "Key").droppable(4),
             Column::new("status", "Status"),
             Column::new("balance_usd", "Balance"),
-            Column::new("used_usd", "Used"),
-            Column::new("created", "Created"),
-            Column::new("accessed", "Accessed"),
-            Column::new("expires", "Expires"),
+            Column::new("used_usd", "Used").droppable(5),
+            Column::new("created", "Created").droppable(2),
+            Column::new("accessed", "Accessed").droppable(1),
+            Column::new("expires", "Expires").droppable(3),
             Column::new("unlimited", "Unlimited").structured_only(),
         ],
         "No tokens found.",

@@ -30,6 +30,7 @@ mod run;
 mod shell;
 mod surface_hardening;
 mod surfaces;
+mod tables;
 mod tasks;
 mod tokens;
 mod waits;
