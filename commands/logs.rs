@@ -199,7 +199,7 @@ fn fields(log: &Value) -> Vec<LogField> {
         ),
         field(
             "first_token_ms",
-            "First token",
+            "First token (ms)",
             Structured,
             first_token_cell(extra("frt").as_f64()),
         ),

@@ -132,6 +132,28 @@ fn models_at_160_columns_show_every_column_whole() {
 }
 
 #[test]
+fn logs_detail_at_160_columns_keeps_request_ids_dates_and_ratios_whole() {
+    let sandbox = Sandbox::new();
+    let (screen, code) = on_terminal(&sandbox, &["logs", "--detail"], 160);
+    assert_eq!(code, 0, "{screen}");
+    assert_fits(&screen, 160);
+    assert_whole(
+        &screen,
+        &[
+            "2026-03-05 08:20:00",
+            "2026-03-03 14:05:10",
+            "req-log-0005",
+            "req-log-0001",
+            "claude-sonnet-4-6",
+            "Completion",
+            "$0.00396",
+            "0.625",
+        ],
+    );
+    assert!(screen.contains("Not shown at 160 columns: "), "{screen}");
+}
+
+#[test]
 fn logs_tasks_and_tokens_at_80_columns_keep_dates_ids_and_numbers_whole() {
     let sandbox = Sandbox::new();
     let cases: [(&[&str], &[&str]); 3] = [
