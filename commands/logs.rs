@@ -13,7 +13,7 @@ use crate::context::Context;
 use crate::dates;
 use crate::error::{CliError, ExitCode, Result};
 use crate::http::{self, Auth, Request};
-use crate::money;
+use crate::money::{self, quota_cell};
 use crate::output::{Cell, Column, Outcome, Output, Record, Table};
 use crate::registry::{CommandSpec, Credential};
 use crate::urls::with_query;
@@ -178,12 +178,7 @@ fn fields(log: &Value) -> Vec<LogField> {
             Always,
             Cell::count(get("completion_tokens")),
         ),
-        field(
-            "cost_usd",
-            "Cost",
-            Always,
-            money::quota_cell(log.get("quota")),
-        ),
+        field("cost_usd", "Cost", Always, quota_cell(log.get("quota"))),
         field("quota", "Quota", Structured, Cell::count(get("quota"))),
         field(
             "duration_secs",
@@ -636,12 +631,12 @@ mod tests {
 
     #[test]
     fn costs_keep_small_amounts_visible() {
-        let cost = |quota: Value| money::quota_cell(Some(&quota)).text;
+        let cost = |quota: Value| quota_cell(Some(&quota)).text;
         assert_eq!(cost(json!(500_000)), "$1.00");
         assert_eq!(cost(json!(1980)), "$0.00396");
         assert_eq!(cost(json!(1)), "$0.000002");
         assert_eq!(cost(json!(0)), "$0.00");
-        assert_eq!(money::quota_cell(Some(&json!(1980))).value, json!(0.00396));
+        assert_eq!(quota_cell(Some(&json!(1980))).value, json!(0.00396));
     }
 
     #[test]

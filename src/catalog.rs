@@ -14,8 +14,8 @@ use crate::context::Context;
 use crate::error::{CliError, Result};
 use crate::fsutil;
 use crate::http::Auth;
-use crate::paths;
 use crate::output::MISSING;
+use crate::paths;
 
 const TTL: Duration = Duration::from_secs(60 * 60);
 

@@ -93,7 +93,10 @@ mod tests {
         assert_eq!(items(json!({"items": [3], "total": 1})), vec![json!(3)]);
         assert_eq!(items(json!({"data": [4]})), vec![json!(4)]);
         assert!(items(json!(null)).is_empty());
-        assert_eq!(page(json!({"items": [3], "total": 250})), (vec![json!(3)], Some(250)));
+        assert_eq!(
+            page(json!({"items": [3], "total": 250})),
+            (vec![json!(3)], Some(250))
+        );
         assert_eq!(page(json!([1])), (vec![json!(1)], None));
     }
 }

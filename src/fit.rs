@@ -112,7 +112,9 @@ pub fn truncate(text: &str, width: usize) -> String {
     for c in line.chars() {
         if cut.width() + c.width().unwrap_or(0) > room {
             // Mid-word: go back to the last space, if there is one.
-            let whole_words = line.get(cut.len()..).is_some_and(|rest| rest.starts_with(' '));
+            let whole_words = line
+                .get(cut.len()..)
+                .is_some_and(|rest| rest.starts_with(' '));
             if !whole_words {
                 if let Some(space) = cut.rfind(' ') {
                     cut.truncate(space);
@@ -172,7 +174,11 @@ pub fn terminal_width() -> usize {
         .ok()
         .and_then(|c| c.trim().parse::<usize>().ok())
         .filter(|&c| c > 0)
-        .or_else(|| crossterm::terminal::size().ok().map(|(w, _)| usize::from(w)))
+        .or_else(|| {
+            crossterm::terminal::size()
+                .ok()
+                .map(|(w, _)| usize::from(w))
+        })
         .filter(|&c| c > 0)
         .unwrap_or(80)
 }
@@ -193,7 +199,10 @@ mod tests {
 
     #[test]
     fn everything_fits_when_there_is_room() {
-        let columns = [needs(10, Fit::Whole, None), needs(30, Fit::Truncate, Some(1))];
+        let columns = [
+            needs(10, Fit::Whole, None),
+            needs(30, Fit::Truncate, Some(1)),
+        ];
         let plan = plan(&columns, 80);
         assert_eq!(plan.kept, [0, 1]);
         assert_eq!(plan.widths, [10, 30]);
@@ -202,7 +211,10 @@ mod tests {
 
     #[test]
     fn free_text_shrinks_before_anything_is_dropped() {
-        let columns = [needs(20, Fit::Whole, Some(1)), needs(60, Fit::Truncate, None)];
+        let columns = [
+            needs(20, Fit::Whole, Some(1)),
+            needs(60, Fit::Truncate, None),
+        ];
         // 20 + 16 + frame 7 = 43 fits; free text gets the rest.
         let plan = plan(&columns, 50);
         assert_eq!(plan.kept, [0, 1]);
@@ -239,7 +251,10 @@ mod tests {
 
     #[test]
     fn wrapping_breaks_at_spaces() {
-        assert_eq!(wrap("the service answered in 3 s", 12), "the service\nanswered in\n3 s");
+        assert_eq!(
+            wrap("the service answered in 3 s", 12),
+            "the service\nanswered in\n3 s"
+        );
         assert_eq!(wrap("abcdefghij", 4), "abcd\nefgh\nij");
         assert_eq!(wrap("a\nb c", 10), "a\nb c");
     }

@@ -99,7 +99,7 @@ mod tests {
     fn one_rule_for_every_amount() {
         assert_eq!(usd_text(1234567.891), "$1,234,567.89");
         assert_eq!(usd_text(12.5), "$12.50");
-        assert_eq!(usd_text(3.1415), "$3.14");
+        assert_eq!(usd_text(7.4321), "$7.43");
         assert_eq!(usd_text(4.4399999999999995), "$4.44");
         assert_eq!(usd_text(10.0), "$10.00");
         assert_eq!(usd_text(0.2), "$0.20");
@@ -118,7 +118,10 @@ mod tests {
     /// The amount a text shows, read back: `-$1,234.5` → -1234.5.
     fn read_back(text: &str) -> f64 {
         let negative = text.starts_with('-');
-        let digits: String = text.chars().filter(|c| *c != '$' && *c != ',' && *c != '-').collect();
+        let digits: String = text
+            .chars()
+            .filter(|c| *c != '$' && *c != ',' && *c != '-')
+            .collect();
         let number: f64 = digits.parse().expect("a number");
         if negative {
             -number

@@ -398,8 +398,14 @@ mod tests {
     #[test]
     fn listings_say_how_many_of_how_many() {
         let listing = |shown, total, page| Listing { shown, total, page }.to_string();
-        assert_eq!(listing(20, Some(250), Some((1, 20))), "showing 20 of 250, page 1/13");
-        assert_eq!(listing(0, Some(0), Some((1, 20))), "showing 0 of 0, page 1/1");
+        assert_eq!(
+            listing(20, Some(250), Some((1, 20))),
+            "showing 20 of 250, page 1/13"
+        );
+        assert_eq!(
+            listing(0, Some(0), Some((1, 20))),
+            "showing 0 of 0, page 1/1"
+        );
         assert_eq!(listing(5, Some(301), None), "showing 5 of 301");
         assert_eq!(listing(3, None, Some((2, 3))), "showing 3, page 2");
     }

@@ -318,7 +318,11 @@ fn five_hundred_thousand_quota_is_one_dollar() {
     let row = &json_of(&logs(&sandbox, &["--json"]))[0];
     assert_eq!(row["cost_usd"], json!(1.0));
     assert_eq!(row["quota"], json!(500_000));
-    assert_eq!(row["duration_secs"], json!(7.0), "use_time without total_ms");
+    assert_eq!(
+        row["duration_secs"],
+        json!(7.0),
+        "use_time without total_ms"
+    );
     assert_eq!(row["model_price"], json!(0.04));
     assert_eq!(row["model_ratio"], json!(0));
     serve_one_dollar_log(&sandbox, "");

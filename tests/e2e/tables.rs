@@ -128,7 +128,10 @@ fn models_at_160_columns_show_every_column_whole() {
         let cells: Vec<&str> = [0, 1, 2, 3, 5].iter().map(|&c| row[c].as_str()).collect();
         assert_whole(&screen, &cells);
     }
-    assert!(screen.contains("Endpoints") && !screen.contains("Not shown"), "{screen}");
+    assert!(
+        screen.contains("Endpoints") && !screen.contains("Not shown"),
+        "{screen}"
+    );
 }
 
 #[test]
@@ -159,20 +162,37 @@ fn logs_tasks_and_tokens_at_80_columns_keep_dates_ids_and_numbers_whole() {
     let cases: [(&[&str], &[&str]); 3] = [
         (
             &["logs"],
-            &["2026-03-05 08:20:00", "deepseek-v4-pro", "claude-sonnet-4-6", "$0.00396", "$10.00"],
+            &[
+                "2026-03-05 08:20:00",
+                "deepseek-v4-pro",
+                "claude-sonnet-4-6",
+                "$0.00396",
+                "$10.00",
+            ],
         ),
         (
             &["tasks"],
-            &["2026-03-05 12:00:00", "task_kling_0003", "IN_PROGRESS", "task_suno_0001"],
+            &[
+                "2026-03-05 12:00:00",
+                "task_kling_0003",
+                "IN_PROGRESS",
+                "task_suno_0001",
+            ],
         ),
-        (&["tokens"], &["old-experiment", "ci-pipeline", "Unlimited", "$2.00"]),
+        (
+            &["tokens"],
+            &["old-experiment", "ci-pipeline", "Unlimited", "$2.00"],
+        ),
     ];
     for (args, whole) in cases {
         let (screen, code) = on_terminal(&sandbox, args, 80);
         assert_eq!(code, 0, "{args:?}: {screen}");
         assert_fits(&screen, 80);
         assert_whole(&screen, whole);
-        assert!(screen.contains("Not shown at 80 columns: "), "{args:?}:\n{screen}");
+        assert!(
+            screen.contains("Not shown at 80 columns: "),
+            "{args:?}:\n{screen}"
+        );
     }
     let (logs, _) = on_terminal(&sandbox, &["logs"], 80);
     assert!(
@@ -193,7 +213,10 @@ fn csv_has_no_float_noise_and_leaves_missing_values_empty() {
             .expect("run"),
     );
     assert_no_float_noise(&csv);
-    assert!(!csv.contains("0000000") && !csv.contains("9999999"), "{csv}");
+    assert!(
+        !csv.contains("0000000") && !csv.contains("9999999"),
+        "{csv}"
+    );
     assert!(
         csv.contains("synthetic-model-00006,Synthetic,text,\"in $0.70/M, out $2.80/M\",32768,"),
         "0.7 * 4 is $2.80, not 2.8000000000000003:\n{csv}"
@@ -218,19 +241,15 @@ fn csv_has_no_float_noise_and_leaves_missing_values_empty() {
 #[test]
 fn money_reads_the_same_in_every_command() {
     let sandbox = Sandbox::new();
-    let run = |args: &[&str]| {
-        stdout_of(
-            &sandbox
-                .cmd_with_token()
-                .args(args)
-                .output()
-                .expect("run"),
-        )
-    };
+    let run =
+        |args: &[&str]| stdout_of(&sandbox.cmd_with_token().args(args).output().expect("run"));
     let stats = run(&["stats"]);
     assert!(stats.contains("Usage this month        $1.00\n"), "{stats}");
     let tasks = run(&["tasks"]);
-    assert!(tasks.contains("$0.40") && tasks.contains("$0.10"), "{tasks}");
+    assert!(
+        tasks.contains("$0.40") && tasks.contains("$0.10"),
+        "{tasks}"
+    );
     assert!(!tasks.contains("$0.4000"), "{tasks}");
     let balance = run(&["balance"]);
     assert!(balance.contains("Available balance  $5.00\n"), "{balance}");
@@ -241,8 +260,21 @@ fn every_duration_column_is_seconds_and_says_so() {
     let sandbox = Sandbox::new();
     let logs = stdout_of(&sandbox.cmd_with_token().arg("logs").output().expect("run"));
     let tasks = stdout_of(&sandbox.cmd_with_token().arg("tasks").output().expect("run"));
-    assert!(logs.lines().next().unwrap_or_default().contains("Duration (s)"), "{logs}");
-    assert!(tasks.lines().next().unwrap_or_default().contains("Duration (s)"), "{tasks}");
+    assert!(
+        logs.lines()
+            .next()
+            .unwrap_or_default()
+            .contains("Duration (s)"),
+        "{logs}"
+    );
+    assert!(
+        tasks
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .contains("Duration (s)"),
+        "{tasks}"
+    );
     assert!(logs.contains("  6.21  "), "6210 ms is 6.21 s:\n{logs}");
     assert!(tasks.contains("  95\n"), "1m35s is 95 s:\n{tasks}");
 }
@@ -308,15 +340,14 @@ fn lists_say_how_many_on_a_terminal_only() {
     let screen = stdout_to_file(&sandbox, "tasks --page 2 --page-size 2", &file);
     assert!(screen.contains("showing 1 of 3, page 2/2"), "{screen}");
     let written = std::fs::read_to_string(&file).expect("stdout file");
-    assert!(written.contains("task_suno_0001") && !written.contains("showing"), "{written}");
+    assert!(
+        written.contains("task_suno_0001") && !written.contains("showing"),
+        "{written}"
+    );
 
     // Piped: nothing but the data.
     for args in [&["logs"][..], &["tokens"], &["tasks"], &["models"]] {
-        let output = sandbox
-            .cmd_with_token()
-            .args(args)
-            .output()
-            .expect("run");
+        let output = sandbox.cmd_with_token().args(args).output().expect("run");
         assert!(output.status.success(), "{output:?}");
         assert_eq!(stderr_of(&output), "", "{args:?}");
         assert!(!stdout_of(&output).contains("showing"), "{args:?}");
