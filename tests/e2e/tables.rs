@@ -4,13 +4,11 @@
 //! lists say how many of how many on stderr, on a terminal only.
 
 use std::process::Command;
-use std::time::Duration;
 
-use expectrl::Session;
 use serde_json::Value;
 
 use crate::fake_server::{ACCESS_TOKEN, API_KEY};
-use crate::pty::{spawn, Screen};
+use crate::pty::{spawn, spawn_command, Screen};
 use crate::sandbox::{stderr_of, stdout_of, Sandbox};
 
 /// What a terminal `columns` wide shows for `cometapi ARGS`, with its exit code.
@@ -307,20 +305,12 @@ fn json_keeps_booleans_and_numbers() {
 /// `cometapi ARGS > FILE` on a pty: stderr is the terminal, stdout a file.
 fn stdout_to_file(sandbox: &Sandbox, args: &str, file: &std::path::Path) -> String {
     let mut cmd = Command::new("sh");
-    cmd.arg("-c")
-        .arg(format!(
-            "'{}' {args} > '{}'",
-            env!("CARGO_BIN_EXE_cometapi"),
-            file.display()
-        ))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", sandbox.home.path())
-        .env("TERM", "xterm")
-        .env("COMETAPI_BASE_URL", sandbox.server.base_url())
-        .env("COMETAPI_ACCESS_TOKEN", ACCESS_TOKEN);
-    let mut session = Session::spawn(cmd).expect("spawn on a pty");
-    session.set_expect_timeout(Some(Duration::from_secs(20)));
+    cmd.arg("-c").arg(format!(
+        "'{}' {args} > '{}'",
+        env!("CARGO_BIN_EXE_cometapi"),
+        file.display()
+    ));
+    let session = spawn_command(sandbox, cmd, &[("COMETAPI_ACCESS_TOKEN", ACCESS_TOKEN)]);
     let mut screen = Screen::new(session);
     assert_eq!(screen.exit_code(), 0, "{}", screen.text);
     visible(&screen.text)
