@@ -144,9 +144,7 @@ fn catalog_models(ctx: &Context, filters: &Filters, policy: CachePolicy) -> Resu
         .into_iter()
         .filter(|m| filters.keeps(m))
         .collect();
-    let total = models.len() as u64;
-    models.sort_by(|a, b| catalog::compare_ids(id_of(a), id_of(b)));
-    models.truncate(filters.limit.unwrap_or(usize::MAX));
+    let total = sort_and_limit(&mut models, filters.limit);
     let mut table = Table::new(
         vec![
             Column::new("id", "Model"),
@@ -211,9 +209,7 @@ fn openai_models(ctx: &Context, filters: &Filters) -> Result<Table> {
                 && any_term(&filters.providers, &[owner])
         })
         .collect();
-    let total = models.len() as u64;
-    models.sort_by(|a, b| catalog::compare_ids(id_of(a), id_of(b)));
-    models.truncate(filters.limit.unwrap_or(usize::MAX));
+    let total = sort_and_limit(&mut models, filters.limit);
     let mut table = Table::new(
         vec![
             Column::new("id", "Model"),
@@ -228,6 +224,14 @@ fn openai_models(ctx: &Context, filters: &Filters) -> Result<Table> {
         ]);
     }
     Ok(table.listed(Some(total), None))
+}
+
+/// Newest version first, at most `limit`; returns how many matched before the cut.
+fn sort_and_limit(models: &mut Vec<Value>, limit: Option<usize>) -> u64 {
+    let total = models.len() as u64;
+    models.sort_by(|a, b| catalog::compare_ids(id_of(a), id_of(b)));
+    models.truncate(limit.unwrap_or(usize::MAX));
+    total
 }
 
 fn id_of(model: &Value) -> &str {
