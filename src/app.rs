@@ -204,9 +204,11 @@ fn dispatch(ctx: &Context, spec: &CommandSpec, sub: &ArgMatches) -> Result<ExitC
 }
 
 /// `showing 20 of 250, page 1/13` on stderr, dim, for people only: nothing when stderr
-/// is not a terminal, so scripts and logs see the data alone.
+/// is not a terminal, so scripts and logs see the data alone, and nothing after
+/// "No logs found." when nothing matched at all.
 fn note_listing(listing: &Listing, no_color: bool) {
-    if !io::stderr().is_terminal() {
+    let nothing_at_all = listing.shown == 0 && listing.total.unwrap_or(0) == 0;
+    if nothing_at_all || !io::stderr().is_terminal() {
         return;
     }
     let (dim, reset) = if stderr_color(no_color) {

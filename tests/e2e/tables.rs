@@ -324,6 +324,16 @@ fn lists_say_how_many_on_a_terminal_only() {
     assert!(screen.contains("showing 2 of 5, page 1/3"), "{screen}");
     let (screen, _) = on_terminal(&sandbox, &["models", "--limit", "3"], 120);
     assert!(screen.contains("showing 3 of 10"), "{screen}");
+    let (screen, _) = on_terminal(&sandbox, &["logs", "--page", "4", "--page-size", "2"], 120);
+    assert!(
+        screen.contains("showing 0 of 5, page 4/3"),
+        "past the end: {screen}"
+    );
+    let (screen, _) = on_terminal(&sandbox, &["logs", "--model", "nope"], 120);
+    assert!(
+        screen.contains("No logs found.") && !screen.contains("showing"),
+        "{screen}"
+    );
 
     // On stderr: with stdout in a file, the terminal still shows it and the file has none.
     let file = sandbox.home.path().join("tasks.txt");
