@@ -230,7 +230,7 @@ fn usage_line(ctx: &Context, model: &str, reply: &Reply) -> String {
             " · {prompt} prompt + {completion} completion tokens"
         ));
         if let Some(cost) = cost(ctx, model, prompt, completion) {
-            line.push_str(&format!(" · ~${cost:.6}"));
+            line.push_str(&format!(" · ~{}", crate::money::usd_text(cost)));
         }
     }
     line

@@ -19,7 +19,7 @@ use provider::{buttons, Midjourney};
 
 fn args(cmd: clap::Command) -> clap::Command {
     let waiting = |cmd: clap::Command| cmd.arg(command::out_dir_arg());
-    cmd.visible_alias("mj")
+    cmd.alias("mj")
         .subcommand_required(true)
         .subcommand(waiting(
             clap::Command::new("imagine")
@@ -173,7 +173,7 @@ fn actions_cell(snapshot: &Snapshot) -> Cell {
 }
 
 inventory::submit! {
-    CommandSpec::new("midjourney", "Midjourney images as jobs: imagine, action, fetch, wait", run)
+    CommandSpec::new("midjourney", "Midjourney images as jobs (alias mj): imagine, action, fetch, wait", run)
         .needs(Credential::ApiKey)
         .with_args(args)
 }

@@ -10,9 +10,9 @@ use clap::ArgMatches;
 use crate::cli;
 use crate::context::{env_var, Context, GlobalArgs};
 use crate::error::{CliError, ExitCode, Result};
-use crate::output::Output;
+use crate::output::{Listing, Output, Table};
 use crate::registry::{self, CommandSpec, Credential, RenderOptions};
-use crate::{completion, plugins, terminal_text};
+use crate::{completion, fit, plugins, terminal_text};
 
 /// Runs the CLI and returns the process exit code.
 pub fn main(args: Vec<OsString>) -> u8 {
@@ -182,9 +182,11 @@ fn dispatch(ctx: &Context, spec: &CommandSpec, sub: &ArgMatches) -> Result<ExitC
     }
     let mut outcome = (spec.run)(ctx, sub)?;
     if outcome.output != Output::Empty {
+        let terminal = io::stdout().is_terminal();
         let options = RenderOptions {
             color: ctx.color(),
-            terminal: io::stdout().is_terminal(),
+            terminal,
+            width: if terminal { fit::terminal_width() } else { 80 },
         };
         if options.terminal {
             terminal_text::neutralise_output(&mut outcome.output);
@@ -194,7 +196,35 @@ fn dispatch(ctx: &Context, spec: &CommandSpec, sub: &ArgMatches) -> Result<ExitC
             .and_then(|()| out.flush())
             .map_err(CliError::from_output)?;
     }
+    if let Output::Table(Table {
+        listing: Some(listing),
+        ..
+    }) = &outcome.output
+    {
+        note_listing(listing, ctx.globals.no_color);
+    }
     Ok(outcome.exit)
+}
+
+/// `showing 20 of 250, page 1/13` on stderr, dim, for people only: nothing when stderr
+/// is not a terminal, so scripts and logs see the data alone, and nothing after
+/// "No logs found." when nothing matched at all.
+fn note_listing(listing: &Listing, no_color: bool) {
+    let nothing_at_all = listing.shown == 0 && listing.total.unwrap_or(0) == 0;
+    if nothing_at_all || !io::stderr().is_terminal() {
+        return;
+    }
+    let (dim, reset) = if stderr_color(no_color) {
+        ("\x1b[2m", "\x1b[0m")
+    } else {
+        ("", "")
+    };
+    let _ = writeln!(io::stderr(), "{dim}{listing}{reset}"); // a closed stderr is no reason to fail
+}
+
+/// Colour on stderr: a terminal, and neither `--no-color` nor `NO_COLOR`.
+fn stderr_color(no_color: bool) -> bool {
+    !no_color && io::stderr().is_terminal() && env_var("NO_COLOR").is_none()
 }
 
 /// Fails with exit 64 before the command runs if its credential is missing.
@@ -280,8 +310,7 @@ pub fn report(err: &CliError, json: bool, no_color: bool) {
         let _ = writeln!(stderr, "{}", terminal_text::escape_json_controls(&body));
         return;
     }
-    let color = !no_color && io::stderr().is_terminal() && env_var("NO_COLOR").is_none();
-    let (red, yellow, reset) = if color {
+    let (red, yellow, reset) = if stderr_color(no_color) {
         ("\x1b[1;31m", "\x1b[33m", "\x1b[0m")
     } else {
         ("", "", "")

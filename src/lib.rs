@@ -14,6 +14,7 @@ pub mod dates;
 #[cfg(test)]
 mod docgen;
 pub mod error;
+pub mod fit;
 pub mod fsutil;
 pub mod http;
 pub mod inputs;

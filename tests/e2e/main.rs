@@ -33,6 +33,7 @@ mod shell;
 mod speech;
 mod surface_hardening;
 mod surfaces;
+mod tables;
 mod tasks;
 mod tokens;
 mod waits;
