@@ -11,7 +11,7 @@ use crate::context::Context;
 use crate::error::{CliError, ExitCode, Result};
 use crate::jobs::schedule::Schedule;
 use crate::jobs::{resume_command, Provider, Snapshot};
-use crate::{progress, terminal_text, timeout};
+use crate::{interrupt, progress, terminal_text, timeout};
 
 /// Polls the jobs `ids` until every one has ended, or `limit` has passed. The
 /// snapshots come back in `ids` order.
@@ -25,8 +25,14 @@ pub fn wait(
     let mut schedule = Schedule::from_env()?;
     let mut board = Board::new(ids);
     let _spinner = progress::pin(board.line());
+    // The whole wait is one interruptible stretch: a Ctrl-C between two requests is
+    // noticed below rather than ending the process before the resume command is shown.
+    let _waiting = interrupt::waiting();
     loop {
         let pending = board.pending();
+        if interrupt::is_pending() {
+            return Err(interrupted(provider, &pending));
+        }
         match provider.fetch_many(ctx, &pending) {
             Ok(snapshots) => board.record(snapshots),
             Err(err) if err.transient => {

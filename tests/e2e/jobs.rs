@@ -498,3 +498,100 @@ fn ctrl_c_while_waiting_prints_the_resume_command_and_exits_130() {
     );
     assert_eq!(pty::exit_code(&session), 130);
 }
+
+#[test]
+fn a_kling_job_from_an_image_is_image2video_and_is_found_again_by_id() {
+    let (sandbox, out) = (Sandbox::new(), tempfile::tempdir().expect("out"));
+    let image = out.path().join("first.png");
+    fs::write(&image, image_bytes("png", 4, 4, 0)).expect("image");
+    let image = image.to_str().expect("utf-8").to_string();
+    let output = run(
+        &sandbox,
+        &out,
+        &[
+            "video",
+            "create",
+            "pan left",
+            "-m",
+            "kling-v1",
+            "--image",
+            &image,
+            "--no-wait",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let body: serde_json::Value =
+        serde_json::from_str(&sandbox.server.requests_to("/kling/v1/videos/image2video")[0].body)
+            .expect("json");
+    use base64::Engine;
+    let sent = base64::engine::general_purpose::STANDARD
+        .decode(body["image"].as_str().expect("image"))
+        .expect("base64");
+    assert_eq!(sent, image_bytes("png", 4, 4, 0));
+
+    // The id does not say which endpoint made it: text2video says 404, image2video knows it.
+    let output = sandbox
+        .cmd_with_key()
+        .args(["video", "status", "kling0001", "--json"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let status: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(
+        status["task_id"], "kling0001",
+        "the server's own reply: {status}"
+    );
+    assert_eq!(status["task_status"], "submitted");
+    assert_eq!(
+        sandbox
+            .server
+            .requests_to("/kling/v1/videos/text2video/kling0001")
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn status_and_fetch_show_one_job_without_waiting() {
+    let (sandbox, out) = (Sandbox::new(), tempfile::tempdir().expect("out"));
+    for args in [
+        &["mj", "imagine", "x", "--no-wait"][..],
+        &["music", "create", "--description", "y", "--no-wait"],
+    ] {
+        assert_eq!(run(&sandbox, &out, args).status.code(), Some(0));
+    }
+    let output = sandbox
+        .cmd_with_key()
+        .args(["mj", "fetch", "170000000000001"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let stdout = stdout_of(&output);
+    assert!(
+        stdout.contains("SUBMITTED") && stdout.contains("0%"),
+        "{stdout}"
+    );
+    let output = sandbox
+        .cmd_with_key()
+        .args(["music", "fetch", "suno-0002", "-f", "yaml"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(stdout_of(&output).contains("status: QUEUED"), "{output:?}");
+    let output = run(&sandbox, &out, &["video", "download", "video_fake_0009"]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(
+        stderr_of(&output).contains("openai has no job video_fake_0009"),
+        "{output:?}"
+    );
+}
+
+#[test]
+fn an_expired_result_url_is_an_error_and_saves_nothing() {
+    let (sandbox, out) = (Sandbox::new(), tempfile::tempdir().expect("out"));
+    sandbox.server.set_cdn_status(403);
+    let output = run(&sandbox, &out, &["mj", "imagine", "x"]);
+    assert_eq!(output.status.code(), Some(77), "{output:?}");
+    assert!(stderr_of(&output).contains("HTTP 403"), "{output:?}");
+    assert!(files(out.path()).is_empty());
+}

@@ -136,7 +136,7 @@ fn create(state: &State, kind: Kind, prompt: &str) -> String {
 }
 
 /// Fetches the job (one more fetch seen) and says where it now is.
-fn advance(state: &State, id: &str, kind: fn(Kind) -> bool) -> Option<(Job, Stage)> {
+fn advance(state: &State, id: &str, kind: impl Fn(Kind) -> bool) -> Option<(Job, Stage)> {
     let mut jobs = state.jobs.jobs.lock().expect("jobs");
     let job = jobs.iter_mut().find(|job| job.id == id && kind(job.kind))?;
     job.fetches += 1;
@@ -307,16 +307,12 @@ fn kling_create(state: &State, req: &Recorded, kind: &str) -> Reply {
 }
 
 fn kling_fetch(state: &State, kind: &str, id: &str) -> Reply {
-    let owned = |k: Kind| matches!(k, Kind::Kling(_));
-    let found = advance(state, id, owned).filter(|(job, _)| {
-        job.kind
-            == Kind::Kling(if kind == "image2video" {
-                "image2video"
-            } else {
-                "text2video"
-            })
-    });
-    let Some((job, stage)) = found else {
+    let endpoint = if kind == "image2video" {
+        "image2video"
+    } else {
+        "text2video"
+    };
+    let Some((job, stage)) = advance(state, id, |k| k == Kind::Kling(endpoint)) else {
         return Reply::json(404, json!({"code": 1203, "message": "task not found"}));
     };
     let status = match stage {
