@@ -955,6 +955,10 @@ fn status_error(request: &Request, status: u16, headers: &HeaderMap, body: &[u8]
 
 fn status_error_of(request: &Request, status: u16, body: &[u8], message: String) -> CliError {
     match status {
+        // No credential was sent (a result URL on another host): nothing to check on our side.
+        401 | 403 if matches!(request.auth, Auth::None) => CliError::failure(message).with_hint(
+            "the host refused the download; a result link may have expired, so fetch the job again",
+        ),
         401 | 403 => CliError::auth(message).with_hint(request.auth.rejected_hint()),
         404 => CliError::failure(message).with_hint(not_found_hint(&request.url)),
         429 if error_type(body).as_deref() == Some("insufficient_quota") => {

@@ -591,7 +591,11 @@ fn an_expired_result_url_is_an_error_and_saves_nothing() {
     let (sandbox, out) = (Sandbox::new(), tempfile::tempdir().expect("out"));
     sandbox.server.set_cdn_status(403);
     let output = run(&sandbox, &out, &["mj", "imagine", "x"]);
-    assert_eq!(output.status.code(), Some(77), "{output:?}");
-    assert!(stderr_of(&output).contains("HTTP 403"), "{output:?}");
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("HTTP 403") && stderr.contains("may have expired"),
+        "{stderr}"
+    );
     assert!(files(out.path()).is_empty());
 }
