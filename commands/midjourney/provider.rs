@@ -4,8 +4,8 @@ use serde_json::{json, Value};
 
 use crate::context::Context;
 use crate::error::{CliError, Result};
-use crate::http::{Auth, KeyHeader, Request};
-use crate::jobs::{percent, Provider, ProviderSpec, Snapshot, State, Submission};
+use crate::http::Request;
+use crate::jobs::{self, percent, Provider, ProviderSpec, Snapshot, State, Submission};
 
 pub struct Midjourney;
 
@@ -15,10 +15,8 @@ const ACCEPTED: [i64; 3] = [1, 21, 22];
 impl Midjourney {
     /// Submits to `/mj/submit/{what}` and returns the new task id.
     pub fn submit_to(&self, ctx: &Context, what: &str, body: &Value) -> Result<String> {
-        let key = ctx.api_key()?;
         let url = ctx.base_url()?.at_root(&format!("mj/submit/{what}"));
-        let request = Request::post_json(url, Auth::ApiKey(&key, KeyHeader::Bearer), body).creates();
-        let reply = ctx.http()?.send(&request)?.json()?;
+        let reply = jobs::call(ctx, |auth| Request::post_json(url, auth, body).creates())?;
         let code = reply.get("code").and_then(Value::as_i64);
         match reply.get("result").and_then(id_text) {
             Some(id) if code.is_some_and(|c| ACCEPTED.contains(&c)) => Ok(id),
@@ -49,14 +47,9 @@ impl Provider for Midjourney {
     }
 
     fn fetch(&self, ctx: &Context, id: &str) -> Result<Snapshot> {
-        let key = ctx.api_key()?;
         let path = format!("mj/task/{}/fetch", crate::urls::path_segment(id));
         let url = ctx.base_url()?.at_root(&path);
-        let reply = ctx
-            .http()?
-            .send(&Request::get(url, Auth::ApiKey(&key, KeyHeader::Bearer)))?
-            .json()?;
-        snapshot(id, reply)
+        snapshot(id, jobs::call(ctx, |auth| Request::get(url, auth))?)
     }
 
     /// One `list-by-condition` request for all of them.
@@ -64,11 +57,9 @@ impl Provider for Midjourney {
         if let [id] = ids {
             return Ok(vec![self.fetch(ctx, id)?]);
         }
-        let key = ctx.api_key()?;
         let url = ctx.base_url()?.at_root("mj/task/list-by-condition");
         let body = json!({ "ids": ids });
-        let request = Request::post_json(url, Auth::ApiKey(&key, KeyHeader::Bearer), &body);
-        match ctx.http()?.send(&request)?.json()? {
+        match jobs::call(ctx, |auth| Request::post_json(url, auth, &body))? {
             Value::Array(tasks) => tasks
                 .into_iter()
                 .map(|task| {

@@ -6,17 +6,15 @@ use serde_json::{json, Value};
 
 use crate::context::Context;
 use crate::error::{CliError, Result};
-use crate::http::{Auth, KeyHeader, Request};
-use crate::jobs::{percent, Provider, ProviderSpec, Snapshot, State, Submission};
+use crate::http::{Auth, Request};
+use crate::jobs::{self, percent, Provider, ProviderSpec, Snapshot, State, Submission};
 
 pub struct Suno;
 
 impl Suno {
     /// Sends the request `build` makes with the API key, and unwraps the reply.
     fn send(&self, ctx: &Context, build: impl FnOnce(Auth<'_>) -> Request<'_>) -> Result<Value> {
-        let key = ctx.api_key()?;
-        let request = build(Auth::ApiKey(&key, KeyHeader::Bearer));
-        unwrap(ctx.http()?.send(&request)?.json()?)
+        unwrap(jobs::call(ctx, build)?)
     }
 }
 

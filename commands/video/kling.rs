@@ -5,9 +5,9 @@ use serde_json::{json, Value};
 
 use crate::context::Context;
 use crate::error::{CliError, Result};
-use crate::http::{Auth, KeyHeader, Request};
+use crate::http::{Auth, Request};
 use crate::jobs::command::inline_image;
-use crate::jobs::{Provider, ProviderSpec, Snapshot, State, Submission};
+use crate::jobs::{self, Provider, ProviderSpec, Snapshot, State, Submission};
 
 pub struct Kling;
 
@@ -17,9 +17,7 @@ pub const MAX_PROMPT: usize = 500;
 impl Kling {
     /// Sends `request` with the API key and returns `data` of `{code: 0, data}`.
     fn send(&self, ctx: &Context, build: impl FnOnce(Auth<'_>) -> Request<'_>) -> Result<Value> {
-        let key = ctx.api_key()?;
-        let request = build(Auth::ApiKey(&key, KeyHeader::Bearer));
-        let reply = ctx.http()?.send(&request)?.json()?;
+        let reply = jobs::call(ctx, build)?;
         match reply.get("code").and_then(Value::as_i64) {
             Some(0) => Ok(reply.get("data").cloned().unwrap_or(Value::Null)),
             code => Err(CliError::failure(format!(

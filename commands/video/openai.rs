@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::context::Context;
 use crate::error::{CliError, Result};
 use crate::http::{Auth, KeyHeader, Request};
-use crate::jobs::{percent, Provider, ProviderSpec, Snapshot, State, Submission};
+use crate::jobs::{self, percent, Provider, ProviderSpec, Snapshot, State, Submission};
 use crate::multipart::{FileRules, Form};
 
 pub struct OpenAiVideos;
@@ -40,13 +40,12 @@ impl Provider for OpenAiVideos {
         for file in &job.files {
             form = form.file("input_reference", file, REFERENCE)?;
         }
+        // Not `jobs::call`: the request borrows the form, which outlives the key there.
         let key = ctx.api_key()?;
         let url = ctx.base_url()?.v1("videos");
         let auth = Auth::ApiKey(&key, KeyHeader::Bearer);
-        let reply = ctx
-            .http()?
-            .send(&Request::post_multipart(url, auth, &form).creates())?
-            .json()?;
+        let request = Request::post_multipart(url, auth, &form).creates();
+        let reply = ctx.http()?.send(&request)?.json()?;
         reply
             .get("id")
             .and_then(Value::as_str)
@@ -56,13 +55,9 @@ impl Provider for OpenAiVideos {
     }
 
     fn fetch(&self, ctx: &Context, id: &str) -> Result<Snapshot> {
-        let key = ctx.api_key()?;
         let base = ctx.base_url()?;
         let url = base.v1(&format!("videos/{}", crate::urls::path_segment(id)));
-        let video = ctx
-            .http()?
-            .send(&Request::get(url, Auth::ApiKey(&key, KeyHeader::Bearer)))?
-            .json()?;
+        let video = jobs::call(ctx, |auth| Request::get(url, auth))?;
         let content = base.v1(&format!("videos/{}/content", crate::urls::path_segment(id)));
         snapshot(id, video, content)
     }

@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 
 use crate::context::Context;
 use crate::error::{CliError, Result};
+use crate::http::{Auth, KeyHeader, Request};
 
 pub use driver::wait;
 
@@ -104,6 +105,14 @@ pub fn providers(family: &str) -> Vec<&'static ProviderSpec> {
         .collect();
     found.sort_by_key(|spec| spec.provider.name());
     found
+}
+
+/// Sends the request `build` makes with the API key (as `Authorization: Bearer`) and
+/// reads the reply as JSON: how every provider talks to its API.
+pub fn call(ctx: &Context, build: impl FnOnce(Auth<'_>) -> Request<'_>) -> Result<Value> {
+    let key = ctx.api_key()?;
+    let request = build(Auth::ApiKey(&key, KeyHeader::Bearer));
+    ctx.http()?.send(&request)?.json()
 }
 
 /// One job's state; a job the server does not know (404) is said so plainly.
