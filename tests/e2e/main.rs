@@ -32,4 +32,5 @@ mod surface_hardening;
 mod surfaces;
 mod tasks;
 mod tokens;
+mod transcribe;
 mod waits;

@@ -23,6 +23,9 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
+#[path = "fake_media_audio.rs"]
+pub mod media_audio;
+
 /// The only API key the server accepts.
 pub const API_KEY: &str = "sk-test-valid-key-0001";
 /// The only console access token the server accepts.
@@ -46,6 +49,8 @@ pub struct Recorded {
     /// Header names are lower-cased.
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The body exactly as received (`body` is its lossy UTF-8 reading).
+    pub body_bytes: Vec<u8>,
 }
 
 impl Recorded {
@@ -109,6 +114,9 @@ pub enum Fault {
         headers: Vec<(String, String)>,
         body: String,
     },
+    /// A 200 whose chunked body is cut after `prefix` (broken framing), once the
+    /// request was read whole.
+    CutReply(String),
     /// A 200 of this content type: `prefix`, then `x` up to `bytes` in all, produced
     /// as it is read (never built in memory) and sent chunked, with no newline.
     Oversized {
@@ -366,6 +374,7 @@ fn handle(state: &State, mut request: tiny_http::Request) {
             })
             .collect(),
         body: String::from_utf8_lossy(&raw_body).into_owned(),
+        body_bytes: raw_body,
     };
     state
         .recorded
@@ -380,6 +389,7 @@ fn handle(state: &State, mut request: tiny_http::Request) {
             route(state, &recorded, &decoded_path, id)
         }
         Some(Fault::NeverAnswers) => hang(),
+        Some(Fault::CutReply(prefix)) => return media_audio::write_cut(request, &prefix),
         Some(fault) => fault_reply(&fault),
         None if state.foreign.load(Ordering::SeqCst) => {
             foreign_reply(route(state, &recorded, &decoded_path, id), &decoded_path)
@@ -653,7 +663,7 @@ fn fault_reply(fault: &Fault) -> Reply {
         ),
         Fault::Status(status, body) => Reply::raw(*status, "application/json", body.clone()),
         // Handled before routing; kept for exhaustiveness.
-        Fault::Slow(_) | Fault::NeverAnswers => openai_error(500, "unexpected slow fault", "server_error", None),
+        Fault::Slow(_) | Fault::NeverAnswers | Fault::CutReply(_) => openai_error(500, "unexpected slow fault", "server_error", None),
         Fault::Html404 => Reply::raw(
             404,
             "text/html; charset=utf-8",
@@ -822,6 +832,9 @@ fn route(state: &State, req: &Recorded, path: &str, id: u64) -> Reply {
         ("GET", "/api/task/self") => guarded(req, Console, || {
             filtered_tasks(req).map_or_else(|e| e, |tasks| console_ok(paginate(req, tasks)))
         }),
+        ("POST", p) if media_audio::serves(p) => {
+            guarded(req, BearerKey, || media_audio::route(req, p))
+        }
         (method, _) => openai_error(
             404,
             &format!("Invalid URL ({method} {})", req.path),
