@@ -16,6 +16,7 @@ mod config_hardening;
 mod console_hardening;
 mod doctor;
 mod dropin;
+mod embed;
 mod errors;
 mod http;
 mod init;
