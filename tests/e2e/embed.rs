@@ -299,16 +299,13 @@ fn requests_in_flight_are_bounded_and_rows_wait_for_their_turn() {
         &lines.join("\n"),
     );
     assert_eq!(output.status.code(), Some(69), "{}", stderr_of(&output));
-    let sent = sandbox.server.requests();
-    assert_eq!(sent.len(), 4, "four batches in flight, no more");
-    assert!(sent.iter().all(|r| inputs_of(r).len() == 2));
     // Only the batches before the one that hung were written, in order: the ones after
-    // it were answered but held back.
+    // it were answered but held back, and no more than four were ever unwritten.
     let rows = jsonl(&output);
-    assert!(
-        rows.len() <= 6 && rows.len() % 2 == 0,
-        "{} rows",
-        rows.len()
-    );
+    let written = rows.len() / 2;
+    assert!(written < 6 && rows.len() % 2 == 0, "{} rows", rows.len());
+    let sent = sandbox.server.requests();
+    assert_eq!(sent.len(), (written + 4).min(6), "four batches out at most");
+    assert!(sent.iter().all(|r| inputs_of(r).len() == 2));
     assert_rows_match(&rows, &lines[..rows.len()], 2);
 }
