@@ -30,7 +30,7 @@ fn args(cmd: clap::Command) -> clap::Command {
             .num_args(1..)
             .value_parser(cli::non_blank)
             .conflicts_with("input_file")
-            .help("Texts to embed, one vector each (default: one input per line of stdin)"),
+            .help("Texts to embed, one vector each (default: one input per line of stdin); rows come out as JSON lines when piped, a short table on a terminal"),
     )
     .arg(
         Arg::new("model")
@@ -55,10 +55,6 @@ fn args(cmd: clap::Command) -> clap::Command {
             .value_parser(value_parser!(PathBuf))
             .action(ArgAction::Set)
             .help("Embed every line of FILE (`-` for stdin); blank lines are skipped"),
-    )
-    .after_help(
-        "Output: JSON lines {index, input, embedding} when piped, a short table on a \
-         terminal; -f json streams a JSON array, -f csv the same rows as CSV.",
     )
 }
 

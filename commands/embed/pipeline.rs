@@ -20,6 +20,8 @@ pub const FIRST_BATCH: usize = 64;
 pub const REPLY_VALUES: usize = 1 << 19;
 
 type Job = (u64, Vec<String>);
+/// Writes one finished batch: its inputs and their vectors.
+pub type WriteBatch<'w> = dyn FnMut(&[String], &[Vec<f64>]) -> Result<()> + 'w;
 type Done = (u64, Vec<String>, Result<Vec<Vec<f64>>>);
 
 /// Embeds every input `batcher` gives, calling `write` with each batch in input order;
@@ -28,7 +30,7 @@ pub fn embed_all(
     embedder: &Embedder,
     batcher: &mut Batcher,
     dimensions: Option<usize>,
-    write: &mut dyn FnMut(&[String], &[Vec<f64>]) -> Result<()>,
+    write: &mut WriteBatch,
 ) -> Result<usize> {
     let (jobs, job_queue) = mpsc::channel::<Job>();
     let job_queue = Mutex::new(job_queue);
@@ -63,7 +65,7 @@ fn dispatch(
     mut dimensions: Option<usize>,
     jobs: Sender<Job>,
     finished: &Receiver<Done>,
-    write: &mut dyn FnMut(&[String], &[Vec<f64>]) -> Result<()>,
+    write: &mut WriteBatch,
 ) -> Result<usize> {
     let lost = || CliError::failure("the embedding workers stopped unexpectedly");
     let (mut sent, mut written, mut rows) = (0u64, 0u64, 0usize);
