@@ -309,3 +309,45 @@ fn requests_in_flight_are_bounded_and_rows_wait_for_their_turn() {
     assert!(sent.iter().all(|r| inputs_of(r).len() == 2));
     assert_rows_match(&rows, &lines[..rows.len()], 2);
 }
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let sandbox = Sandbox::new();
+    let bin = env!("CARGO_BIN_EXE_cometapi");
+    let output = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "set -o pipefail; seq 20000 | '{bin}' embed | head -1"
+        ))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", sandbox.home.path())
+        .env("COMETAPI_BASE_URL", sandbox.server.base_url())
+        .env("COMETAPI_KEY", API_KEY)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run pipeline");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(stderr_of(&output), "", "no panic text or error");
+    let row: Value = serde_json::from_str(stdout_of(&output).trim()).expect("one row");
+    assert_eq!(row["input"], "1");
+}
+
+#[test]
+fn a_terminal_gets_a_short_table() {
+    let sandbox = Sandbox::new();
+    let long = format!("a long input {}", "y".repeat(80));
+    let mut session = crate::pty::spawn(
+        &sandbox,
+        &["embed", "hello", &long, "--dimensions", "5"],
+        &[("COMETAPI_KEY", API_KEY)],
+    );
+    crate::pty::expect(&mut session, "Index  Input");
+    let first = fake_embedding("hello", 5);
+    let values = format!("{:.4}, {:.4}, {:.4}, …", first[0], first[1], first[2]);
+    let before = crate::pty::expect(&mut session, &values);
+    assert!(before.contains("     0  hello"), "{before}");
+    let before = crate::pty::expect(&mut session, "…      5  ");
+    assert!(before.contains("     1  a long input yyy"), "{before}");
+    assert_eq!(crate::pty::exit_code(&session), 0);
+}
