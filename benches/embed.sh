@@ -53,7 +53,7 @@ for run in $(seq "$runs"); do
   got=$(wc -l <"$home/out.jsonl")
   [ "$got" -eq "$lines" ] || { echo "expected $lines rows, got $got" >&2; exit 1; }
   # Row i must be line i: compare index and the number inside the input.
-  awk -F'"' '{ split($5, a, " "); sub(/:$/, "", a[2]); if ($0 !~ "^\\{\"index\":" NR-1 "," || a[2] != NR-1) { print "row " NR " out of order: " substr($0, 1, 80) > "/dev/stderr"; exit 1 } }' "$home/out.jsonl"
+  awk '{ want = "{\"index\":" NR - 1 ",\"input\":\"line " NR - 1 ":"; if (index($0, want) != 1) { print "row " NR " out of order: " substr($0, 1, 80) > "/dev/stderr"; exit 1 } }' "$home/out.jsonl"
   awk -v s="$start" -v e="$end" -v n="$lines" -v r="$rss" -v k="$run" \
     'BEGIN { t = e - s; printf "  run %d: %.2f s, %.0f lines/s, peak RSS %.1f MB\n", k, t, n / t, r / 1024 }'
 done
