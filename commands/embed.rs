@@ -98,3 +98,21 @@ inventory::submit! {
         .with_args(args)
         .model_id_args(&["model"])
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::shell::completer::for_cli;
+
+    #[test]
+    fn the_repl_completes_its_flags_and_models() {
+        let completer = for_cli(Vec::new(), Box::new(|| vec!["text-embedding-3-large".into()]));
+        let offered = |before: &[&str], current: &str| -> Vec<String> {
+            let before: Vec<String> = before.iter().map(|w| w.to_string()).collect();
+            let offered = completer.complete_words(&before, current);
+            offered.into_iter().map(|(value, _)| value).collect()
+        };
+        assert_eq!(offered(&["embed"], "--dim"), ["--dimensions"]);
+        assert_eq!(offered(&["embed"], "--input"), ["--input-file"]);
+        assert_eq!(offered(&["embed", "-m"], "text"), ["text-embedding-3-large"]);
+    }
+}

@@ -222,3 +222,27 @@ inventory::submit! {
         .with_args(args)
         .model_id_args(&["model"])
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::shell::completer::for_cli;
+
+    /// What the REPL offers for the last word of `line`.
+    fn offered(line: &str) -> Vec<String> {
+        let completer = for_cli(Vec::new(), Box::new(|| vec!["whisper-1".into()]));
+        let mut words: Vec<String> = line.split(' ').map(str::to_string).collect();
+        let current = words.pop().unwrap_or_default();
+        let offered = completer.complete_words(&words, &current);
+        offered.into_iter().map(|(value, _)| value).collect()
+    }
+
+    #[test]
+    fn the_repl_completes_its_flags_choices_and_models() {
+        assert_eq!(offered("transcribe a.mp3 --tr"), ["--translate"]);
+        assert_eq!(
+            offered("transcribe a.mp3 --response-format "),
+            ["text", "json", "srt", "vtt", "verbose_json"]
+        );
+        assert_eq!(offered("transcribe a.mp3 -m w"), ["whisper-1"]);
+    }
+}
