@@ -105,4 +105,14 @@ mod tests {
             assert!(err.message.contains(said), "{said}: {}", err.message);
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_reply_is_read_without_panicking(
+            body in "[\\[\\]{}:,\"0-9a-z .-]{0,200}",
+            expected in 0usize..4,
+        ) {
+            let _ = vectors_of(body.as_bytes(), expected);
+        }
+    }
 }

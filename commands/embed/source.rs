@@ -224,4 +224,43 @@ mod tests {
         }
         assert_eq!(sizes, [2, 1, 1], "bytes split batches; an oversized input goes alone");
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+        #[test]
+        fn any_bytes_read_without_panicking(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
+            let leaked: &'static [u8] = Vec::leak(bytes);
+            let _ = all(lines(leaked));
+        }
+
+        #[test]
+        fn inputs_are_the_non_blank_lines_whatever_the_line_endings(
+            texts in proptest::collection::vec("[a-z \u{e9}\u{4e2d}]{0,12}", 0..40),
+            crlf in proptest::bool::ANY,
+        ) {
+            let end = if crlf { "\r\n" } else { "\n" };
+            let joined: String = texts.iter().map(|t| format!("{t}{end}")).collect();
+            let leaked: &'static [u8] = Vec::leak(joined.into_bytes());
+            let expected: Vec<String> =
+                texts.iter().filter(|t| !t.trim().is_empty()).cloned().collect();
+            proptest::prop_assert_eq!(all(lines(leaked)).expect("valid"), expected);
+        }
+
+        #[test]
+        fn batches_cover_every_input_in_order_within_both_limits(
+            sizes in proptest::collection::vec(1usize..200_000, 0..30),
+            max_inputs in 1usize..5,
+        ) {
+            let texts: Vec<String> = sizes.iter().map(|&n| "x".repeat(n)).collect();
+            let mut batcher = Batcher::new(Inputs::Args(texts.clone().into_iter()));
+            let mut seen = Vec::new();
+            while let Some(batch) = batcher.next_batch(max_inputs).expect("ok") {
+                let bytes: usize = batch.iter().map(String::len).sum();
+                proptest::prop_assert!(batch.len() <= max_inputs);
+                proptest::prop_assert!(batch.len() == 1 || bytes <= MAX_BATCH_BYTES);
+                seen.extend(batch);
+            }
+            proptest::prop_assert_eq!(seen, texts);
+        }
+    }
 }

@@ -359,3 +359,29 @@ fn an_error_in_a_200_or_a_reply_that_is_not_json_fails() {
     assert!(stderr_of(&output).contains("not JSON"), "{output:?}");
     assert!(stdout_of(&output).is_empty());
 }
+
+#[test]
+fn a_body_trace_names_the_fields_not_the_file_bytes() {
+    let sandbox = Sandbox::new();
+    let (path, _) = audio(&sandbox, "clip.mp3", 4096);
+    let file = path.to_str().expect("utf-8 path");
+    let output = transcribe(
+        &sandbox,
+        &[file, "-vv", "-p", "key sk-abcdefghijklmnopqrstuvwx"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let trace = stderr_of(&output);
+    assert!(
+        trace.contains(&format!("> file: @{file} (4096 bytes)")),
+        "{trace}"
+    );
+    assert!(trace.contains("> model: whisper-1"), "{trace}");
+    assert!(
+        trace.contains("> prompt: key ****uvwx"),
+        "secrets redacted: {trace}"
+    );
+    assert!(
+        !trace.contains('\u{fffd}'),
+        "no file bytes in the trace: {trace}"
+    );
+}
