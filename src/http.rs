@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::error::{CliError, ExitCode, Result};
 use crate::multipart::Form;
 use crate::secret::{self, Secret};
-use crate::{interrupt, progress, timeout};
+use crate::{interrupt, progress, terminal_text, timeout};
 
 pub const USER_AGENT: &str = concat!("cometapi/", env!("CARGO_PKG_VERSION"));
 const MAX_ATTEMPTS: u32 = 3;
@@ -92,6 +92,8 @@ pub struct Request<'a> {
     /// The request creates something (an image, speech, a task): once the server may
     /// have received it, it is never sent again (see [`Request::creates`]).
     pub creates: bool,
+    /// The reply must be a binary body (see [`Request::binary`]).
+    pub binary: bool,
 }
 
 impl<'a> Request<'a> {
@@ -104,6 +106,7 @@ impl<'a> Request<'a> {
             body: None,
             form: None,
             creates: false,
+            binary: false,
         }
     }
 
@@ -116,6 +119,7 @@ impl<'a> Request<'a> {
             body: Some(body.to_string().into_bytes()),
             form: None,
             creates: false,
+            binary: false,
         }
     }
 
@@ -129,6 +133,7 @@ impl<'a> Request<'a> {
             body: None,
             form: Some(form),
             creates: false,
+            binary: false,
         }
     }
 
@@ -142,6 +147,14 @@ impl<'a> Request<'a> {
     /// made, or a 429 refused it); never after a 5xx, a timeout or a cut reply.
     pub fn creates(mut self) -> Self {
         self.creates = true;
+        self
+    }
+
+    /// Declares that a 2xx reply must be a binary body (audio, an image) for
+    /// [`Http::download`]: one labelled JSON is an error object in a 200 and fails with
+    /// the server's message instead of being written out.
+    pub fn binary(mut self) -> Self {
+        self.binary = true;
         self
     }
 }
@@ -278,6 +291,11 @@ impl Http {
         self.with_retries(request, &waiting_for(request), |deadline| {
             self.interruptible(async {
                 let mut response = self.open_within(request, deadline).await?;
+                if request.binary && is_json(response.headers()) {
+                    return Err(Failure::Final(
+                        self.json_instead(request, response, deadline).await,
+                    ));
+                }
                 let mut written = 0u64;
                 loop {
                     let limit = self.body_limit(written > 0, deadline);
@@ -438,6 +456,18 @@ impl Http {
         })
     }
 
+    /// Sleeps for `delay` (between two polls of a job); Ctrl-C ends it at once with exit 130.
+    pub fn sleep(&self, delay: Duration) -> Result<()> {
+        self.runtime.block_on(async {
+            let mut waiting = interrupt::waiting();
+            tokio::select! {
+                biased;
+                () = waiting.interrupted() => Err(interrupt::error()),
+                () = tokio::time::sleep(delay) => Ok(()),
+            }
+        })
+    }
+
     /// The pause before the next attempt, counted down on the spinner; Ctrl-C ends it
     /// (and the request) at once with exit 130.
     fn pause(&self, delay: Duration) -> Result<()> {
@@ -457,6 +487,32 @@ impl Http {
                 }
             }
         })
+    }
+
+    /// The error for a JSON reply where a binary body was expected: the server's message
+    /// when it has one.
+    async fn json_instead(
+        &self,
+        request: &Request<'_>,
+        response: reqwest::Response,
+        deadline: Instant,
+    ) -> CliError {
+        let body = match within(deadline, read_capped(response)).await {
+            Some(Ok(body)) => body,
+            Some(Err(Failure::Final(err))) => return err,
+            _ => Vec::new(),
+        };
+        self.trace_body("<", &body, request);
+        let said = serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|v| message_in(&v))
+            .unwrap_or_else(|| "a JSON document instead of the file".to_string());
+        CliError::failure(format!(
+            "{} {} answered 200 with an error: {}",
+            request.method,
+            path_of(&request.url),
+            secret::redact(&said, request.auth.secret().as_slice())
+        ))
     }
 
     /// [`Http::open`] within the deadline.
@@ -491,6 +547,7 @@ impl Http {
             timeout::show(self.timeout)
         ))
         .with_hint(TIMEOUT_HINT)
+        .transient()
     }
 
     /// A streamed reply began but no text came in time.
@@ -633,7 +690,7 @@ impl Http {
 
     fn trace(&self, line: std::fmt::Arguments) {
         if self.verbose > 0 {
-            eprintln!("{line}");
+            eprintln!("{}", terminal_text::for_stderr(&line.to_string()));
         }
     }
 }
@@ -885,22 +942,34 @@ fn status_error(request: &Request, status: u16, headers: &HeaderMap, body: &[u8]
         path_of(&request.url),
         secret::redact(&said, request.auth.secret().as_slice())
     );
-    let err = match status {
+    let err = status_error_of(request, status, body, message);
+    let err = CliError {
+        http_status: Some(status),
+        ..err
+    };
+    if status != 404 && looks_like_html(headers, body) {
+        return err.with_hint(BASE_URL_HINT);
+    }
+    err
+}
+
+fn status_error_of(request: &Request, status: u16, body: &[u8], message: String) -> CliError {
+    match status {
         401 | 403 => CliError::auth(message).with_hint(request.auth.rejected_hint()),
         404 => CliError::failure(message).with_hint(not_found_hint(&request.url)),
         429 if error_type(body).as_deref() == Some("insufficient_quota") => {
             CliError::failure(message)
                 .with_hint("the account is out of quota; top up, then try again")
         }
-        429 => CliError::failure(message).with_hint("rate limited: wait a little and try again"),
+        429 => CliError::failure(message)
+            .with_hint("rate limited: wait a little and try again")
+            .transient(),
+        408 => CliError::failure(message).transient(),
         500..=599 => CliError::unavailable(message)
-            .with_hint("the service is having trouble; try again shortly"),
+            .with_hint("the service is having trouble; try again shortly")
+            .transient(),
         _ => CliError::failure(message),
-    };
-    if status != 404 && looks_like_html(headers, body) {
-        return err.with_hint(BASE_URL_HINT);
     }
-    err
 }
 
 /// What a 404 most likely means, read from the path asked for: with a `/v1` or
@@ -934,6 +1003,7 @@ fn transport_error(request: &Request, err: &reqwest::Error) -> CliError {
         format!("cannot reach {}: {}", host_of(&request.url), describe(err)),
     )
     .with_hint("check the network and the base URL (`cometapi doctor` diagnoses both)")
+    .transient()
 }
 
 /// `scheme://host:port`, without the path: where we tried to connect.

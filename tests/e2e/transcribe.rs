@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::fake_server::media_audio::heard;
-use crate::fake_server::{Fault, Recorded, API_KEY};
+use crate::fake_server::media_audio::{form_text, heard};
+use crate::fake_server::{multipart_parts, Fault, Recorded, API_KEY};
 use crate::sandbox::{stderr_of, stdout_of, Sandbox};
 
 const PATH: &str = "/v1/audio/transcriptions";
@@ -72,7 +72,7 @@ fn the_file_and_every_option_arrive_as_multipart_fields() {
         Some(&*request.body_bytes.len().to_string()),
         "the streamed file's length is declared"
     );
-    let parts = request.multipart();
+    let parts = multipart_parts(&request);
     let names: Vec<&str> = parts.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(
         names,
@@ -86,7 +86,7 @@ fn the_file_and_every_option_arrive_as_multipart_fields() {
         ]
     );
     let file_part = &parts[0];
-    assert_eq!(file_part.file_name.as_deref(), Some("clip.mp3"));
+    assert_eq!(file_part.filename.as_deref(), Some("clip.mp3"));
     assert_eq!(file_part.content_type.as_deref(), Some("audio/mpeg"));
     assert!(
         file_part.data == bytes,
@@ -99,7 +99,7 @@ fn the_file_and_every_option_arrive_as_multipart_fields() {
         ("temperature", "0.2"),
         ("response_format", "text"),
     ] {
-        assert_eq!(request.form_text(name).as_deref(), Some(value), "{name}");
+        assert_eq!(form_text(&request, name).as_deref(), Some(value), "{name}");
     }
 }
 
@@ -116,8 +116,8 @@ fn translate_posts_to_translations_and_refuses_a_language() {
     );
     let request = only_request(&sandbox);
     assert_eq!(request.path, "/v1/audio/translations");
-    assert_eq!(request.form_text("model").as_deref(), Some("whisper-1"));
-    assert_eq!(request.form_text("language"), None);
+    assert_eq!(form_text(&request, "model").as_deref(), Some("whisper-1"));
+    assert_eq!(form_text(&request, "language"), None);
 
     let output = transcribe(&sandbox, &[file, "--translate", "--language", "de"]);
     assert_eq!(output.status.code(), Some(2), "{output:?}");
@@ -151,7 +151,7 @@ fn every_response_format_is_shown_as_the_server_wrote_it() {
             }
         }
         let sent = sandbox.server.requests().pop().expect("request");
-        assert_eq!(sent.form_text("response_format").as_deref(), Some(format));
+        assert_eq!(form_text(&sent, "response_format").as_deref(), Some(format));
     }
 }
 
@@ -165,10 +165,9 @@ fn json_output_asks_for_json_and_wraps_text_formats() {
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     let value: Value = serde_json::from_slice(&output.stdout).expect("json");
     assert_eq!(value["text"], said.as_str());
+    let request = only_request(&sandbox);
     assert_eq!(
-        only_request(&sandbox)
-            .form_text("response_format")
-            .as_deref(),
+        form_text(&request, "response_format").as_deref(),
         Some("json")
     );
 
@@ -287,7 +286,7 @@ fn a_rate_limited_upload_is_sent_again_whole() {
     assert_eq!(requests.len(), 2);
     for request in requests {
         assert!(
-            request.multipart()[0].data == bytes,
+            multipart_parts(&request)[0].data == bytes,
             "each attempt sends the whole file"
         );
     }
@@ -311,7 +310,7 @@ fn a_request_the_server_may_have_processed_is_not_sent_again() {
     let requests = sandbox.server.requests();
     assert_eq!(requests.len(), 2, "a reply cut mid-body is not retried");
     assert!(
-        requests[1].multipart()[0].data == bytes,
+        multipart_parts(&requests[1])[0].data == bytes,
         "the server had the whole file"
     );
     assert!(stdout_of(&output).is_empty(), "{output:?}");

@@ -1,14 +1,13 @@
 //! The fake server's audio and embedding routes: `POST /v1/audio/transcriptions` and
 //! `/v1/audio/translations` (multipart, every `response_format`), and
 //! `POST /v1/embeddings` (at most 2048 inputs, data in input order, vectors derived from
-//! each input so tests can check them). Also the multipart parser tests use to read
-//! the bodies the server recorded, and the cut reply (`Fault::CutReply`).
+//! each input so tests can check them), and the cut reply (`Fault::CutReply`).
 
 use std::io::Write;
 
 use serde_json::{json, Value};
 
-use super::{bad_request, Recorded, Reply};
+use super::{bad_request, multipart_parts, Part, Recorded, Reply};
 
 /// The audio extensions the transcription endpoints accept (as OpenAI's).
 const AUDIO_EXTENSIONS: &[&str] = &[
@@ -19,99 +18,16 @@ pub const MAX_EMBED_INPUTS: usize = 2048;
 /// The vector length when the request gives no `dimensions` (small, for benchmarks).
 pub const DEFAULT_DIMENSIONS: usize = 4;
 
-/// One field of a `multipart/form-data` body.
-#[derive(Clone, Debug)]
-pub struct FormPart {
-    pub name: String,
-    pub file_name: Option<String>,
-    pub content_type: Option<String>,
-    pub data: Vec<u8>,
+/// The text of the multipart field `name` in a recorded body.
+pub fn form_text(req: &Recorded, name: &str) -> Option<String> {
+    multipart_parts(req)
+        .into_iter()
+        .find(|p| p.name == name)
+        .map(|p| text_of(&p))
 }
 
-impl FormPart {
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.data).into_owned()
-    }
-}
-
-impl Recorded {
-    /// The fields of a multipart body, in order; empty when it is not one.
-    pub fn multipart(&self) -> Vec<FormPart> {
-        let boundary = self
-            .header("content-type")
-            .and_then(|t| {
-                t.split(';')
-                    .find_map(|p| p.trim().strip_prefix("boundary="))
-            })
-            .map(|b| b.trim_matches('"').to_string());
-        boundary.map_or_else(Vec::new, |b| parse_multipart(&self.body_bytes, &b))
-    }
-
-    /// The text of the multipart field `name`.
-    pub fn form_text(&self, name: &str) -> Option<String> {
-        self.multipart()
-            .into_iter()
-            .find(|p| p.name == name)
-            .map(|p| p.text())
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    haystack
-        .get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|at| at + from)
-}
-
-/// Splits `body` on `--boundary` lines; each part is headers, a blank line, data.
-pub fn parse_multipart(body: &[u8], boundary: &str) -> Vec<FormPart> {
-    let delimiter = format!("--{boundary}").into_bytes();
-    let mut parts = Vec::new();
-    let Some(mut at) = find(body, &delimiter, 0) else {
-        return parts;
-    };
-    loop {
-        let start = at + delimiter.len();
-        if body.get(start..start + 2) == Some(b"--") {
-            return parts;
-        }
-        let Some(head_end) = find(body, b"\r\n\r\n", start) else {
-            return parts;
-        };
-        let Some(next) = find(body, &[b"\r\n", &delimiter[..]].concat(), head_end) else {
-            return parts;
-        };
-        let head = String::from_utf8_lossy(&body[start..head_end]).into_owned();
-        parts.push(part_of(&head, body[head_end + 4..next].to_vec()));
-        at = next + 2;
-    }
-}
-
-fn part_of(head: &str, data: Vec<u8>) -> FormPart {
-    let mut part = FormPart {
-        name: String::new(),
-        file_name: None,
-        content_type: None,
-        data,
-    };
-    for line in head.lines() {
-        let Some((key, value)) = line.split_once(':') else {
-            continue;
-        };
-        if key.eq_ignore_ascii_case("content-type") {
-            part.content_type = Some(value.trim().to_string());
-        } else if key.eq_ignore_ascii_case("content-disposition") {
-            for attr in value.split(';').map(str::trim) {
-                if let Some(name) = attr.strip_prefix("name=") {
-                    part.name = name.trim_matches('"').to_string();
-                } else if let Some(file) = attr.strip_prefix("filename=") {
-                    part.file_name = Some(file.trim_matches('"').to_string());
-                }
-            }
-        }
-    }
-    part
+fn text_of(part: &Part) -> String {
+    String::from_utf8_lossy(&part.data).into_owned()
 }
 
 /// Whether `path` is one of the routes here.
@@ -143,24 +59,23 @@ pub fn heard(file_name: &str, bytes: usize, task: &str) -> String {
 }
 
 fn transcription(req: &Recorded, task: &str) -> Reply {
-    let parts = req.multipart();
+    let parts = multipart_parts(req);
     let field = |name: &str| parts.iter().find(|p| p.name == name);
     let Some(file) = field("file") else {
         return bad_request("file: a multipart file field is required", "missing_file");
     };
-    let file_name = file.file_name.clone().unwrap_or_default();
+    let file_name = file.filename.clone().unwrap_or_default();
     let known = file_name
         .rsplit_once('.')
         .is_some_and(|(_, ext)| AUDIO_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()));
     if !known {
         return bad_request("Invalid file format.", "invalid_file_format");
     }
-    if field("model").is_none_or(|m| m.text().trim().is_empty()) {
+    if field("model").is_none_or(|m| text_of(m).trim().is_empty()) {
         return bad_request("model: field required", "missing_model");
     }
     if let Some(t) = field("temperature") {
-        if !t
-            .text()
+        if !text_of(t)
             .parse::<f64>()
             .is_ok_and(|t| (0.0..=1.0).contains(&t))
         {
@@ -168,8 +83,8 @@ fn transcription(req: &Recorded, task: &str) -> Reply {
         }
     }
     let text = heard(&file_name, file.data.len(), task);
-    let format = field("response_format").map_or_else(|| "json".to_string(), FormPart::text);
-    let language = field("language").map_or_else(|| "english".to_string(), FormPart::text);
+    let format = field("response_format").map_or_else(|| "json".to_string(), text_of);
+    let language = field("language").map_or_else(|| "english".to_string(), text_of);
     match format.as_str() {
         "json" => Reply::json(200, json!({ "text": text })),
         "verbose_json" => Reply::json(
@@ -265,21 +180,4 @@ pub(super) fn write_cut(request: tiny_http::Request, prefix: &str) {
         prefix.len()
     );
     let _ = out.flush();
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn multipart_bodies_are_split_into_their_fields() {
-        let body = b"--XB\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nwhisper-1\r\n--XB\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.mp3\"\r\nContent-Type: audio/mpeg\r\n\r\n\x00\xff\r\n--XB--\r\n";
-        let parts = parse_multipart(body, "XB");
-        assert_eq!(parts.len(), 2);
-        assert_eq!(parts[0].name, "model");
-        assert_eq!(parts[0].text(), "whisper-1");
-        assert_eq!(parts[1].file_name.as_deref(), Some("a.mp3"));
-        assert_eq!(parts[1].content_type.as_deref(), Some("audio/mpeg"));
-        assert_eq!(parts[1].data, b"\x00\xff");
-    }
 }

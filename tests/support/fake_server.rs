@@ -23,8 +23,16 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
+#[path = "fake_jobs.rs"]
+mod jobs;
 #[path = "fake_media_audio.rs"]
 pub mod media_audio;
+#[path = "fake_media_images.rs"]
+mod media_images;
+#[allow(unused_imports)] // not every user of this file needs them
+pub use jobs::{audio_bytes, video_bytes};
+#[allow(unused_imports)] // not every user of this file needs them
+pub use media_images::{image_bytes, multipart_parts, speech_audio, Part};
 
 /// The only API key the server accepts.
 pub const API_KEY: &str = "sk-test-valid-key-0001";
@@ -49,7 +57,7 @@ pub struct Recorded {
     /// Header names are lower-cased.
     pub headers: Vec<(String, String)>,
     pub body: String,
-    /// The body exactly as received (`body` is its lossy UTF-8 reading).
+    /// The body as received, for binary and multipart bodies.
     pub body_bytes: Vec<u8>,
 }
 
@@ -310,6 +318,8 @@ struct State {
     first_byte_delay: Mutex<Duration>,
     stream_chunks: AtomicUsize,
     foreign: AtomicBool,
+    media_images: media_images::Media,
+    jobs: jobs::Jobs,
 }
 
 struct PendingFault {
@@ -396,6 +406,10 @@ fn handle(state: &State, mut request: tiny_http::Request) {
         }
         None => route(state, &recorded, &decoded_path, id),
     };
+    if let Some(write) = reply.by_hand {
+        write(&mut request.into_writer());
+        return;
+    }
     if reply.events.is_some() {
         write_sse(state, request, reply, id);
         return;
@@ -533,6 +547,9 @@ struct Reply {
     stream: Option<Box<dyn Read + Send>>,
     /// Server-sent events, written by [`write_sse`] with exact write boundaries.
     events: Option<Events>,
+    /// The whole reply (status line, headers, body) written to the connection by hand,
+    /// for a cut no well-formed reply can make.
+    by_hand: Option<media_images::ByHand>,
 }
 
 /// The SSE events of a streamed reply, each a complete `field: value\n...\n\n` block.
@@ -547,6 +564,7 @@ impl Reply {
             body: body.to_string(),
             stream: None,
             events: None,
+            by_hand: None,
         }
     }
 
@@ -558,6 +576,7 @@ impl Reply {
             body,
             stream: None,
             events: None,
+            by_hand: None,
         }
     }
 
@@ -832,9 +851,11 @@ fn route(state: &State, req: &Recorded, path: &str, id: u64) -> Reply {
         ("GET", "/api/task/self") => guarded(req, Console, || {
             filtered_tasks(req).map_or_else(|e| e, |tasks| console_ok(paginate(req, tasks)))
         }),
+        ("POST", p) if media_images::serves(p) => media_images::route(state, req, p),
         ("POST", p) if media_audio::serves(p) => {
             guarded(req, BearerKey, || media_audio::route(req, p))
         }
+        (_, p) if jobs::serves(p) => jobs::route(state, req, p),
         (method, _) => openai_error(
             404,
             &format!("Invalid URL ({method} {})", req.path),
