@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::output::{Cell, Column, Output, Table};
 
 /// Characters of an input shown in the terminal table.
-const PREVIEW_CHARS: usize = 40;
+const PREVIEW_CHARS: usize = 30;
 /// Leading values of a vector shown in the terminal table.
 const PREVIEW_VALUES: usize = 3;
 
@@ -23,7 +23,7 @@ pub enum Style {
     JsonArray,
     /// `index,input,embedding` with the vector as a JSON array.
     Csv,
-    /// Index, input preview, dimensions and first values, fixed width.
+    /// Index, input preview, dimensions and first values, fixed width (75 columns).
     Terminal,
     /// A [`Table`] collected and given to the formatter in force.
     Formatter,
