@@ -25,6 +25,8 @@ use serde_json::{json, Map, Value};
 
 #[path = "fake_jobs.rs"]
 mod jobs;
+#[path = "fake_media_audio.rs"]
+pub mod media_audio;
 #[path = "fake_media_images.rs"]
 mod media_images;
 #[allow(unused_imports)] // not every user of this file needs them
@@ -120,6 +122,9 @@ pub enum Fault {
         headers: Vec<(String, String)>,
         body: String,
     },
+    /// A 200 whose chunked body is cut after `prefix` (broken framing), once the
+    /// request was read whole.
+    CutReply(String),
     /// A 200 of this content type: `prefix`, then `x` up to `bytes` in all, produced
     /// as it is read (never built in memory) and sent chunked, with no newline.
     Oversized {
@@ -394,6 +399,7 @@ fn handle(state: &State, mut request: tiny_http::Request) {
             route(state, &recorded, &decoded_path, id)
         }
         Some(Fault::NeverAnswers) => hang(),
+        Some(Fault::CutReply(prefix)) => return media_audio::write_cut(request, &prefix),
         Some(fault) => fault_reply(&fault),
         None if state.foreign.load(Ordering::SeqCst) => {
             foreign_reply(route(state, &recorded, &decoded_path, id), &decoded_path)
@@ -676,7 +682,7 @@ fn fault_reply(fault: &Fault) -> Reply {
         ),
         Fault::Status(status, body) => Reply::raw(*status, "application/json", body.clone()),
         // Handled before routing; kept for exhaustiveness.
-        Fault::Slow(_) | Fault::NeverAnswers => openai_error(500, "unexpected slow fault", "server_error", None),
+        Fault::Slow(_) | Fault::NeverAnswers | Fault::CutReply(_) => openai_error(500, "unexpected slow fault", "server_error", None),
         Fault::Html404 => Reply::raw(
             404,
             "text/html; charset=utf-8",
@@ -846,6 +852,9 @@ fn route(state: &State, req: &Recorded, path: &str, id: u64) -> Reply {
             filtered_tasks(req).map_or_else(|e| e, |tasks| console_ok(paginate(req, tasks)))
         }),
         ("POST", p) if media_images::serves(p) => media_images::route(state, req, p),
+        ("POST", p) if media_audio::serves(p) => {
+            guarded(req, BearerKey, || media_audio::route(req, p))
+        }
         (_, p) if jobs::serves(p) => jobs::route(state, req, p),
         (method, _) => openai_error(
             404,

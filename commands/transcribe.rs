@@ -1,0 +1,248 @@
+//! `transcribe FILE`: an audio file to text with `POST {base}/audio/transcriptions`, or
+//! into English with `--translate` (`POST {base}/audio/translations`). The file is
+//! checked (type, 25 MB) before anything is sent and streamed into the multipart body.
+//! The reply is printed as the server wrote it (text, SRT, VTT) or as JSON, or saved
+//! with `-o FILE`. Never sent twice once the server may have it (`Request::creates`).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::builder::PossibleValuesParser;
+use clap::parser::ValueSource;
+use clap::{value_parser, Arg, ArgAction, ArgMatches};
+use serde_json::{json, Value};
+
+use crate::cli;
+use crate::context::Context;
+use crate::error::{CliError, Result};
+use crate::http::{message_in, Auth, KeyHeader, Request, Response};
+use crate::multipart::{FileRules, Form};
+use crate::output::{Cell, Outcome, Output, Record};
+use crate::registry::{CommandSpec, Credential};
+use crate::save;
+
+/// The audio files the API takes, and its 25 MB limit.
+const AUDIO: FileRules = FileRules {
+    what: "audio file",
+    max_bytes: 25 << 20,
+    extensions: &[
+        "flac", "mp3", "mp4", "mpeg", "mpga", "m4a", "ogg", "wav", "webm",
+    ],
+};
+const FORMATS: [&str; 5] = ["text", "json", "srt", "vtt", "verbose_json"];
+
+fn args(cmd: clap::Command) -> clap::Command {
+    cmd.arg(
+        Arg::new("file")
+            .value_name("FILE")
+            .required(true)
+            .value_parser(value_parser!(PathBuf))
+            .help("The audio file (flac, mp3, mp4, mpeg, mpga, m4a, ogg, wav or webm; at most 25 MB)"),
+    )
+    .arg(
+        Arg::new("model")
+            .short('m')
+            .long("model")
+            .value_name("MODEL")
+            .value_parser(cli::non_blank)
+            .default_value("whisper-1")
+            .help("Speech-to-text model"),
+    )
+    .arg(
+        Arg::new("translate")
+            .long("translate")
+            .action(ArgAction::SetTrue)
+            .help("Translate into English (/audio/translations) instead of transcribing"),
+    )
+    .arg(
+        Arg::new("language")
+            .long("language")
+            .value_name("LANG")
+            .value_parser(cli::non_blank)
+            .conflicts_with("translate")
+            .help("The spoken language as an ISO-639-1 code (en, de, ja); helps accuracy"),
+    )
+    .arg(
+        Arg::new("prompt")
+            .short('p')
+            .long("prompt")
+            .value_name("TEXT")
+            .help("Text to guide the style or continue a previous segment"),
+    )
+    .arg(
+        Arg::new("temperature")
+            .short('t')
+            .long("temperature")
+            .value_name("T")
+            .value_parser(value_parser!(f64))
+            .help("Sampling temperature, 0.0 to 1.0"),
+    )
+    .arg(
+        Arg::new("response_format")
+            .long("response-format")
+            .value_name("FORMAT")
+            .value_parser(PossibleValuesParser::new(FORMATS))
+            .ignore_case(true)
+            .help("What the server returns [default: text; json with --json]"),
+    )
+    .arg(
+        Arg::new("output")
+            .short('o')
+            .long("output")
+            .value_name("FILE")
+            .value_parser(value_parser!(PathBuf))
+            .help("Save the reply to FILE (as the server sent it) instead of printing it"),
+    )
+    .arg(
+        Arg::new("force")
+            .long("force")
+            .action(ArgAction::SetTrue)
+            .requires("output")
+            .help("Overwrite the --output file if it exists"),
+    )
+}
+
+fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
+    let structured = ctx.formatter().structured;
+    let format = response_format(m, structured);
+    let target = match m.get_one::<PathBuf>("output") {
+        Some(path) => Some((path, save::check_target(path, m.get_flag("force"))?)),
+        None => None,
+    };
+    let form = form_of(m, &format)?;
+    let endpoint = if m.get_flag("translate") {
+        "audio/translations"
+    } else {
+        "audio/transcriptions"
+    };
+    let key = ctx.api_key()?;
+    let url = ctx.base_url()?.v1(endpoint);
+    let request = Request::post_multipart(url, Auth::ApiKey(&key, KeyHeader::Bearer), &form)
+        .creates();
+    let reply = ctx.http()?.send(&request)?;
+    let text = checked_text(reply, &format)?;
+    if let Some((path, target)) = target {
+        save_to(&target, m.get_flag("force"), text.as_bytes())?;
+        return Ok(Output::Record(saved(path, text.len(), &format)).into());
+    }
+    Ok(shown(text, &format, structured)?.into())
+}
+
+/// `--response-format` as given, else JSON when the output is structured, else text.
+fn response_format(m: &ArgMatches, structured: bool) -> String {
+    let given = m.value_source("response_format") == Some(ValueSource::CommandLine);
+    match m.get_one::<String>("response_format") {
+        Some(format) if given => format.to_ascii_lowercase(),
+        _ if structured => "json".to_string(),
+        _ => "text".to_string(),
+    }
+}
+
+/// The multipart body: the file (checked now, before any request), then the options given.
+fn form_of(m: &ArgMatches, format: &str) -> Result<Form> {
+    let file = m
+        .get_one::<PathBuf>("file")
+        .ok_or_else(|| CliError::usage("no audio file given"))?;
+    let mut form = Form::new().file("file", file, AUDIO)?;
+    if let Some(model) = m.get_one::<String>("model") {
+        form = form.text("model", model.clone());
+    }
+    if let Some(language) = m.get_one::<String>("language") {
+        form = form.text("language", language.trim().to_string());
+    }
+    if let Some(prompt) = m.get_one::<String>("prompt") {
+        form = form.text("prompt", prompt.clone());
+    }
+    if let Some(t) = m.get_one::<f64>("temperature").copied() {
+        if !(0.0..=1.0).contains(&t) {
+            return Err(CliError::usage(format!(
+                "--temperature must be between 0.0 and 1.0, not {t}"
+            )));
+        }
+        form = form.text("temperature", t.to_string());
+    }
+    Ok(form.text("response_format", format))
+}
+
+/// The reply as text; an error object in a 200 (whatever format was asked) is an error,
+/// and so is a JSON format whose reply is not JSON with a `text`.
+fn checked_text(reply: Response, format: &str) -> Result<String> {
+    let text = String::from_utf8(reply.body)
+        .map_err(|_| CliError::failure("the transcription is not UTF-8 text"))?;
+    let parsed: Option<Value> = serde_json::from_str(&text).ok();
+    if let Some(value) = parsed.as_ref().filter(|v| v.get("error").is_some()) {
+        let said = message_in(value).unwrap_or_else(|| value["error"].to_string());
+        return Err(CliError::failure(format!(
+            "the server answered 200 with an error: {said}"
+        )));
+    }
+    let has_text = parsed.as_ref().and_then(|v| v.get("text")).is_some_and(Value::is_string);
+    if format.ends_with("json") && !has_text {
+        return Err(CliError::failure(format!(
+            "the server's {format} reply is not JSON with a text field"
+        )));
+    }
+    Ok(text)
+}
+
+/// What is printed: JSON formats as the server's document, text formats as they are
+/// (in a structured output format, as `{"text": ...}`).
+fn shown(text: String, format: &str, structured: bool) -> Result<Output> {
+    if format.ends_with("json") {
+        let value = serde_json::from_str(&text)
+            .map_err(|e| CliError::failure(format!("the server's reply is not JSON: {e}")))?;
+        return Ok(Output::Json(value));
+    }
+    let text = text.trim_end_matches(['\n', '\r']).to_string();
+    Ok(if structured {
+        Output::Json(json!({ "text": text }))
+    } else {
+        Output::Text(text)
+    })
+}
+
+fn save_to(target: &Path, force: bool, bytes: &[u8]) -> Result<()> {
+    let mut file = save::temp_file(target)?;
+    file.file()
+        .write_all(bytes)
+        .map_err(|e| save::write_error(target, e))?;
+    save::commit(file, target, save::replace_rule(force))
+}
+
+fn saved(path: &Path, bytes: usize, format: &str) -> Record {
+    Record::new()
+        .field("path", "Saved to", path.display().to_string())
+        .field("bytes", "Bytes", Cell::count(json!(bytes)))
+        .field("response_format", "Format", format)
+}
+
+inventory::submit! {
+    CommandSpec::new("transcribe", "Turn speech in an audio file into text (or translate it into English)", run)
+        .needs(Credential::ApiKey)
+        .with_args(args)
+        .model_id_args(&["model"])
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::shell::completer::for_cli;
+
+    /// What the REPL offers for the last word of `line`.
+    fn offered(line: &str) -> Vec<String> {
+        let completer = for_cli(Vec::new(), Box::new(|| vec!["whisper-1".into()]));
+        let mut words: Vec<String> = line.split(' ').map(str::to_string).collect();
+        let current = words.pop().unwrap_or_default();
+        let offered = completer.complete_words(&words, &current);
+        offered.into_iter().map(|(value, _)| value).collect()
+    }
+
+    #[test]
+    fn the_repl_completes_its_flags_choices_and_models() {
+        assert_eq!(offered("transcribe a.mp3 --tr"), ["--translate"]);
+        assert_eq!(
+            offered("transcribe a.mp3 --response-format "),
+            ["text", "json", "srt", "vtt", "verbose_json"]
+        );
+        assert_eq!(offered("transcribe a.mp3 -m w"), ["whisper-1"]);
+    }
+}
