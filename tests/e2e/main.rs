@@ -18,6 +18,7 @@ mod doctor;
 mod dropin;
 mod errors;
 mod http;
+mod image;
 mod init;
 mod logs;
 mod model_info;

@@ -159,6 +159,7 @@ fn bad_option_values_are_usage_errors_before_any_request() {
         &["speech", "hi", "--audio-format", "ogg"],
         &["speech", "hi", "-m", " "],
         &["speech", "hi", "-o", "."],
+        &["speech", " ", "-o", "blank.mp3"],
     ] {
         let output = run(&sandbox, args);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
