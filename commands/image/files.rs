@@ -50,7 +50,8 @@ impl Plan {
         let force = m.get_flag("force");
         let several = m.get_one::<u64>("n").is_some_and(|n| *n > 1);
         let destination = match m.get_one::<PathBuf>("output") {
-            None => Destination::Dir(PathBuf::from(".")),
+            // An empty path: names join as `name`, not `./name`.
+            None => Destination::Dir(PathBuf::new()),
             Some(path) if path.is_dir() || ends_with_separator(path) || several => {
                 make_dir(path)?;
                 Destination::Dir(path.clone())

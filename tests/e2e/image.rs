@@ -79,7 +79,7 @@ fn a_b64_image_is_saved_under_the_prompt_time_and_type_of_its_bytes() {
     assert_eq!(bytes, image_bytes("jpeg", 1536, 1024, 0));
 
     let record: Value = serde_json::from_slice(&output.stdout).expect("json");
-    assert_eq!(record["path"], format!("./{}", files[0]));
+    assert_eq!(record["path"], files[0].as_str());
     assert_eq!(record["bytes"], bytes.len());
     assert_eq!(record["dimensions"]["width"], 1536);
     assert_eq!(record["dimensions"]["height"], 1024);
@@ -165,6 +165,54 @@ fn a_url_is_downloaded_without_the_api_key_from_another_host() {
         cdn[0].header("authorization").is_none(),
         "no Authorization to the other host: {:?}",
         cdn[0].headers
+    );
+}
+
+#[test]
+fn a_url_may_redirect_to_another_host_and_still_gets_no_key() {
+    let sandbox = Sandbox::new();
+    sandbox.server.set_cdn_redirect(true);
+    let output = run(
+        &sandbox,
+        &["image", "moved", "-m", "dall-e-2", "-o", "moved.png"],
+    );
+    assert!(output.status.success(), "{output:?}");
+    let file = sandbox.home.path().join("moved.png");
+    assert_eq!(
+        fs::read(file).expect("file"),
+        image_bytes("png", 1024, 1024, 0)
+    );
+    let cdn = sandbox.server.cdn_requests();
+    let paths: Vec<&str> = cdn.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(paths, ["/moved/img-1.png", "/files/img-1.png"]);
+    assert!(
+        cdn.iter().all(|r| r.header("authorization").is_none()),
+        "{cdn:?}"
+    );
+}
+
+#[test]
+fn a_url_on_the_api_origin_gets_the_key() {
+    let sandbox = Sandbox::new();
+    let url = format!("{}/mj/image/42", sandbox.server.root_url());
+    let fault = Fault::Custom {
+        status: 200,
+        content_type: "application/json",
+        headers: Vec::new(),
+        body: serde_json::json!({"data": [{"url": url}]}).to_string(),
+    };
+    sandbox.server.inject(GENERATIONS, fault, 1);
+    let output = run(&sandbox, &["image", "own host"]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "the fake has no such file: {output:?}"
+    );
+    let fetched = sandbox.server.requests_to("/mj/image/42");
+    assert_eq!(fetched.len(), 1);
+    assert_eq!(
+        fetched[0].header("authorization"),
+        Some(format!("Bearer {}", crate::fake_server::API_KEY).as_str())
     );
 }
 
