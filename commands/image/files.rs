@@ -263,6 +263,32 @@ mod tests {
     }
 
     #[test]
+    fn a_taken_default_name_gets_a_suffix_unless_forced() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let plan = |force| Plan {
+            destination: Destination::Dir(dir.path().to_path_buf()),
+            stem: "fox-20261129T190000Z".to_string(),
+            force,
+        };
+        let (path, replace) = plan(false).final_name(Some(2), "png");
+        assert_eq!(path, dir.path().join("fox-20261129T190000Z-2.png"));
+        assert_eq!(replace, Replace::No);
+        fs::write(&path, b"taken").expect("write");
+        let (second, _) = plan(false).final_name(Some(2), "png");
+        assert_eq!(second, dir.path().join("fox-20261129T190000Z-2_2.png"));
+        assert_eq!(plan(true).final_name(Some(2), "png"), (path, Replace::Yes));
+
+        let file = dir.path().join("mine.webp");
+        let given = Plan {
+            destination: Destination::File(file.clone()),
+            stem: "x".to_string(),
+            force: false,
+        };
+        assert_eq!(given.final_name(None, "png").0, file, "-o FILE is used as given");
+        assert_eq!(given.final_name(Some(2), "png").0, dir.path().join("mine-2.webp"));
+    }
+
+    #[test]
     fn base64_with_a_data_prefix_or_line_breaks_decodes_and_junk_does_not() {
         assert_eq!(decode("aGVs\nbG8=").expect("ok"), b"hello");
         assert_eq!(decode("data:image/png;base64,aGVsbG8=").expect("ok"), b"hello");

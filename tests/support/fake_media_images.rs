@@ -9,7 +9,7 @@
 //! header. Speech is a deterministic body per format (see [`speech_audio`]).
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -40,6 +40,8 @@ pub struct Media {
     /// Serve `b64_json` in the wrong format (always PNG), whatever was asked.
     png_always: AtomicBool,
     cdn_redirect: AtomicBool,
+    /// Speech bodies of exactly this many bytes, generated as read (0: [`speech_audio`]).
+    speech_bytes: AtomicUsize,
 }
 
 struct Cdn {
@@ -92,6 +94,15 @@ impl FakeServer {
         if let Some(cdn) = media.cdn.get() {
             cdn.shared.cut_after.store(bytes, Ordering::SeqCst);
         }
+    }
+
+    /// Make speech replies an MP3 header and then `bytes` in all, produced as they are
+    /// sent and never held (benchmarks); 0 restores [`speech_audio`].
+    pub fn set_speech_bytes(&self, bytes: usize) {
+        self.state
+            .media_images
+            .speech_bytes
+            .store(bytes, Ordering::SeqCst);
     }
 
     /// Make CDN URLs redirect once to the same CDN as `localhost`: another origin.
@@ -185,6 +196,14 @@ fn speech(state: &State, req: &Recorded) -> Reply {
         .get("response_format")
         .and_then(Value::as_str)
         .unwrap_or("mp3");
+    let generated = state.media_images.speech_bytes.load(Ordering::SeqCst);
+    if generated > 0 {
+        let mut reply = Reply::raw(200, "audio/mpeg", String::new());
+        let head = b"ID3\x04\0\0\0\0\0\0".to_vec();
+        let rest = std::io::repeat(0x55).take(generated.saturating_sub(head.len()) as u64);
+        reply.stream = Some(Box::new(std::io::Cursor::new(head).chain(rest)));
+        return reply;
+    }
     let audio = speech_audio(format, input);
     let cut = state.media_images.cut_after.load(Ordering::SeqCst);
     if cut > 0 {
