@@ -5,7 +5,13 @@
 
 use std::fs;
 
+/// Directories of drop-in modules inside a command (a provider is one file there).
+const NESTED: [&str; 1] = ["commands/video"];
+
 fn main() {
+    for dir in NESTED {
+        println!("cargo:rerun-if-changed={dir}");
+    }
     for dir in ["commands", "formatters"] {
         println!("cargo:rerun-if-changed={dir}");
         let mut stems: Vec<String> = fs::read_dir(dir)

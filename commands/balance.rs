@@ -5,6 +5,7 @@ use clap::{Arg, ArgMatches};
 use serde_json::Value;
 
 use crate::console;
+use crate::{app, terminal_text};
 use crate::context::Context;
 use crate::error::{CliError, Result};
 use crate::http::{Auth, KeyHeader};
@@ -42,9 +43,10 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
             Ok(record) => record,
             // The key's view is a fallback only when there is a key to use.
             Err(err) if ctx.api_key().is_ok() => {
+                let why = app::redacted(err, ctx).message;
                 eprintln!(
                     "note: account balance unavailable ({}); showing the API key's billing",
-                    err.message
+                    terminal_text::for_stderr(&why)
                 );
                 key_balance(ctx)?
             }
@@ -69,13 +71,13 @@ fn account_balance(ctx: &Context) -> Result<Record> {
         .field(
             "balance",
             "Available balance",
-            usd_cell(quota_to_usd(quota), 2),
+            usd_cell(quota_to_usd(quota)),
         )
-        .field("used", "Used", usd_cell(quota_to_usd(used), 2))
+        .field("used", "Used", usd_cell(quota_to_usd(used)))
         .field(
             "total_topped_up",
             "Total topped up",
-            usd_cell(quota_to_usd(quota + used), 2),
+            usd_cell(quota_to_usd(quota + used)),
         ))
 }
 
@@ -110,7 +112,7 @@ fn key_balance(ctx: &Context) -> Result<Record> {
     let (limit_cell, balance_cell) = if unlimited {
         (unlimited_cell(), unlimited_cell())
     } else {
-        (usd_cell(limit, 2), usd_cell(limit - used, 2))
+        (usd_cell(limit), usd_cell(limit - used))
     };
     Ok(Record::new()
         .field(
@@ -120,7 +122,7 @@ fn key_balance(ctx: &Context) -> Result<Record> {
         )
         .field("currency", "Currency", "USD")
         .field("limit", "Limit", limit_cell)
-        .field("used", "Used", usd_cell(used, 2))
+        .field("used", "Used", usd_cell(used))
         .field("balance", "Available balance", balance_cell)
         .field(
             "unlimited",

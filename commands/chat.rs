@@ -20,6 +20,7 @@ use crate::output::{Outcome, Output};
 use crate::registry::{CommandSpec, Credential};
 use crate::stream::{self, Reply, Wire};
 use crate::terminal_markdown;
+use crate::terminal_text;
 use crate::{catalog, cli};
 
 fn args(cmd: clap::Command) -> clap::Command {
@@ -198,7 +199,7 @@ fn stream_to_stdout(
     request: &Request,
     reply: &mut Reply,
 ) -> Result<()> {
-    stream::to_stdout(ctx.http()?, request, Wire::Chat, reply, ctx.color())?;
+    stream::to_stdout(ctx.http()?, request, Wire::Chat, reply)?;
     print_usage_line(ctx, model, reply);
     Ok(())
 }
@@ -207,6 +208,7 @@ fn stream_to_stdout(
 fn print_usage_line(ctx: &Context, model: &str, reply: &Reply) {
     if io::stderr().is_terminal() {
         let line = usage_line(ctx, reply.model.as_deref().unwrap_or(model), reply);
+        let line = terminal_text::neutralise(&line);
         let dim = !ctx.globals.no_color && env_var("NO_COLOR").is_none();
         let (on, off) = if dim {
             ("\x1b[2m", "\x1b[0m")
@@ -228,7 +230,7 @@ fn usage_line(ctx: &Context, model: &str, reply: &Reply) -> String {
             " · {prompt} prompt + {completion} completion tokens"
         ));
         if let Some(cost) = cost(ctx, model, prompt, completion) {
-            line.push_str(&format!(" · ~${cost:.6}"));
+            line.push_str(&format!(" · ~{}", crate::money::usd_text(cost)));
         }
     }
     line
@@ -275,11 +277,12 @@ fn whole_reply(ctx: &Context, model: &str, reply: &Value, structured: bool) -> R
         }
         return Ok(Output::Json(value));
     }
-    let text = content.trim_end_matches('\n');
+    // Neutralised here, not by the app, because the markdown styling adds escapes of its own.
+    let text = terminal_text::for_stdout(content.trim_end_matches('\n'));
     Ok(Output::Text(if ctx.color() {
-        terminal_markdown::style(text)
+        terminal_markdown::style(&text)
     } else {
-        text.to_string()
+        text.into_owned()
     }))
 }
 

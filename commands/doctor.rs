@@ -60,7 +60,7 @@ impl Checks {
                 vec![
                     Column::new("check", "Check"),
                     Column::new("status", "Status"),
-                    Column::new("detail", "Detail"),
+                    Column::new("detail", "Detail").wraps(),
                 ],
                 "No checks ran.",
             ),

@@ -13,7 +13,7 @@ use crate::context::Context;
 use crate::dates;
 use crate::error::{CliError, ExitCode, Result};
 use crate::http::{self, Auth, Request};
-use crate::money;
+use crate::money::{self, quota_cell};
 use crate::output::{Cell, Column, Outcome, Output, Record, Table};
 use crate::registry::{CommandSpec, Credential};
 use crate::urls::with_query;
@@ -64,8 +64,9 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     }
     let mut query: Query = console::page_query(m).into();
     query.extend(filters);
-    let logs = console::items(console::get(ctx, "log/self", &query)?);
-    Ok(Output::Table(table(&logs, m.get_flag("detail"))).into())
+    let (logs, total) = console::page(console::get(ctx, "log/self", &query)?);
+    let table = table(&logs, m.get_flag("detail")).listed(total, console::page_of(m));
+    Ok(Output::Table(table).into())
 }
 
 /// The filter parameters shared by the list, the request-id lookup and the export.
@@ -177,13 +178,13 @@ fn fields(log: &Value) -> Vec<LogField> {
             Always,
             Cell::count(get("completion_tokens")),
         ),
-        field("cost_usd", "Cost", Always, cost_cell(log.get("quota"))),
+        field("cost_usd", "Cost", Always, quota_cell(log.get("quota"))),
         field("quota", "Quota", Structured, Cell::count(get("quota"))),
         field(
-            "duration_ms",
-            "Duration",
+            "duration_secs",
+            "Duration (s)",
             Always,
-            ms_cell(duration_ms(log, &other)),
+            seconds_cell(duration_ms(log, &other)),
         ),
         field(
             "stream",
@@ -193,9 +194,9 @@ fn fields(log: &Value) -> Vec<LogField> {
         ),
         field(
             "first_token_ms",
-            "First token",
+            "First token (ms)",
             Structured,
-            ms_cell(extra("frt").as_f64()),
+            first_token_cell(extra("frt").as_f64()),
         ),
         field(
             "cache_tokens",
@@ -276,36 +277,30 @@ fn type_cell(kind: Option<&Value>) -> Cell {
     Cell::new(kind.and_then(Value::as_i64).map(type_name))
 }
 
-/// Dollars with 4 decimals, or 6 below a cent so small costs do not read as `$0.0000`
-/// (one quota unit is $0.000002).
-fn cost_cell(quota: Option<&Value>) -> Cell {
-    match quota.and_then(Value::as_f64) {
-        Some(quota) => {
-            let usd = money::quota_to_usd(quota);
-            let decimals = if usd != 0.0 && usd.abs() < 0.01 { 6 } else { 4 };
-            money::usd_cell(usd, decimals)
+/// Seconds to the millisecond, `6.21` to read: the one unit of every Duration column
+/// (its header says `(s)`). None or zero is missing.
+fn seconds_cell(ms: Option<f64>) -> Cell {
+    match ms.filter(|ms| ms.is_finite() && ms.round() >= 1.0) {
+        Some(ms) => {
+            let secs = ms.round() / 1000.0;
+            Cell::with_text(secs, format!("{secs:.2}"))
         }
         None => Cell::new(Value::Null),
     }
 }
 
-/// Whole milliseconds as a number; `480 ms` or `6.21 s` to read, `-` for none or zero.
-fn ms_cell(ms: Option<f64>) -> Cell {
-    let Some(ms) = ms.filter(|ms| ms.is_finite()).map(|ms| ms.round() as i64) else {
-        return Cell::new(Value::Null);
-    };
-    let text = match ms {
-        1..=999 => format!("{ms} ms"),
-        1000.. => format!("{:.2} s", ms as f64 / 1000.0),
-        _ => "-".to_string(),
-    };
-    Cell::with_text(ms, text)
+/// Whole milliseconds to the first token (json and yaml only; the key names the unit).
+fn first_token_cell(ms: Option<f64>) -> Cell {
+    match ms.filter(|ms| ms.is_finite() && *ms >= 0.0) {
+        Some(ms) => Cell::new(ms.round() as i64),
+        None => Cell::new(Value::Null),
+    }
 }
 
-/// A pricing ratio as the server sent it; `4` rather than `4.0` to read.
+/// A pricing ratio as the server sent it; `4` rather than `4.0`, and no float noise, to read.
 fn ratio_cell(ratio: Value) -> Cell {
     match ratio.as_f64() {
-        Some(r) => Cell::with_text(ratio, r.to_string()),
+        Some(r) => Cell::with_text(ratio, crate::output::trimmed_decimal(r, 6)),
         None => Cell::new(ratio),
     }
 }
@@ -321,16 +316,34 @@ fn stream_cell(is_stream: Option<&Value>) -> Cell {
 fn price_cell(price: Value) -> Cell {
     match price.as_f64() {
         Some(p) if p < 0.0 => Cell::with_text(Value::Null, "ratio"),
-        Some(p) => Cell::with_text(p, money::usd_text(p, 4)),
+        Some(p) => money::usd_cell(p),
         None => Cell::new(Value::Null),
     }
 }
+
+/// The columns a narrow terminal loses first, in that order; the others always show.
+const DROP_ORDER: [&str; 11] = [
+    "stream",
+    "group_ratio",
+    "completion_ratio",
+    "model_ratio",
+    "model_price",
+    "duration_secs",
+    "token_name",
+    "completion_tokens",
+    "prompt_tokens",
+    "type",
+    "request_id",
+];
 
 fn table(logs: &[Value], detail: bool) -> Table {
     let columns = fields(&Value::Null)
         .into_iter()
         .map(|f| {
-            let column = Column::new(f.key, f.header);
+            let column = match DROP_ORDER.iter().position(|key| *key == f.key) {
+                Some(at) => Column::new(f.key, f.header).droppable(at as u8 + 1),
+                None => Column::new(f.key, f.header),
+            };
             match f.shown {
                 Shown::Always => column,
                 Shown::Detail if detail => column,
@@ -608,25 +621,29 @@ mod tests {
         assert_eq!(duration_ms(&log, &Map::new()), Some(3000.0));
         let other = decode_other(Some(&json!("{\"total_ms\": 2840}")));
         assert_eq!(duration_ms(&log, &other), Some(2840.0));
-        assert_eq!(ms_cell(Some(2840.0)).text, "2.84 s");
-        assert_eq!(ms_cell(Some(480.0)).text, "480 ms");
-        assert_eq!(ms_cell(Some(0.0)).text, "-");
+        assert_eq!(seconds_cell(Some(2840.0)).text, "2.84");
+        assert_eq!(seconds_cell(Some(2840.0)).value, json!(2.84));
+        assert_eq!(seconds_cell(Some(480.0)).text, "0.48");
+        assert!(seconds_cell(Some(0.0)).is_missing());
+        assert!(seconds_cell(Some(f64::NAN)).is_missing());
+        assert_eq!(first_token_cell(Some(612.4)).value, json!(612));
     }
 
     #[test]
     fn costs_keep_small_amounts_visible() {
-        assert_eq!(cost_cell(Some(&json!(500_000))).text, "$1.0000");
-        assert_eq!(cost_cell(Some(&json!(1980))).text, "$0.003960");
-        assert_eq!(cost_cell(Some(&json!(1))).text, "$0.000002");
-        assert_eq!(cost_cell(Some(&json!(0))).text, "$0.0000");
-        assert_eq!(cost_cell(Some(&json!(1980))).value, json!(0.00396));
+        let cost = |quota: Value| quota_cell(Some(&quota)).text;
+        assert_eq!(cost(json!(500_000)), "$1.00");
+        assert_eq!(cost(json!(1980)), "$0.00396");
+        assert_eq!(cost(json!(1)), "$0.000002");
+        assert_eq!(cost(json!(0)), "$0.00");
+        assert_eq!(quota_cell(Some(&json!(1980))).value, json!(0.00396));
     }
 
     #[test]
     fn ratio_pricing_reads_as_ratio() {
         let cell = price_cell(json!(-1));
         assert_eq!((cell.value, cell.text.as_str()), (Value::Null, "ratio"));
-        assert_eq!(price_cell(json!(0.04)).text, "$0.0400");
+        assert_eq!(price_cell(json!(0.04)).text, "$0.04");
     }
 
     #[test]
@@ -649,7 +666,7 @@ mod tests {
                 "Prompt",
                 "Completion",
                 "Cost",
-                "Duration",
+                "Duration (s)",
                 "Stream"
             ]
         );

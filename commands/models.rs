@@ -144,16 +144,15 @@ fn catalog_models(ctx: &Context, filters: &Filters, policy: CachePolicy) -> Resu
         .into_iter()
         .filter(|m| filters.keeps(m))
         .collect();
-    models.sort_by(|a, b| catalog::compare_ids(id_of(a), id_of(b)));
-    models.truncate(filters.limit.unwrap_or(usize::MAX));
+    let total = sort_and_limit(&mut models, filters.limit);
     let mut table = Table::new(
         vec![
             Column::new("id", "Model"),
-            Column::new("provider", "Provider"),
-            Column::new("model_type", "Type"),
+            Column::new("provider", "Provider").droppable(3),
+            Column::new("model_type", "Type").droppable(2),
             Column::new("pricing", "Pricing"),
-            Column::new("context_length", "Context"),
-            Column::new("endpoints", "Endpoints"),
+            Column::new("context_length", "Context").droppable(4),
+            Column::new("endpoints", "Endpoints").truncates().droppable(1),
             Column::new("features", "Features").structured_only(),
             Column::new("max_completion_tokens", "Max output").structured_only(),
         ],
@@ -176,7 +175,7 @@ fn catalog_models(ctx: &Context, filters: &Filters, policy: CachePolicy) -> Resu
             Cell::count(get("max_completion_tokens")),
         ]);
     }
-    Ok(table)
+    Ok(table.listed(Some(total), None))
 }
 
 fn openai_models(ctx: &Context, filters: &Filters) -> Result<Table> {
@@ -210,10 +209,12 @@ fn openai_models(ctx: &Context, filters: &Filters) -> Result<Table> {
                 && any_term(&filters.providers, &[owner])
         })
         .collect();
-    models.sort_by(|a, b| catalog::compare_ids(id_of(a), id_of(b)));
-    models.truncate(filters.limit.unwrap_or(usize::MAX));
+    let total = sort_and_limit(&mut models, filters.limit);
     let mut table = Table::new(
-        vec![Column::new("id", "Model"), Column::new("owned_by", "Owner")],
+        vec![
+            Column::new("id", "Model"),
+            Column::new("owned_by", "Owner").droppable(1),
+        ],
         "No models found.",
     );
     for model in &models {
@@ -222,7 +223,15 @@ fn openai_models(ctx: &Context, filters: &Filters) -> Result<Table> {
             Cell::new(model.get("owned_by").cloned().unwrap_or(Value::Null)),
         ]);
     }
-    Ok(table)
+    Ok(table.listed(Some(total), None))
+}
+
+/// Newest version first, at most `limit`; returns how many matched before the cut.
+fn sort_and_limit(models: &mut Vec<Value>, limit: Option<usize>) -> u64 {
+    let total = models.len() as u64;
+    models.sort_by(|a, b| catalog::compare_ids(id_of(a), id_of(b)));
+    models.truncate(limit.unwrap_or(usize::MAX));
+    total
 }
 
 fn id_of(model: &Value) -> &str {

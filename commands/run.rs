@@ -250,7 +250,7 @@ fn streamed(
         .into());
     }
     let mut reply = Reply::new(false);
-    stream::to_stdout(ctx.http()?, request, wire, &mut reply, ctx.color())?;
+    stream::to_stdout(ctx.http()?, request, wire, &mut reply)?;
     Ok(Output::Empty.into())
 }
 

@@ -27,7 +27,9 @@ fn run(ctx: &Context, _: &ArgMatches) -> Result<Outcome> {
         .field(
             "usage_usd",
             "Usage this month",
-            usd_cell(number(&get("month_usage")), 4),
+            get("month_usage")
+                .as_f64()
+                .map_or_else(|| Cell::new(Value::Null), usd_cell),
         )
         .field(
             "usage_rate_change",
@@ -45,10 +47,6 @@ fn run(ctx: &Context, _: &ArgMatches) -> Result<Outcome> {
             get("predicted_days"),
         );
     Ok(Output::Record(record).into())
-}
-
-fn number(value: &Value) -> f64 {
-    value.as_f64().unwrap_or(0.0)
 }
 
 /// `99.1%`; the value stays the number the server sent.

@@ -38,9 +38,6 @@ const STATUSES: [&str; 6] = [
     "UNKNOWN",
 ];
 
-/// A task costs cents or less; four decimals keep that visible.
-const USD_DECIMALS: usize = 4;
-
 fn args(cmd: clap::Command) -> clap::Command {
     let text = |name: &'static str, long: &'static str, value: &'static str, help: String| {
         Arg::new(name).long(long).value_name(value).help(help)
@@ -77,8 +74,8 @@ fn args(cmd: clap::Command) -> clap::Command {
 
 fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     let query = query(m)?;
-    let tasks = console::items(console::get(ctx, "task/self", &query)?);
-    Ok(Output::Table(table(&tasks)).into())
+    let (tasks, total) = console::page(console::get(ctx, "task/self", &query)?);
+    Ok(Output::Table(table(&tasks).listed(total, console::page_of(m))).into())
 }
 
 /// The `/api/task/self` query: paging plus the filters that were given, checked first.
@@ -124,14 +121,14 @@ fn table(tasks: &[Value]) -> Table {
     let mut table = Table::new(
         vec![
             Column::new("time", "Time"),
-            Column::new("platform", "Platform"),
+            Column::new("platform", "Platform").droppable(4),
             Column::new("task_id", "Task ID"),
-            Column::new("action", "Action"),
+            Column::new("action", "Action").droppable(3),
             Column::new("status", "Status"),
-            Column::new("model", "Model"),
-            Column::new("progress", "Progress"),
-            Column::new("cost_usd", "Cost"),
-            Column::new("duration_secs", "Duration"),
+            Column::new("model", "Model").droppable(5),
+            Column::new("progress", "Progress").droppable(2),
+            Column::new("cost_usd", "Cost").droppable(6),
+            Column::new("duration_secs", "Duration (s)").droppable(1),
             Column::new("submit_time", "Submitted").structured_only(),
             Column::new("finish_time", "Finished").structured_only(),
             Column::new("fail_reason", "Fail reason").structured_only(),
@@ -156,10 +153,7 @@ fn row(task: &Value) -> Vec<Cell> {
         status_cell(task.get("status").and_then(Value::as_str)),
         Cell::new(console::field(task, "model_name")),
         Cell::new(console::field(task, "progress")),
-        match task.get("quota").and_then(Value::as_f64) {
-            Some(quota) => money::quota_cell(quota, USD_DECIMALS),
-            None => Cell::new(Value::Null),
-        },
+        money::quota_cell(task.get("quota")),
         duration_cell(submit, finish),
         timestamp_cell(submit),
         timestamp_cell(finish),
@@ -177,23 +171,13 @@ fn status_cell(status: Option<&str>) -> Cell {
     Cell::new(status.map_or(Value::Null, Value::from)).tone(tone)
 }
 
-/// Seconds from submission to finish: a number in json, `1m35s` in a table, and
-/// `null` / `—` while the task has not finished (the console sends 0 for that).
+/// Whole seconds from submission to finish, the one unit of every Duration column (its
+/// header says `(s)`); missing while the task has not finished (the console sends 0).
 fn duration_cell(submit: i64, finish: i64) -> Cell {
     if submit <= 0 || finish < submit {
-        return Cell::with_text(Value::Null, "—");
+        return Cell::new(Value::Null);
     }
-    let secs = finish - submit;
-    Cell::with_text(secs, format_duration(secs))
-}
-
-/// `45s`, `1m35s`, `1h02m`: seconds stop mattering once a task runs for hours.
-fn format_duration(secs: i64) -> String {
-    match secs {
-        s if s < 60 => format!("{s}s"),
-        s if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
-        s => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
-    }
+    Cell::new(finish - submit)
 }
 
 /// Only failed tasks have a reason; the console sends `""` for the others.
@@ -216,22 +200,12 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn durations_read_at_a_glance() {
-        assert_eq!(format_duration(0), "0s");
-        assert_eq!(format_duration(45), "45s");
-        assert_eq!(format_duration(60), "1m00s");
-        assert_eq!(format_duration(95), "1m35s");
-        assert_eq!(format_duration(3599), "59m59s");
-        assert_eq!(format_duration(3720), "1h02m");
-        assert_eq!(format_duration(90_061), "25h01m");
-    }
-
-    #[test]
     fn unfinished_tasks_have_no_duration() {
         let cell = duration_cell(1_000, 0);
-        assert_eq!((cell.text.as_str(), &cell.value), ("—", &Value::Null));
+        assert_eq!((cell.text.as_str(), &cell.value), ("-", &Value::Null));
         assert_eq!(duration_cell(0, 1_000).value, Value::Null);
         assert_eq!(duration_cell(1_000, 1_045).value, json!(45));
+        assert_eq!(duration_cell(1_000, 1_095).text, "95");
     }
 
     #[test]
@@ -240,7 +214,7 @@ mod tests {
             let cells = row(&odd);
             assert_eq!(cells[0].text, "-");
             assert_eq!(cells[4].tone, Tone::Plain);
-            assert_eq!(cells[8].text, "—");
+            assert_eq!(cells[8].text, "-");
         }
     }
 }

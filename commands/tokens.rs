@@ -13,9 +13,6 @@ use crate::output::{Cell, Column, Outcome, Output, Table, Tone};
 use crate::registry::{CommandSpec, Credential};
 use crate::secret::mask;
 
-/// Balances are account-sized amounts; cents are enough in a table (json keeps the rest).
-const USD_DECIMALS: usize = 2;
-
 fn args(cmd: clap::Command) -> clap::Command {
     cmd.arg(
         Arg::new("search")
@@ -27,16 +24,16 @@ fn args(cmd: clap::Command) -> clap::Command {
 }
 
 fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
-    let tokens = match m.get_one::<String>("search") {
+    let (tokens, total) = match m.get_one::<String>("search") {
         Some(keyword) => search(ctx, keyword, m)?,
-        None => console::items(console::get(ctx, "token/", &console::page_query(m))?),
+        None => console::page(console::get(ctx, "token/", &console::page_query(m))?),
     };
-    Ok(Output::Table(table(&tokens)).into())
+    Ok(Output::Table(table(&tokens).listed(total, console::page_of(m))).into())
 }
 
 /// `/api/token/search` takes only the keyword and returns every match at once,
-/// so `--page` and `--page-size` are applied here.
-fn search(ctx: &Context, keyword: &str, m: &ArgMatches) -> Result<Vec<Value>> {
+/// so `--page` and `--page-size` are applied here (and the total is every match).
+fn search(ctx: &Context, keyword: &str, m: &ArgMatches) -> Result<(Vec<Value>, Option<u64>)> {
     let data = console::get(
         ctx,
         "token/search",
@@ -44,25 +41,28 @@ fn search(ctx: &Context, keyword: &str, m: &ArgMatches) -> Result<Vec<Value>> {
     )?;
     let page = m.get_one::<u32>("page").map_or(1, |&p| p as usize);
     let size = m.get_one::<u32>("page_size").map_or(20, |&n| n as usize);
-    Ok(console::items(data)
+    let matches = console::items(data);
+    let total = matches.len() as u64;
+    let shown = matches
         .into_iter()
         .skip(page.saturating_sub(1).saturating_mul(size))
         .take(size)
-        .collect())
+        .collect();
+    Ok((shown, Some(total)))
 }
 
 fn table(tokens: &[Value]) -> Table {
     let mut table = Table::new(
         vec![
             Column::new("id", "ID"),
-            Column::new("name", "Name"),
-            Column::new("key", "Key"),
+            Column::new("name", "Name").truncates(),
+            Column::new("key", "Key").droppable(4),
             Column::new("status", "Status"),
             Column::new("balance_usd", "Balance"),
-            Column::new("used_usd", "Used"),
-            Column::new("created", "Created"),
-            Column::new("accessed", "Accessed"),
-            Column::new("expires", "Expires"),
+            Column::new("used_usd", "Used").droppable(5),
+            Column::new("created", "Created").droppable(2),
+            Column::new("accessed", "Accessed").droppable(1),
+            Column::new("expires", "Expires").droppable(3),
             Column::new("unlimited", "Unlimited").structured_only(),
         ],
         "No tokens found.",
@@ -83,9 +83,9 @@ fn row(token: &Value) -> Vec<Cell> {
         if unlimited {
             money::unlimited_cell()
         } else {
-            usd_cell(token, "remain_quota")
+            money::quota_cell(token.get("remain_quota"))
         },
-        usd_cell(token, "used_quota"),
+        money::quota_cell(token.get("used_quota")),
         timestamp_cell(console::int_field(token, "created_time")),
         timestamp_cell(console::int_field(token, "accessed_time")),
         expires_cell(console::int_field(token, "expired_time")),
@@ -119,13 +119,6 @@ fn is_unlimited(token: &Value) -> bool {
             .get("remain_quota")
             .and_then(Value::as_f64)
             .is_some_and(|q| q < 0.0)
-}
-
-fn usd_cell(token: &Value, field: &str) -> Cell {
-    match token.get(field).and_then(Value::as_f64) {
-        Some(quota) => money::quota_cell(quota, USD_DECIMALS),
-        None => Cell::new(Value::Null),
-    }
 }
 
 /// `-1` is the console's "never expires".

@@ -1,12 +1,13 @@
 //! `csv`: a header row, then one row per record, RFC 4180 quoting. Numbers are
-//! written as numbers (`400000`, not `400,000`) so spreadsheets and scripts can add them up.
+//! written as numbers (`400000`, not `400,000`; no float noise) so spreadsheets and
+//! scripts can add them up, and a missing value is an empty field.
 
 use std::borrow::Cow;
 use std::io::{self, Write};
 
 use serde_json::Value;
 
-use crate::output::{Cell, Output};
+use crate::output::{trimmed_decimal, Cell, Output};
 use crate::registry::{FormatterSpec, RenderOptions};
 
 fn render(output: &Output, _: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
@@ -38,10 +39,18 @@ fn render(output: &Output, _: &RenderOptions, out: &mut dyn Write) -> io::Result
     writer.flush()
 }
 
-/// A number or boolean as its plain value; anything else as the text people read.
+/// The most decimals a fractional number keeps: enough for a quota unit in dollars.
+const MAX_DECIMALS: usize = 10;
+
+/// A number or boolean as its plain value; nothing for a missing value; anything else
+/// as the text people read.
 fn field(cell: &Cell) -> Cow<'_, str> {
     match &cell.value {
+        Value::Number(n) if n.is_f64() => {
+            Cow::Owned(trimmed_decimal(n.as_f64().unwrap_or_default(), MAX_DECIMALS))
+        }
         Value::Number(_) | Value::Bool(_) => Cow::Owned(cell.value.to_string()),
+        _ if cell.is_missing() => Cow::Borrowed(""),
         _ => Cow::Borrowed(&cell.text),
     }
 }
@@ -97,6 +106,27 @@ mod tests {
         assert_eq!(
             super::super::rendered(render, &Output::Table(table), RenderOptions::PLAIN),
             "Context,Price\n400000,in $1/M\n"
+        );
+    }
+
+    #[test]
+    fn missing_is_empty_and_floats_have_no_noise() {
+        let mut table = Table::new(
+            vec![
+                Column::new("a", "A"),
+                Column::new("b", "B"),
+                Column::new("c", "C"),
+            ],
+            "none",
+        );
+        table.push(vec![
+            Cell::new(serde_json::Value::Null),
+            Cell::new(0.1 + 0.2),
+            Cell::with_text(serde_json::Value::Null, "Never"),
+        ]);
+        assert_eq!(
+            super::super::rendered(render, &Output::Table(table), RenderOptions::PLAIN),
+            "A,B,C\n,0.3,Never\n"
         );
     }
 }

@@ -4,10 +4,11 @@ use std::io::{self, Write};
 
 use crate::output::Output;
 use crate::registry::{FormatterSpec, RenderOptions};
+use crate::terminal_text;
 
 fn render(output: &Output, _: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &output.to_json())?;
-    writeln!(out)
+    let json = serde_json::to_string_pretty(&output.to_json())?;
+    writeln!(out, "{}", terminal_text::escape_json_controls(&json))
 }
 
 inventory::submit! {

@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use crate::output::Output;
 use crate::registry::{FormatterSpec, RenderOptions};
+use crate::terminal_text;
 
 fn render(output: &Output, _: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     match output {
@@ -28,7 +29,11 @@ fn render(output: &Output, _: &RenderOptions, out: &mut dyn Write) -> io::Result
             }
             Ok(())
         }
-        Output::Json(value) => writeln!(out, "```json\n{value:#}\n```"),
+        Output::Json(value) => {
+            let json = format!("{value:#}");
+            let json = terminal_text::escape_json_controls(&json);
+            writeln!(out, "```json\n{json}\n```")
+        }
         Output::Text(text) => writeln!(out, "{text}"),
         Output::Empty => Ok(()),
     }

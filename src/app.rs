@@ -10,9 +10,9 @@ use clap::ArgMatches;
 use crate::cli;
 use crate::context::{env_var, Context, GlobalArgs};
 use crate::error::{CliError, ExitCode, Result};
-use crate::output::Output;
+use crate::output::{Listing, Output, Table};
 use crate::registry::{self, CommandSpec, Credential, RenderOptions};
-use crate::{completion, plugins};
+use crate::{completion, fit, plugins, terminal_text};
 
 /// Runs the CLI and returns the process exit code.
 pub fn main(args: Vec<OsString>) -> u8 {
@@ -63,7 +63,7 @@ pub fn main(args: Vec<OsString>) -> u8 {
 /// The last line of defence before an error is shown: the configured key and token,
 /// and anything shaped like a key (`sk-…`), masked wherever they got into it. The
 /// cause is folded into the message (its whole chain under `--verbose`) to be masked too.
-fn redacted(err: CliError, ctx: &Context) -> CliError {
+pub fn redacted(err: CliError, ctx: &Context) -> CliError {
     let (key, token) = (ctx.api_key().ok(), ctx.access_token().ok());
     let known: Vec<&crate::secret::Secret> = key.iter().chain(token.iter()).collect();
     let mask = |text: &str| crate::secret::redact(text, &known).into_owned();
@@ -180,18 +180,51 @@ fn dispatch(ctx: &Context, spec: &CommandSpec, sub: &ArgMatches) -> Result<ExitC
     if let Some(warning) = ctx.format_warning() {
         let _ = writeln!(io::stderr(), "warning: {warning}"); // a closed stderr is no reason to stop
     }
-    let outcome = (spec.run)(ctx, sub)?;
+    let mut outcome = (spec.run)(ctx, sub)?;
     if outcome.output != Output::Empty {
+        let terminal = io::stdout().is_terminal();
         let options = RenderOptions {
             color: ctx.color(),
-            terminal: io::stdout().is_terminal(),
+            terminal,
+            width: if terminal { fit::terminal_width() } else { 80 },
         };
+        if options.terminal {
+            terminal_text::neutralise_output(&mut outcome.output);
+        }
         let mut out = BufWriter::new(io::stdout().lock());
         (formatter.render)(&outcome.output, &options, &mut out)
             .and_then(|()| out.flush())
             .map_err(CliError::from_output)?;
     }
+    if let Output::Table(Table {
+        listing: Some(listing),
+        ..
+    }) = &outcome.output
+    {
+        note_listing(listing, ctx.globals.no_color);
+    }
     Ok(outcome.exit)
+}
+
+/// `showing 20 of 250, page 1/13` on stderr, dim, for people only: nothing when stderr
+/// is not a terminal, so scripts and logs see the data alone, and nothing after
+/// "No logs found." when nothing matched at all.
+fn note_listing(listing: &Listing, no_color: bool) {
+    let nothing_at_all = listing.shown == 0 && listing.total.unwrap_or(0) == 0;
+    if nothing_at_all || !io::stderr().is_terminal() {
+        return;
+    }
+    let (dim, reset) = if stderr_color(no_color) {
+        ("\x1b[2m", "\x1b[0m")
+    } else {
+        ("", "")
+    };
+    let _ = writeln!(io::stderr(), "{dim}{listing}{reset}"); // a closed stderr is no reason to fail
+}
+
+/// Colour on stderr: a terminal, and neither `--no-color` nor `NO_COLOR`.
+fn stderr_color(no_color: bool) -> bool {
+    !no_color && io::stderr().is_terminal() && env_var("NO_COLOR").is_none()
 }
 
 /// Fails with exit 64 before the command runs if its credential is missing.
@@ -273,18 +306,27 @@ pub fn report(err: &CliError, json: bool, no_color: bool) {
         let body = serde_json::json!({
             "error": {"code": err.exit.code(), "message": err.describe(false), "hint": err.hint}
         });
-        let _ = writeln!(stderr, "{body}");
+        let body = body.to_string();
+        let _ = writeln!(stderr, "{}", terminal_text::escape_json_controls(&body));
         return;
     }
-    let color = !no_color && io::stderr().is_terminal() && env_var("NO_COLOR").is_none();
-    let (red, yellow, reset) = if color {
+    let (red, yellow, reset) = if stderr_color(no_color) {
         ("\x1b[1;31m", "\x1b[33m", "\x1b[0m")
     } else {
         ("", "", "")
     };
-    let _ = writeln!(stderr, "{red}error:{reset} {}", err.describe(false));
+    let message = err.describe(false);
+    let _ = writeln!(
+        stderr,
+        "{red}error:{reset} {}",
+        terminal_text::for_stderr(&message)
+    );
     if let Some(hint) = &err.hint {
-        let _ = writeln!(stderr, "{yellow}hint:{reset} {hint}");
+        let _ = writeln!(
+            stderr,
+            "{yellow}hint:{reset} {}",
+            terminal_text::for_stderr(hint)
+        );
     }
 }
 

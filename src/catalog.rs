@@ -14,6 +14,7 @@ use crate::context::Context;
 use crate::error::{CliError, Result};
 use crate::fsutil;
 use crate::http::Auth;
+use crate::output::MISSING;
 use crate::paths;
 
 const TTL: Duration = Duration::from_secs(60 * 60);
@@ -201,35 +202,32 @@ pub fn endpoints(model: &Value) -> Vec<(String, String, String)> {
     }
 }
 
-/// `in $0.5/M, out $1.5/M`, `$0.04/request` or `$0.1/second`.
+/// `in $0.50/M, out $1.50/M`, `$0.04/request` or `$0.10/second`, in the one money
+/// style (`money::usd_text`), so float noise in the catalog never shows.
 pub fn pricing_label(pricing: Option<&Value>) -> String {
     let Some(pricing) = pricing else {
-        return "-".to_string();
+        return MISSING.to_string();
     };
-    let number = |k: &str| pricing.get(k).and_then(Value::as_f64).map(price);
+    let number = |k: &str| {
+        pricing
+            .get(k)
+            .and_then(Value::as_f64)
+            .map(crate::money::usd_text)
+    };
     if let Some(per_request) = number("per_request") {
-        return format!("${per_request}/request");
+        return format!("{per_request}/request");
     }
     if let Some(per_second) = number("per_second") {
-        return format!("${per_second}/second");
+        return format!("{per_second}/second");
     }
     let parts: Vec<String> = [("in", number("input")), ("out", number("output"))]
         .into_iter()
-        .filter_map(|(label, price)| Some(format!("{label} ${}/M", price?)))
+        .filter_map(|(label, price)| Some(format!("{label} {}/M", price?)))
         .collect();
     if parts.is_empty() {
-        "-".to_string()
+        MISSING.to_string()
     } else {
         parts.join(", ")
-    }
-}
-
-/// `10` rather than `10.0`, `0.125` as it is.
-fn price(usd: f64) -> String {
-    if usd.fract() == 0.0 && usd.abs() < 1e15 {
-        format!("{}", usd as i64)
-    } else {
-        usd.to_string()
     }
 }
 
@@ -421,7 +419,7 @@ mod tests {
             pricing_label(Some(
                 &json!({"input": 0.5, "output": 1.5, "per_request": null})
             )),
-            "in $0.5/M, out $1.5/M"
+            "in $0.50/M, out $1.50/M"
         );
         assert_eq!(
             pricing_label(Some(&json!({"per_request": 0.04}))),
@@ -429,7 +427,11 @@ mod tests {
         );
         assert_eq!(
             pricing_label(Some(&json!({"input": 10.0, "output": 2}))),
-            "in $10/M, out $2/M"
+            "in $10.00/M, out $2.00/M"
+        );
+        assert_eq!(
+            pricing_label(Some(&json!({"input": 1.11, "output": 4.4399999999999995}))),
+            "in $1.11/M, out $4.44/M"
         );
         assert_eq!(pricing_label(None), "-");
     }

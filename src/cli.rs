@@ -122,7 +122,9 @@ fn global_args() -> Vec<Arg> {
                  500ms, or a number of seconds. A reply that is not streamed must arrive whole \
                  within it; a streamed reply must start within it, and then no gap between two \
                  pieces may be longer. Also the environment variable COMETAPI_TIMEOUT and the \
-                 config key `timeout`. Default 60s.",
+                 config key `timeout`. Default 60s. For the job commands (video, midjourney, \
+                 music) --timeout on the command line is the limit of the whole wait for the \
+                 job instead (default 30m; exit 124 when it runs out).",
             ),
         Arg::new("no_color")
             .long("no-color")

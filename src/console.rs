@@ -28,6 +28,18 @@ pub fn items(data: Value) -> Vec<Value> {
     }
 }
 
+/// A list reply's entries and, when the server says (`{"items", "total"}`), how many
+/// match in all.
+pub fn page(data: Value) -> (Vec<Value>, Option<u64>) {
+    let total = data.get("total").and_then(Value::as_u64);
+    (items(data), total)
+}
+
+/// The page shown and its size, from [`page_args`], for a table's `Listing`.
+pub fn page_of(m: &ArgMatches) -> Option<(u32, u32)> {
+    Some((*m.get_one::<u32>("page")?, *m.get_one::<u32>("page_size")?))
+}
+
 /// A field of a console record, `null` when absent.
 pub fn field(record: &Value, name: &str) -> Value {
     record.get(name).cloned().unwrap_or(Value::Null)
@@ -81,5 +93,10 @@ mod tests {
         assert_eq!(items(json!({"items": [3], "total": 1})), vec![json!(3)]);
         assert_eq!(items(json!({"data": [4]})), vec![json!(4)]);
         assert!(items(json!(null)).is_empty());
+        assert_eq!(
+            page(json!({"items": [3], "total": 250})),
+            (vec![json!(3)], Some(250))
+        );
+        assert_eq!(page(json!([1])), (vec![json!(1)], None));
     }
 }

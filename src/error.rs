@@ -16,6 +16,8 @@ pub enum ExitCode {
     Unavailable = 69,
     AuthRejected = 77,
     ConfigUnreadable = 78,
+    /// A wait ran past its limit (`timeout(1)`'s code): a job still running, say.
+    TimedOut = 124,
     Interrupted = 130,
 }
 
@@ -32,6 +34,11 @@ pub struct CliError {
     pub hint: Option<String>,
     /// The lower-level error behind this one; shared so that `CliError` stays `Clone`.
     pub cause: Option<Arc<anyhow::Error>>,
+    /// The same request may well succeed a little later (a 429, a 5xx, a network
+    /// failure): a poll that failed this way is tried again on the next round.
+    pub transient: bool,
+    /// The HTTP status of the reply this error is about, when there was one.
+    pub http_status: Option<u16>,
 }
 
 pub type Result<T, E = CliError> = std::result::Result<T, E>;
@@ -43,7 +50,15 @@ impl CliError {
             message: message.into(),
             hint: None,
             cause: None,
+            transient: false,
+            http_status: None,
         }
+    }
+
+    /// Marks an error the same request may not meet again later ([`CliError::transient`]).
+    pub fn transient(mut self) -> Self {
+        self.transient = true;
+        self
     }
 
     /// Keeps `cause` (with its own chain) behind the message: the outermost cause is

@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::error::{CliError, ExitCode, Result};
 use crate::multipart::Form;
 use crate::secret::{self, Secret};
-use crate::{interrupt, progress, timeout};
+use crate::{interrupt, progress, terminal_text, timeout};
 
 pub const USER_AGENT: &str = concat!("cometapi/", env!("CARGO_PKG_VERSION"));
 const MAX_ATTEMPTS: u32 = 3;
@@ -473,6 +473,18 @@ impl Http {
         })
     }
 
+    /// Sleeps for `delay` (between two polls of a job); Ctrl-C ends it at once with exit 130.
+    pub fn sleep(&self, delay: Duration) -> Result<()> {
+        self.runtime.block_on(async {
+            let mut waiting = interrupt::waiting();
+            tokio::select! {
+                biased;
+                () = waiting.interrupted() => Err(interrupt::error()),
+                () = tokio::time::sleep(delay) => Ok(()),
+            }
+        })
+    }
+
     /// The pause before the next attempt, counted down on the spinner; Ctrl-C ends it
     /// (and the request) at once with exit 130.
     fn pause(&self, delay: Duration) -> Result<()> {
@@ -552,6 +564,7 @@ impl Http {
             timeout::show(self.timeout)
         ))
         .with_hint(TIMEOUT_HINT)
+        .transient()
     }
 
     /// A streamed reply began but no text came in time.
@@ -722,7 +735,7 @@ impl Http {
 
     fn trace(&self, line: std::fmt::Arguments) {
         if self.verbose > 0 {
-            eprintln!("{line}");
+            eprintln!("{}", terminal_text::for_stderr(&line.to_string()));
         }
     }
 }
@@ -974,22 +987,34 @@ fn status_error(request: &Request, status: u16, headers: &HeaderMap, body: &[u8]
         path_of(&request.url),
         secret::redact(&said, request.auth.secret().as_slice())
     );
-    let err = match status {
+    let err = status_error_of(request, status, body, message);
+    let err = CliError {
+        http_status: Some(status),
+        ..err
+    };
+    if status != 404 && looks_like_html(headers, body) {
+        return err.with_hint(BASE_URL_HINT);
+    }
+    err
+}
+
+fn status_error_of(request: &Request, status: u16, body: &[u8], message: String) -> CliError {
+    match status {
         401 | 403 => CliError::auth(message).with_hint(request.auth.rejected_hint()),
         404 => CliError::failure(message).with_hint(not_found_hint(&request.url)),
         429 if error_type(body).as_deref() == Some("insufficient_quota") => {
             CliError::failure(message)
                 .with_hint("the account is out of quota; top up, then try again")
         }
-        429 => CliError::failure(message).with_hint("rate limited: wait a little and try again"),
+        429 => CliError::failure(message)
+            .with_hint("rate limited: wait a little and try again")
+            .transient(),
+        408 => CliError::failure(message).transient(),
         500..=599 => CliError::unavailable(message)
-            .with_hint("the service is having trouble; try again shortly"),
+            .with_hint("the service is having trouble; try again shortly")
+            .transient(),
         _ => CliError::failure(message),
-    };
-    if status != 404 && looks_like_html(headers, body) {
-        return err.with_hint(BASE_URL_HINT);
     }
-    err
 }
 
 /// What a 404 most likely means, read from the path asked for: with a `/v1` or
@@ -1023,6 +1048,7 @@ fn transport_error(request: &Request, err: &reqwest::Error) -> CliError {
         format!("cannot reach {}: {}", host_of(&request.url), describe(err)),
     )
     .with_hint("check the network and the base URL (`cometapi doctor` diagnoses both)")
+    .transient()
 }
 
 /// `scheme://host:port`, without the path: where we tried to connect.

@@ -14,10 +14,12 @@ pub mod dates;
 #[cfg(test)]
 mod docgen;
 pub mod error;
+pub mod fit;
 pub mod fsutil;
 pub mod http;
 pub mod inputs;
 pub mod interrupt;
+pub mod jobs;
 pub mod message;
 pub mod money;
 pub mod multipart;
@@ -36,6 +38,7 @@ pub mod sse;
 pub mod stream;
 pub mod suggest;
 pub mod terminal_markdown;
+pub mod terminal_text;
 pub mod timeout;
 pub mod urls;
 

@@ -2,7 +2,7 @@
 //!
 //! A command builds an [`Output`]; a formatter renders it. Every cell keeps a
 //! typed value (for json and yaml) and the text people read (for table,
-//! markdown and csv), so money can be `1.5` in json and `$1.5000` in a table.
+//! markdown and csv), so money can be `1.5` in json and `$1.50` in a table.
 
 use serde_json::{Map, Value};
 
@@ -83,7 +83,7 @@ impl Cell {
     /// A count people read with thousands separators (`400,000`); the value stays a number.
     pub fn count(value: Value) -> Self {
         match value.as_u64() {
-            Some(n) => Cell::with_text(value, thousands(n)),
+            Some(n) => Cell::with_text(value, group_thousands(&n.to_string())),
             None => Cell::new(value),
         }
     }
@@ -92,11 +92,27 @@ impl Cell {
         self.tone = tone;
         self
     }
+
+    /// No value at all: shown as [`MISSING`] to people and left empty in csv.
+    /// Text a command chose for a null (`Unlimited`, `Never`) is not missing.
+    pub fn is_missing(&self) -> bool {
+        let empty = match &self.value {
+            Value::Null => true,
+            Value::String(s) => s.is_empty(),
+            Value::Array(items) => items.is_empty(),
+            _ => false,
+        };
+        empty && self.text == MISSING
+    }
 }
 
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
+/// The one placeholder for a value that is not there, in every human format but csv.
+pub const MISSING: &str = "-";
+
+/// `1234567` → `1,234,567`: commas between groups of three digits, for a run of ASCII
+/// digits (a whole number's or a money amount's integer part).
+pub fn group_thousands(digits: &str) -> String {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i) % 3 == 0 {
             out.push(',');
@@ -104,6 +120,21 @@ fn thousands(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// A decimal without float noise: at most `decimals` places, trailing zeros dropped
+/// (`0.30000000000000004` → `0.3`, `4.0` → `4`).
+pub fn trimmed_decimal(value: f64, decimals: usize) -> String {
+    let fixed = format!("{value:.decimals$}");
+    let trimmed = if fixed.contains('.') {
+        fixed.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        &fixed
+    };
+    match trimmed {
+        "-0" => "0".to_string(),
+        other => other.to_string(),
+    }
 }
 
 impl<T: Into<Value>> From<T> for Cell {
@@ -115,10 +146,10 @@ impl<T: Into<Value>> From<T> for Cell {
 /// How a JSON value reads in a table: strings bare, lists comma-joined, null as `-`.
 pub fn display(value: &Value) -> String {
     match value {
-        Value::Null => "-".to_string(),
-        Value::String(s) if s.is_empty() => "-".to_string(),
+        Value::Null => MISSING.to_string(),
+        Value::String(s) if s.is_empty() => MISSING.to_string(),
         Value::String(s) => s.clone(),
-        Value::Array(items) if items.is_empty() => "-".to_string(),
+        Value::Array(items) if items.is_empty() => MISSING.to_string(),
         Value::Array(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
         other => other.to_string(),
     }
@@ -171,12 +202,29 @@ impl Record {
     }
 }
 
+/// How a column's text may be fitted to a narrow terminal.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Fit {
+    /// Never split or shortened: ids, dates, numbers, money (the default).
+    #[default]
+    Whole,
+    /// Free text: cut at a space and ended with `…`, so each row stays one line.
+    Truncate,
+    /// Free text: wrapped at spaces onto more lines, so nothing is lost.
+    Wrap,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Column {
     pub key: String,
     pub header: String,
     /// Shown only in structured formats (json, yaml): detail too wide for a table row.
     pub structured_only: bool,
+    /// How the column's text may be fitted to the terminal width.
+    pub fit: Fit,
+    /// When a terminal is too narrow for every column, the droppable ones are left out,
+    /// lowest rank first, until the rest fit; `None` is never dropped.
+    pub drop_rank: Option<u8>,
 }
 
 impl Column {
@@ -185,12 +233,60 @@ impl Column {
             key: key.to_string(),
             header: header.to_string(),
             structured_only: false,
+            fit: Fit::Whole,
+            drop_rank: None,
         }
     }
 
     pub fn structured_only(mut self) -> Self {
         self.structured_only = true;
         self
+    }
+
+    /// Free text, cut with `…` at a space to fit (see [`Fit::Truncate`]).
+    pub fn truncates(mut self) -> Self {
+        self.fit = Fit::Truncate;
+        self
+    }
+
+    /// Free text, wrapped at spaces to fit (see [`Fit::Wrap`]).
+    pub fn wraps(mut self) -> Self {
+        self.fit = Fit::Wrap;
+        self
+    }
+
+    /// May be left out of a table on a narrow terminal; rank 1 goes first.
+    pub fn droppable(mut self, rank: u8) -> Self {
+        self.drop_rank = Some(rank);
+        self
+    }
+}
+
+/// How many entries a list shows out of how many there are, and which page:
+/// `showing 20 of 250, page 1/13`. Commands fill it in; the app prints it on a terminal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Listing {
+    pub shown: usize,
+    /// All the entries that match, when the server (or the command) knows.
+    pub total: Option<u64>,
+    /// The page shown and the page size, for paged lists.
+    pub page: Option<(u32, u32)>,
+}
+
+impl std::fmt::Display for Listing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "showing {}", self.shown)?;
+        if let Some(total) = self.total {
+            write!(f, " of {total}")?;
+        }
+        match (self.page, self.total) {
+            (Some((page, size)), Some(total)) => {
+                let pages = total.div_ceil(u64::from(size.max(1))).max(1);
+                write!(f, ", page {page}/{pages}")
+            }
+            (Some((page, _)), None) => write!(f, ", page {page}"),
+            (None, _) => Ok(()),
+        }
     }
 }
 
@@ -200,6 +296,8 @@ pub struct Table {
     pub rows: Vec<Vec<Cell>>,
     /// What people see instead of an empty table ("No models found.").
     pub empty_message: String,
+    /// How many of how many, for lists that are cut or paged.
+    pub listing: Option<Listing>,
 }
 
 impl Table {
@@ -208,7 +306,18 @@ impl Table {
             columns,
             rows: Vec::new(),
             empty_message: empty_message.to_string(),
+            listing: None,
         }
+    }
+
+    /// Says how many rows are shown of how many (see [`Listing`]); `shown` is the rows pushed.
+    pub fn listed(mut self, total: Option<u64>, page: Option<(u32, u32)>) -> Self {
+        self.listing = Some(Listing {
+            shown: self.rows.len(),
+            total,
+            page,
+        });
+        self
     }
 
     pub fn push(&mut self, row: Vec<Cell>) {
@@ -284,6 +393,37 @@ mod tests {
         assert_eq!(Cell::count(json!(999)).text, "999");
         assert_eq!(Cell::count(json!(1000)).value, json!(1000));
         assert_eq!(Cell::count(Value::Null).text, "-");
+    }
+
+    #[test]
+    fn listings_say_how_many_of_how_many() {
+        let listing = |shown, total, page| Listing { shown, total, page }.to_string();
+        assert_eq!(
+            listing(20, Some(250), Some((1, 20))),
+            "showing 20 of 250, page 1/13"
+        );
+        assert_eq!(
+            listing(0, Some(0), Some((1, 20))),
+            "showing 0 of 0, page 1/1"
+        );
+        assert_eq!(listing(5, Some(301), None), "showing 5 of 301");
+        assert_eq!(listing(3, None, Some((2, 3))), "showing 3, page 2");
+    }
+
+    #[test]
+    fn missing_is_a_null_shown_as_the_placeholder() {
+        assert!(Cell::new(Value::Null).is_missing());
+        assert!(Cell::new("").is_missing());
+        assert!(!Cell::new("-").is_missing(), "a real dash is a value");
+        assert!(!Cell::with_text(Value::Null, "Never").is_missing());
+    }
+
+    #[test]
+    fn decimals_lose_float_noise() {
+        assert_eq!(trimmed_decimal(0.1 + 0.2, 6), "0.3");
+        assert_eq!(trimmed_decimal(4.0, 6), "4");
+        assert_eq!(trimmed_decimal(-0.000_000_1, 6), "0");
+        assert_eq!(group_thousands("1234567"), "1,234,567");
     }
 
     #[test]

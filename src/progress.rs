@@ -4,15 +4,50 @@
 //! piped. There is one per process (a command waits for one thing at a time), so
 //! whoever is about to write output can [`hide`] it without holding it.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 static SPINNER: Mutex<Option<ProgressBar>> = Mutex::new(None);
+/// Set while a long wait owns the spinner ([`pin`]): the short waits inside it (each
+/// request of a job's polling) leave it alone instead of replacing and clearing it.
+static PINNED: AtomicBool = AtomicBool::new(false);
 
 /// Shows `message` beside a spinner, starting one if none is shown.
 pub fn show(message: String) {
+    if !PINNED.load(Ordering::SeqCst) {
+        draw(message);
+    }
+}
+
+/// Shows `message` as the status of a long wait (a job being polled), with the time
+/// since it began, until the returned guard is dropped; meanwhile [`show`] and [`hide`]
+/// are ignored, so the requests the wait makes do not flicker over it.
+pub fn pin(message: String) -> Pinned {
+    hide();
+    draw(message);
+    PINNED.store(true, Ordering::SeqCst);
+    Pinned
+}
+
+/// Changes the message of the pinned spinner.
+pub fn update(message: String) {
+    draw(message);
+}
+
+/// The pinned spinner's owner; dropping it removes the spinner.
+pub struct Pinned;
+
+impl Drop for Pinned {
+    fn drop(&mut self) {
+        PINNED.store(false, Ordering::SeqCst);
+        hide();
+    }
+}
+
+fn draw(message: String) {
     if !stderr_is_terminal() {
         return;
     }
@@ -38,6 +73,9 @@ fn style() -> ProgressStyle {
 
 /// Removes the spinner and its line, so output starts on a clean line.
 pub fn hide() {
+    if PINNED.load(Ordering::SeqCst) {
+        return;
+    }
     let taken = SPINNER.lock().unwrap_or_else(|e| e.into_inner()).take();
     if let Some(spinner) = taken {
         spinner.finish_and_clear();

@@ -112,6 +112,8 @@ pub struct RenderOptions {
     pub color: bool,
     /// stdout is a terminal: draw borders and fit its width; otherwise plain aligned columns.
     pub terminal: bool,
+    /// The terminal's width in columns (`fit::terminal_width`); only used on a terminal.
+    pub width: usize,
 }
 
 impl RenderOptions {
@@ -119,6 +121,7 @@ impl RenderOptions {
     pub const PLAIN: RenderOptions = RenderOptions {
         color: false,
         terminal: false,
+        width: 80,
     };
 }
 

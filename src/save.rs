@@ -172,9 +172,40 @@ pub fn fetch_result(ctx: &Context, url: &str, out: &mut dyn Write) -> Result<u64
     ctx.http()?.download(&request.binary(), out, &mut |_| {})
 }
 
+/// The longest slug of a prompt in a file name, in characters.
+const SLUG_CHARS: usize = 40;
+
+/// A prompt as the start of a file name: its lower-case ASCII letters and digits, other
+/// runs as one `-`, at most 40 characters; `fallback` when nothing is left.
+pub fn slug(prompt: &str, fallback: &str) -> String {
+    let mut slug = String::new();
+    for c in prompt.chars() {
+        if c.is_ascii_alphanumeric() {
+            if slug.len() >= SLUG_CHARS {
+                break;
+            }
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    match slug.trim_end_matches('-') {
+        "" => fallback.to_string(),
+        slug => slug.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slugs_keep_ascii_words_and_fall_back_when_none_are_left() {
+        assert_eq!(slug("A red fox, jumping!", "x"), "a-red-fox-jumping");
+        assert_eq!(slug("  --ar 16:9 ", "x"), "ar-16-9");
+        assert_eq!(slug("日本語", "video"), "video");
+        assert_eq!(slug(&"ab ".repeat(50), "x").len(), 40);
+    }
 
     #[test]
     fn binary_is_refused_on_a_terminal_and_an_existing_file_without_force() {

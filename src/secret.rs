@@ -34,13 +34,13 @@ pub fn mask(value: &str) -> String {
     format!("****{tail}")
 }
 
-/// A CometAPI key in free text: `sk-` followed by at least this many key characters.
+/// A CometAPI key in free text: `sk-`, then at least this many letters, digits, `-` or `_`.
+const KEY_PREFIX: &str = "sk-";
 const KEY_PATTERN_MIN: usize = 20;
 
 /// `text` with every occurrence of a `known` secret and every `sk-…` key pattern
-/// (`sk-` plus 20 or more of `[A-Za-z0-9_-]`) replaced by its masked form. For text
-/// that came from a server (error messages, stream error events), which may echo a
-/// credential back. Borrowed when there was nothing to mask.
+/// replaced by its masked form. For text that came from a server (error messages, stream
+/// error events), which may echo a credential back. Borrowed when there was nothing to mask.
 pub fn redact<'a>(text: &'a str, known: &[&Secret]) -> Cow<'a, str> {
     let mut out = Cow::Borrowed(text);
     for secret in known {
@@ -49,32 +49,50 @@ pub fn redact<'a>(text: &'a str, known: &[&Secret]) -> Cow<'a, str> {
             out = Cow::Owned(out.replace(value, &secret.masked()));
         }
     }
-    if !out.contains("sk-") {
+    if !contains_key_pattern(&out) {
         return out;
     }
     Cow::Owned(mask_key_patterns(&out))
 }
 
-fn mask_key_patterns(text: &str) -> String {
-    let is_key_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+/// Whether `text` holds something shaped like a CometAPI key.
+pub fn contains_key_pattern(text: &str) -> bool {
+    next_key(text, 0).is_some()
+}
+
+/// `text` with every `sk-…` key pattern masked. A pattern counts wherever it starts,
+/// even glued to a word (`xsk-…`): a key pasted against other text is still a key, and
+/// masking a lookalike id is the safe mistake.
+pub fn mask_key_patterns(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("sk-") {
-        // `sk-` inside a longer word (`task-…`) is not a key's start.
-        let inside_word = rest[..at].chars().next_back().is_some_and(is_key_char);
-        let after = &rest[at + 3..];
-        let len = after.find(|c: char| !is_key_char(c)).unwrap_or(after.len());
-        out.push_str(&rest[..at]);
-        if !inside_word && len >= KEY_PATTERN_MIN {
-            out.push_str(&mask(&rest[at..at + 3 + len]));
-            rest = &after[len..];
-        } else {
-            out.push_str("sk-");
-            rest = after;
-        }
+    let mut copied = 0;
+    while let Some((start, end)) = next_key(text, copied) {
+        out.push_str(text.get(copied..start).unwrap_or_default());
+        out.push_str(&mask(text.get(start..end).unwrap_or_default()));
+        copied = end;
     }
-    out.push_str(rest);
+    out.push_str(text.get(copied..).unwrap_or_default());
     out
+}
+
+fn is_key_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-' || c == '_'
+}
+
+/// The byte range of the first key pattern in `text` at or after `from`.
+fn next_key(text: &str, from: usize) -> Option<(usize, usize)> {
+    let mut search = from;
+    while let Some(found) = text.get(search..)?.find(KEY_PREFIX) {
+        let start = search + found;
+        let body_start = start + KEY_PREFIX.len();
+        let body = text.get(body_start..)?;
+        let body_len = body.find(|c: char| !is_key_char(c)).unwrap_or(body.len());
+        if body_len >= KEY_PATTERN_MIN {
+            return Some((start, body_start + body_len));
+        }
+        search = body_start;
+    }
+    None
 }
 
 impl fmt::Debug for Secret {
@@ -118,7 +136,7 @@ mod tests {
         );
         assert_eq!(
             redact("sk-short and task-abcdefghijklmnopqrstuvwxyz", &[]),
-            "sk-short and task-abcdefghijklmnopqrstuvwxyz"
+            "sk-short and ta****wxyz"
         );
         assert!(matches!(
             redact("nothing here", &[&token]),

@@ -11,7 +11,7 @@
 //! server says in an error has credentials and `sk-…` keys masked.
 
 use std::borrow::Cow;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 
 use serde::de::IgnoredAny;
 use serde::Deserialize;
@@ -21,6 +21,7 @@ use crate::error::{CliError, ExitCode, Result};
 use crate::http::{message_in, Http, Progress, Request, StreamEnd};
 use crate::secret;
 use crate::sse::{Decoder, Event, Flow};
+use crate::terminal_text::Neutralising;
 
 /// The shape of the events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,26 +116,20 @@ pub fn run(
 }
 
 /// [`run`] into stdout: on any failure the text shown stays and the cursor is put on a
-/// fresh line (colour reset after Ctrl-C when `color`) before the error is reported.
-pub fn to_stdout(
-    http: &Http,
-    request: &Request,
-    wire: Wire,
-    reply: &mut Reply,
-    color: bool,
-) -> Result<()> {
+/// fresh line before the error is reported. On a terminal the reply's control
+/// characters are made visible ([`Neutralising`]); piped, its bytes pass as they are.
+pub fn to_stdout(http: &Http, request: &Request, wire: Wire, reply: &mut Reply) -> Result<()> {
     let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let mut out: Box<dyn Write> = if stdout.is_terminal() {
+        Box::new(BufWriter::new(Neutralising::new(stdout.lock())))
+    } else {
+        Box::new(BufWriter::new(stdout.lock()))
+    };
     let result = run(http, request, wire, &mut out, reply);
     if reply.chars > 0 && !reply.ends_line {
         let ended = writeln!(out).and_then(|_| out.flush());
         if result.is_ok() {
             ended.map_err(CliError::from_output)?;
-        }
-    }
-    if let Err(err) = &result {
-        if err.exit == ExitCode::Interrupted && color {
-            let _ = write!(out, "\x1b[0m").and_then(|_| out.flush());
         }
     }
     result

@@ -18,7 +18,7 @@ use crate::http::{Auth, KeyHeader, Request};
 use crate::paths;
 use crate::shell::{self, ShellPrompt};
 use crate::stream::Reply;
-use crate::{fsutil, prompt};
+use crate::{fsutil, prompt, terminal_text};
 
 enum Flow {
     Continue,
@@ -95,7 +95,7 @@ fn on_line(ctx: &Context, options: &Options, conversation: &mut Conversation, li
             println!("conversation cleared (the system prompt stays)");
         }
         Slash::History => print_history(conversation),
-        Slash::Save(None, _) => report(&CliError::usage(
+        Slash::Save(None, _) => report(ctx, &CliError::usage(
             "/save needs a file: /save FILE.json or FILE.md (/save! FILE overwrites)",
         )),
         Slash::Save(Some(file), force) => match save(conversation, file, force) {
@@ -107,9 +107,9 @@ fn on_line(ctx: &Context, options: &Options, conversation: &mut Conversation, li
             Ok(Saved::Declined) => {
                 println!("not saved; /save! {file} overwrites without asking");
             }
-            Err(err) => report(&err),
+            Err(err) => report(ctx, &err),
         },
-        Slash::Load(None) => report(&CliError::usage("/load needs a file: /load FILE.json")),
+        Slash::Load(None) => report(ctx, &CliError::usage("/load needs a file: /load FILE.json")),
         Slash::Load(Some(file)) => match load(&expand_home(file)) {
             Ok(loaded) => {
                 conversation.model = loaded.model;
@@ -121,7 +121,7 @@ fn on_line(ctx: &Context, options: &Options, conversation: &mut Conversation, li
                     conversation.model
                 );
             }
-            Err(err) => report(&err),
+            Err(err) => report(ctx, &err),
         },
         Slash::Retry => {
             let before = conversation.turns.clone();
@@ -171,7 +171,7 @@ fn ask(ctx: &Context, options: &Options, conversation: &mut Conversation, messag
             false
         }
         Err(err) => {
-            report(&err);
+            report(ctx, &err);
             false
         }
     }
@@ -191,19 +191,20 @@ fn send(
     stream_to_stdout(ctx, &conversation.model, &request, reply)
 }
 
-fn report(err: &CliError) {
-    app::report(err, false, false);
+fn report(ctx: &Context, err: &CliError) {
+    app::report(&app::redacted(err.clone(), ctx), false, ctx.globals.no_color);
 }
 
 fn print_history(conversation: &Conversation) {
     if let Some(system) = &conversation.system {
-        println!("system: {system}");
+        println!("system: {}", terminal_text::for_stdout(system));
     }
     if conversation.turns.is_empty() {
         println!("(no messages yet)");
     }
     for turn in &conversation.turns {
-        println!("{}: {}", turn.role, turn.content.trim_end());
+        let content = terminal_text::for_stdout(turn.content.trim_end());
+        println!("{}: {content}", turn.role);
     }
 }
 

@@ -16,9 +16,6 @@ use crate::fsutil::Replace;
 use crate::output::{Cell, Column, Outcome, Output, Record, Table};
 use crate::{http, save, sniff};
 
-/// The longest slug of the prompt in a file name, in characters.
-const SLUG_CHARS: usize = 40;
-
 enum Destination {
     /// `-o FILE` for one image (checked: free, or `--force`).
     File(PathBuf),
@@ -61,7 +58,7 @@ impl Plan {
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
         Ok(Plan {
             destination,
-            stem: format!("{}-{stamp}", slug(prompt)),
+            stem: format!("{}-{stamp}", save::slug(prompt, "image")),
             force,
         })
     }
@@ -188,28 +185,6 @@ fn decode(data: &str) -> Result<Vec<u8>> {
         .map_err(|e| CliError::failure(format!("an image in the server's reply is not valid base64: {e}")))
 }
 
-/// Lower-case ASCII letters and digits of the prompt, other runs as one `-`, at most
-/// [`SLUG_CHARS`]; `image` when nothing is left.
-pub fn slug(prompt: &str) -> String {
-    let mut slug = String::new();
-    for c in prompt.chars() {
-        if c.is_ascii_alphanumeric() {
-            if slug.len() >= SLUG_CHARS {
-                break;
-            }
-            slug.push(c.to_ascii_lowercase());
-        } else if !slug.is_empty() && !slug.ends_with('-') {
-            slug.push('-');
-        }
-    }
-    let slug = slug.trim_end_matches('-');
-    if slug.is_empty() {
-        "image".to_string()
-    } else {
-        slug.to_string()
-    }
-}
-
 fn describe(saved: &[Saved]) -> Output {
     let cells = |s: &Saved| {
         let dimensions = match s.dimensions {
@@ -251,16 +226,6 @@ fn describe(saved: &[Saved]) -> Output {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn slugs_keep_ascii_words() {
-        assert_eq!(slug("A red fox, in the snow!"), "a-red-fox-in-the-snow");
-        assert_eq!(slug("  --  "), "image");
-        assert_eq!(slug("日本の猫"), "image");
-        assert_eq!(slug("cat 猫 dog"), "cat-dog");
-        let long = slug(&"word ".repeat(30));
-        assert!(long.len() <= SLUG_CHARS && !long.ends_with('-'), "{long}");
-    }
 
     #[test]
     fn a_taken_default_name_gets_a_suffix_unless_forced() {

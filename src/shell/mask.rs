@@ -12,11 +12,7 @@ use std::ffi::OsString;
 use clap::ArgMatches;
 
 use crate::registry;
-use crate::secret::mask;
-
-/// A CometAPI key: this prefix, then at least `KEY_MIN_BODY` letters, digits, `-` or `_`.
-const KEY_PREFIX: &str = "sk-";
-const KEY_MIN_BODY: usize = 20;
+use crate::secret::{contains_key_pattern, mask, mask_key_patterns};
 
 /// Lines up to this many words that clap rejects are parsed again with each word left
 /// out; longer ones (a pasted text, not a mistyped command) only once, tolerantly, so
@@ -144,54 +140,18 @@ fn keys(text: &str) -> String {
 }
 
 fn mask_run(run: &str) -> String {
-    if contains_key(run) {
-        return mask_keys_in(run);
+    if contains_key_pattern(run) {
+        return mask_key_patterns(run);
     }
     let bare: String = run
         .chars()
         .filter(|c| !matches!(c, '\'' | '"' | '\\'))
         .collect();
-    if contains_key(&bare) {
-        mask_keys_in(&bare)
+    if contains_key_pattern(&bare) {
+        mask_key_patterns(&bare)
     } else {
         run.to_string()
     }
-}
-
-fn is_key_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '-' || c == '_'
-}
-
-/// The byte range of the first key in `text` at or after `from`.
-fn next_key(text: &str, from: usize) -> Option<(usize, usize)> {
-    let mut search = from;
-    while let Some(found) = text.get(search..)?.find(KEY_PREFIX) {
-        let start = search + found;
-        let body_start = start + KEY_PREFIX.len();
-        let body = text.get(body_start..)?;
-        let body_len = body.find(|c: char| !is_key_char(c)).unwrap_or(body.len());
-        if body_len >= KEY_MIN_BODY {
-            return Some((start, body_start + body_len));
-        }
-        search = body_start;
-    }
-    None
-}
-
-fn contains_key(text: &str) -> bool {
-    next_key(text, 0).is_some()
-}
-
-fn mask_keys_in(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut copied = 0;
-    while let Some((start, end)) = next_key(text, copied) {
-        out.push_str(text.get(copied..start).unwrap_or_default());
-        out.push_str(&mask(text.get(start..end).unwrap_or_default()));
-        copied = end;
-    }
-    out.push_str(text.get(copied..).unwrap_or_default());
-    out
 }
 
 #[cfg(test)]

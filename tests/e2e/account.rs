@@ -69,7 +69,7 @@ fn stats_show_usage_and_rates() {
     let text = stdout_of(&sandbox.cmd_with_token().arg("stats").output().expect("run"));
     assert_eq!(
         text,
-        "Requests this month     321\nRequests vs last month  +12.5%\nUsage this month        $1.0000\n\
+        "Requests this month     321\nRequests vs last month  +12.5%\nUsage this month        $1.00\n\
          Usage vs last month     -8.3%\nSuccess rate            99.1%\nPredicted days left     150\n"
     );
     let output = sandbox

@@ -207,12 +207,12 @@ fn table_shows_compact_rows_in_utc_and_dollars() {
     assert_eq!(
         stdout_of(&output),
         "\
-Time                 Type     Model              Token        Prompt  Completion  Cost       Duration  Stream
-2026-03-05 08:20:00  consume  deepseek-v4-pro    ci-pipeline  5,000   1,250       $0.003960  6.21 s    Yes
-2026-03-04 16:45:30  error    gemini-2.5-pro     default      0       0           $0.0000    2.05 s    No
-2026-03-03 14:05:10  consume  claude-sonnet-4-6  ci-pipeline  3,400   820         $0.0180    4.38 s    No
-2026-03-02 10:30:00  consume  gpt-5.4            default      1,200   350         $0.005000  2.84 s    Yes
-2026-03-01 09:15:00  topup    -                  -            0       0           $10.0000   -         No
+Time                 Type     Model              Token        Prompt  Completion  Cost      Duration (s)  Stream
+2026-03-05 08:20:00  consume  deepseek-v4-pro    ci-pipeline  5,000   1,250       $0.00396  6.21          Yes
+2026-03-04 16:45:30  error    gemini-2.5-pro     default      0       0           $0.00     2.05          No
+2026-03-03 14:05:10  consume  claude-sonnet-4-6  ci-pipeline  3,400   820         $0.018    4.38          No
+2026-03-02 10:30:00  consume  gpt-5.4            default      1,200   350         $0.005    2.84          Yes
+2026-03-01 09:15:00  topup    -                  -            0       0           $10.00    -             No
 "
     );
 }
@@ -227,7 +227,7 @@ fn detail_adds_request_id_and_pricing_ratios() {
     assert_eq!(
         lines.next(),
         Some(
-            "Time,Type,Model,Token,Request ID,Prompt,Completion,Cost,Duration,Stream,\
+            "Time,Type,Model,Token,Request ID,Prompt,Completion,Cost,Duration (s),Stream,\
              Model ratio,Completion ratio,Group ratio,Price"
         )
     );
@@ -235,13 +235,13 @@ fn detail_adds_request_id_and_pricing_ratios() {
         lines.next(),
         Some(
             "2026-03-05 08:20:00,consume,deepseek-v4-pro,ci-pipeline,req-log-0005,5000,1250,\
-             0.00396,6210,true,0.22,4.0,0.9,ratio"
+             0.00396,6.21,true,0.22,4,0.9,ratio"
         )
     );
     let markdown = stdout_of(&logs(&sandbox, &["-l", "1", "-f", "markdown"]));
     assert!(
         markdown.starts_with(
-            "| Time | Type | Model | Token | Prompt | Completion | Cost | Duration | Stream |\n"
+            "| Time | Type | Model | Token | Prompt | Completion | Cost | Duration (s) | Stream |\n"
         ),
         "{markdown}"
     );
@@ -269,7 +269,7 @@ fn json_is_the_full_typed_record() {
             "completion_tokens": 350,
             "cost_usd": 0.005,
             "quota": 2500,
-            "duration_ms": 2840,
+            "duration_secs": 2.84,
             "stream": true,
             "first_token_ms": 612,
             "cache_tokens": 256,
@@ -311,14 +311,18 @@ fn five_hundred_thousand_quota_is_one_dollar() {
     serve_one_dollar_log(&sandbox, "{not json");
     let table = stdout_of(&logs(&sandbox, &[]));
     assert!(
-        table.contains("2026-03-01 00:00:00  consume  gpt-image-1  art    10      0           $1.0000  7.00 s    No"),
+        table.contains("2026-03-01 00:00:00  consume  gpt-image-1  art    10      0           $1.00  7.00          No"),
         "{table}"
     );
     serve_one_dollar_log(&sandbox, "{\"model_price\": 0.04, \"model_ratio\": 0}");
     let row = &json_of(&logs(&sandbox, &["--json"]))[0];
     assert_eq!(row["cost_usd"], json!(1.0));
     assert_eq!(row["quota"], json!(500_000));
-    assert_eq!(row["duration_ms"], json!(7000), "use_time without total_ms");
+    assert_eq!(
+        row["duration_secs"],
+        json!(7.0),
+        "use_time without total_ms"
+    );
     assert_eq!(row["model_price"], json!(0.04));
     assert_eq!(row["model_ratio"], json!(0));
     serve_one_dollar_log(&sandbox, "");
@@ -354,8 +358,8 @@ fn request_id_uses_the_indexed_lookup_first() {
     for line in [
         "Time              2026-03-03 14:05:10\n",
         "Request ID        req-log-0003\n",
-        "Cost              $0.0180\n",
-        "First token       1.32 s\n",
+        "Cost              $0.018\n",
+        "First token (ms)  1320\n",
         "Completion ratio  5\n",
         "Price             ratio\n",
         "Endpoint          /v1/messages\n",

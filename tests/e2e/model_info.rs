@@ -66,7 +66,7 @@ fn table_shows_pricing_context_endpoints_docs_and_plain_overview() {
     let text = stdout_of(&output);
     for expected in [
         "ID          gpt-5.4\n",
-        "Pricing     in $1.25/M, out $10/M\n",
+        "Pricing     in $1.25/M, out $10.00/M\n",
         "Context     400,000\n",
         "Max output  128,000\n",
         "Endpoints   openai-chat (POST /v1/chat/completions), openai-responses (POST /v1/responses)\n",

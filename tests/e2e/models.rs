@@ -46,19 +46,19 @@ fn every_format_renders_the_catalog() {
     };
     assert_eq!(
         run("table"),
-        "Model    Provider  Type  Pricing                Context  Endpoints\n\
-         gpt-5.4  OpenAI    text  in $1.25/M, out $10/M  400,000  openai-chat, openai-responses\n"
+        "Model    Provider  Type  Pricing                   Context  Endpoints\n\
+         gpt-5.4  OpenAI    text  in $1.25/M, out $10.00/M  400,000  openai-chat, openai-responses\n"
     );
     assert_eq!(
         run("csv"),
         "Model,Provider,Type,Pricing,Context,Endpoints\n\
-         gpt-5.4,OpenAI,text,\"in $1.25/M, out $10/M\",400000,\"openai-chat, openai-responses\"\n"
+         gpt-5.4,OpenAI,text,\"in $1.25/M, out $10.00/M\",400000,\"openai-chat, openai-responses\"\n"
     );
     assert_eq!(
         run("markdown"),
         "| Model | Provider | Type | Pricing | Context | Endpoints |\n\
          | --- | --- | --- | --- | --- | --- |\n\
-         | gpt-5.4 | OpenAI | text | in $1.25/M, out $10/M | 400,000 | openai-chat, openai-responses |\n"
+         | gpt-5.4 | OpenAI | text | in $1.25/M, out $10.00/M | 400,000 | openai-chat, openai-responses |\n"
     );
     let json: Value = serde_json::from_str(&run("json")).expect("json");
     assert_eq!(json[0]["id"], "gpt-5.4");

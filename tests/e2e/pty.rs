@@ -12,8 +12,14 @@ use crate::sandbox::Sandbox;
 /// from the environment but `PATH` (or `path` when given).
 pub fn spawn(sandbox: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> Session {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cometapi"));
-    cmd.args(args)
-        .env_clear()
+    cmd.args(args);
+    spawn_command(sandbox, cmd, env)
+}
+
+/// Any command on a pty (a shell line that redirects, for example) with the same
+/// environment as [`spawn`].
+pub fn spawn_command(sandbox: &Sandbox, mut cmd: Command, env: &[(&str, &str)]) -> Session {
+    cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", sandbox.home.path())
         .env("TERM", "xterm")

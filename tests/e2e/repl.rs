@@ -40,7 +40,7 @@ fn completes_runs_reports_errors_masks_history_and_exits_on_ctrl_d() {
     screen.send("\x03"); // Ctrl-C: the menu closes and the line is cleared
     screen.wait_for(PROMPT);
     screen.send("models --format table --search gpt-5.4\r");
-    screen.wait_for("openai-chat");
+    screen.wait_for("400,000");
     screen.wait_for(PROMPT);
 
     // Model ids come from the catalog cache the line above filled; no request is made.
@@ -170,7 +170,7 @@ fn an_open_quote_keeps_the_line_open() {
     screen.send("models --search 'gpt-5.4\r");
     screen.wait_for("...> ");
     screen.send("'\r");
-    screen.wait_for("openai-chat");
+    screen.wait_for("400,000");
     screen.wait_for(PROMPT);
     screen.send("\x04");
     assert_eq!(screen.exit_code(), 0);

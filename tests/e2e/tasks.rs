@@ -219,17 +219,17 @@ fn table_shows_cost_status_and_duration() {
     assert!(output.status.success(), "{output:?}");
     assert_eq!(
         stdout_of(&output),
-        "Time                 Platform  Task ID          Action      Status       Model            Progress  Cost     Duration\n\
-         2026-03-05 12:00:00  kling     task_kling_0003  text2video  IN_PROGRESS  kling-v2-master  45%       $0.4000  —\n\
-         2026-03-04 09:30:00  mj        task_mj_0002     IMAGINE     FAILURE      mj_imagine       100%      $0.0000  1m00s\n\
-         2026-03-02 11:00:00  suno      task_suno_0001   MUSIC       SUCCESS      suno-v4          100%      $0.1000  1m35s\n"
+        "Time                 Platform  Task ID          Action      Status       Model            Progress  Cost   Duration (s)\n\
+         2026-03-05 12:00:00  kling     task_kling_0003  text2video  IN_PROGRESS  kling-v2-master  45%       $0.40  -\n\
+         2026-03-04 09:30:00  mj        task_mj_0002     IMAGINE     FAILURE      mj_imagine       100%      $0.00  60\n\
+         2026-03-02 11:00:00  suno      task_suno_0001   MUSIC       SUCCESS      suno-v4          100%      $0.10  95\n"
     );
     let markdown = stdout_of(&run(
         &sandbox,
         &["--task-id", "task_suno_0001", "-f", "markdown"],
     ));
     assert!(
-        markdown.ends_with("| 2026-03-02 11:00:00 | suno | task_suno_0001 | MUSIC | SUCCESS | suno-v4 | 100% | $0.1000 | 1m35s |\n"),
+        markdown.ends_with("| 2026-03-02 11:00:00 | suno | task_suno_0001 | MUSIC | SUCCESS | suno-v4 | 100% | $0.10 | 95 |\n"),
         "{markdown}"
     );
 }

@@ -350,7 +350,7 @@ fn ctrl_c_in_the_repl_stops_the_command_and_the_shell_goes_on() {
 
     // The Ctrl-C does not carry over: the next command runs.
     screen.send("models --search gpt-5.4\r");
-    screen.wait_for("openai-chat");
+    screen.wait_for("400,000");
     screen.wait_for(PROMPT);
     screen.send("exit\r");
     assert_eq!(screen.exit_code(), 0);
@@ -383,7 +383,7 @@ fn the_spinner_says_what_is_awaited_on_a_terminal() {
     );
     let mut screen = Screen::new(spawn(&sandbox, &["models", "--search", "gpt-5.4"], &[]));
     screen.wait_for("retrying in 1s");
-    screen.wait_for("openai-chat");
+    screen.wait_for("400,000");
     assert_eq!(screen.exit_code(), 0);
 }
 

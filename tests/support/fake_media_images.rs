@@ -44,7 +44,7 @@ pub struct Media {
     speech_bytes: AtomicUsize,
 }
 
-struct Cdn {
+pub(super) struct Cdn {
     server: Arc<tiny_http::Server>,
     addr: SocketAddr,
     shared: Arc<CdnShared>,
@@ -213,7 +213,7 @@ fn speech(state: &State, req: &Recorded) -> Reply {
 }
 
 /// A 200 of `content_type` sent chunked from memory.
-fn binary(content_type: &'static str, bytes: Vec<u8>) -> Reply {
+pub(super) fn binary(content_type: &'static str, bytes: Vec<u8>) -> Reply {
     let mut reply = Reply::raw(200, content_type, String::new());
     reply.stream = Some(Box::new(std::io::Cursor::new(bytes)));
     reply
@@ -465,7 +465,7 @@ fn parse_part(piece: &[u8]) -> Option<Part> {
 // The CDN host
 // ---------------------------------------------------------------------------
 
-fn cdn(state: &State) -> &Cdn {
+pub(super) fn cdn(state: &State) -> &Cdn {
     let media = &state.media_images;
     media.cdn.get_or_init(|| {
         let cdn = Cdn::start();
@@ -507,7 +507,7 @@ impl Cdn {
     }
 
     /// Keeps `bytes` and returns the URL they are served at.
-    fn publish(&self, bytes: Vec<u8>) -> String {
+    pub(super) fn publish(&self, bytes: Vec<u8>) -> String {
         let mut images = self.shared.images.lock().expect("images");
         let name = format!("img-{}.png", images.len() + 1);
         images.insert(name.clone(), bytes);

@@ -23,8 +23,12 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
+#[path = "fake_jobs.rs"]
+mod jobs;
 #[path = "fake_media_images.rs"]
 mod media_images;
+#[allow(unused_imports)] // not every user of this file needs them
+pub use jobs::{audio_bytes, video_bytes};
 #[allow(unused_imports)] // not every user of this file needs them
 pub use media_images::{image_bytes, multipart_parts, speech_audio, Part};
 
@@ -310,6 +314,7 @@ struct State {
     stream_chunks: AtomicUsize,
     foreign: AtomicBool,
     media_images: media_images::Media,
+    jobs: jobs::Jobs,
 }
 
 struct PendingFault {
@@ -841,6 +846,7 @@ fn route(state: &State, req: &Recorded, path: &str, id: u64) -> Reply {
             filtered_tasks(req).map_or_else(|e| e, |tasks| console_ok(paginate(req, tasks)))
         }),
         ("POST", p) if media_images::serves(p) => media_images::route(state, req, p),
+        (_, p) if jobs::serves(p) => jobs::route(state, req, p),
         (method, _) => openai_error(
             404,
             &format!("Invalid URL ({method} {})", req.path),

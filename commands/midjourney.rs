@@ -1,0 +1,179 @@
+//! `midjourney` (alias `mj`): Midjourney images as jobs. `imagine PROMPT` submits and
+//! waits for the grid, then downloads it; `action ID LABEL` presses one of a finished
+//! grid's buttons (`U2`, `V1`, `🔄`); `fetch ID` shows a job; `wait ID...` resumes.
+
+mod provider;
+
+use std::path::Path;
+
+use clap::{Arg, ArgAction, ArgMatches};
+use serde_json::{json, Value};
+
+use crate::context::Context;
+use crate::error::{CliError, Result};
+use crate::jobs::command::{self, Destination, ExtraColumn};
+use crate::jobs::{self, Provider, Snapshot, Submission};
+use crate::output::{Cell, Outcome};
+use crate::registry::{CommandSpec, Credential};
+use provider::{buttons, Midjourney};
+
+fn args(cmd: clap::Command) -> clap::Command {
+    let waiting = |cmd: clap::Command| cmd.arg(command::out_dir_arg());
+    cmd.alias("mj")
+        .subcommand_required(true)
+        .subcommand(waiting(
+            clap::Command::new("imagine")
+                .about("Make a grid of four images and download it")
+                .arg(
+                    Arg::new("prompt")
+                        .value_name("PROMPT")
+                        .required(true)
+                        .value_parser(crate::cli::non_blank)
+                        .help("The prompt; Midjourney flags (--ar 16:9 --v 7) go inside it"),
+                )
+                .arg(
+                    Arg::new("niji")
+                        .long("niji")
+                        .action(ArgAction::SetTrue)
+                        .help("Use the Niji model (anime styles)"),
+                )
+                .arg(
+                    Arg::new("image")
+                        .long("image")
+                        .value_name("FILE|URL")
+                        .action(ArgAction::Append)
+                        .value_parser(crate::cli::non_blank)
+                        .help("A reference image (repeatable): a file is sent inline, a URL goes before the prompt"),
+                )
+                .arg(command::no_wait_arg()),
+        ))
+        .subcommand(waiting(
+            clap::Command::new("action")
+                .about("Press a button of a finished grid (U1..U4 upscale, V1..V4 vary, 🔄 reroll)")
+                .arg(command::ids_arg(false))
+                .arg(
+                    Arg::new("label")
+                        .value_name("LABEL")
+                        .required(true)
+                        .value_parser(crate::cli::non_blank)
+                        .help("The button's label, as `fetch` lists them (U2, V1, 🔄)"),
+                )
+                .arg(command::no_wait_arg()),
+        ))
+        .subcommand(
+            clap::Command::new("fetch")
+                .about("Show a job: status, progress, image and buttons")
+                .arg(command::ids_arg(false)),
+        )
+        .subcommand(waiting(
+            clap::Command::new("wait")
+                .about("Wait for jobs submitted earlier and download their images")
+                .arg(command::ids_arg(true))
+                .arg(provider_arg()),
+        ))
+}
+
+/// `--provider`, accepted for the resume command every job family prints.
+fn provider_arg() -> Arg {
+    Arg::new("provider")
+        .long("provider")
+        .value_name("NAME")
+        .value_parser(["midjourney"])
+        .hide(true)
+}
+
+fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
+    match m.subcommand() {
+        Some(("imagine", m)) => imagine(ctx, m),
+        Some(("action", m)) => action(ctx, m),
+        Some(("fetch", m)) => fetch(ctx, m),
+        Some(("wait", m)) => {
+            let ids: Vec<String> = m.get_many::<String>("id").into_iter().flatten().cloned().collect();
+            wait_and_save(ctx, m, &ids, None)
+        }
+        _ => Err(CliError::usage("a subcommand is needed: imagine, action, fetch or wait")),
+    }
+}
+
+fn imagine(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
+    let mut prompt = m.get_one::<String>("prompt").cloned().unwrap_or_default();
+    let mut inline = Vec::new();
+    for image in m.get_many::<String>("image").into_iter().flatten() {
+        if image.starts_with("http://") || image.starts_with("https://") {
+            prompt = format!("{image} {prompt}");
+        } else {
+            inline.push(json!(command::inline_image(Path::new(image))?.data_url()));
+        }
+    }
+    let mut job = Submission {
+        prompt: prompt.clone(),
+        ..Submission::default()
+    };
+    let bot = if m.get_flag("niji") { "NIJI_JOURNEY" } else { "MID_JOURNEY" };
+    job.fields.insert("botType".into(), json!(bot));
+    if !inline.is_empty() {
+        job.fields.insert("base64Array".into(), Value::Array(inline));
+    }
+    let id = Midjourney.submit(ctx, &job)?;
+    if m.get_flag("no_wait") {
+        return Ok(command::submitted(&Midjourney, &id));
+    }
+    wait_and_save(ctx, m, &[id], Some(&prompt))
+}
+
+/// Presses `LABEL` on task `ID`: the button's current custom id comes from a fresh
+/// fetch (they change), then the action is a new job, waited for like any other.
+fn action(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
+    let id = m.get_one::<String>("id").cloned().unwrap_or_default();
+    let label = m.get_one::<String>("label").cloned().unwrap_or_default();
+    let parent = jobs::fetch(ctx, &Midjourney, &id)?;
+    let known = buttons(&parent.raw);
+    let Some((_, custom)) = known.iter().find(|(l, _)| l.eq_ignore_ascii_case(&label)) else {
+        let labels: Vec<&str> = known.iter().map(|(l, _)| l.as_str()).collect();
+        let hint = match labels.is_empty() {
+            true => "the job has no buttons (yet): `cometapi midjourney fetch ID` shows its status".to_string(),
+            false => format!("its buttons are {}", labels.join(" ")),
+        };
+        return Err(CliError::usage(format!("job {id} has no button {label:?}")).with_hint(hint));
+    };
+    let body = json!({"taskId": id, "customId": custom});
+    let new_id = Midjourney.submit_to(ctx, "action", &body)?;
+    if m.get_flag("no_wait") {
+        return Ok(command::submitted(&Midjourney, &new_id));
+    }
+    wait_and_save(ctx, m, &[new_id], parent.prompt.as_deref())
+}
+
+fn fetch(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
+    let id = m.get_one::<String>("id").cloned().unwrap_or_default();
+    let snapshot = jobs::fetch(ctx, &Midjourney, &id)?;
+    let actions = actions_cell(&snapshot);
+    Ok(command::status_record(&snapshot, vec![("actions", "Actions", actions)]))
+}
+
+fn wait_and_save(ctx: &Context, m: &ArgMatches, ids: &[String], prompt: Option<&str>) -> Result<Outcome> {
+    let done = jobs::wait(ctx, &Midjourney, ids, command::wait_limit(ctx)?)?;
+    let to = Destination {
+        dir: command::out_dir(m),
+        prompt,
+        fallback: "midjourney",
+    };
+    let extra = [ExtraColumn {
+        key: "actions",
+        header: "Actions",
+        cell: actions_cell,
+    }];
+    command::finish(ctx, &done, &to, &extra)
+}
+
+/// The labels of a job's buttons (`U1 U2 … 🔄`), a list in json.
+fn actions_cell(snapshot: &Snapshot) -> Cell {
+    let labels: Vec<String> = buttons(&snapshot.raw).into_iter().map(|(label, _)| label).collect();
+    Cell::with_text(json!(labels), labels.join(" "))
+}
+
+inventory::submit! {
+    CommandSpec::new("midjourney", "Midjourney images as jobs (alias mj): imagine, action, fetch, wait", run)
+        .needs(Credential::ApiKey)
+        .with_args(args)
+}

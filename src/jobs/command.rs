@@ -1,0 +1,231 @@
+//! What the job commands (`video`, `midjourney`, `music`) share: their common options,
+//! the wait limit, and the output of a submitted, fetched or finished job.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{value_parser, Arg, ArgAction, ArgMatches};
+use serde_json::{json, Value};
+
+use crate::context::Context;
+use crate::error::{CliError, ExitCode, Result};
+use crate::jobs::results::{self, Saved};
+use crate::jobs::{resume_command, Provider, Snapshot, State};
+use crate::output::{Cell, Column, Outcome, Output, Record, Table};
+use crate::{fsutil, sniff, terminal_text, timeout};
+
+/// How long a job command waits when `--timeout` is not given: generation takes minutes.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(30 * 60);
+
+/// `--out-dir DIR`.
+pub fn out_dir_arg() -> Arg {
+    Arg::new("out_dir")
+        .long("out-dir")
+        .value_name("DIR")
+        .value_parser(value_parser!(PathBuf))
+        .help("Save the results here (created if missing; default: the current directory)")
+}
+
+/// `--no-wait`.
+pub fn no_wait_arg() -> Arg {
+    Arg::new("no_wait")
+        .long("no-wait")
+        .action(ArgAction::SetTrue)
+        .help("Print the job id and return at once; `wait ID` picks it up later")
+}
+
+/// `ID...`, the jobs a `wait` takes (`several`) or the one a `status` takes.
+pub fn ids_arg(several: bool) -> Arg {
+    let arg = Arg::new("id")
+        .value_name("ID")
+        .required(true)
+        .value_parser(crate::cli::non_blank);
+    if several {
+        arg.num_args(1..)
+            .help("Job ids (several are polled together)")
+    } else {
+        arg.help("Job id")
+    }
+}
+
+/// The wait limit: `--timeout` as given on the command line, else 30 minutes. (The
+/// `timeout` setting and `COMETAPI_TIMEOUT` still limit each request.)
+pub fn wait_limit(ctx: &Context) -> Result<Duration> {
+    match &ctx.globals.timeout {
+        Some(text) => timeout::parse(text).map_err(CliError::usage),
+        None => Ok(DEFAULT_WAIT),
+    }
+}
+
+/// `out_dir`, or the current directory.
+pub fn out_dir(m: &ArgMatches) -> PathBuf {
+    m.get_one::<PathBuf>("out_dir")
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// What `--no-wait` prints: the id and how to wait for it.
+pub fn submitted(provider: &dyn Provider, id: &str) -> Outcome {
+    let wait = resume_command(provider, &[id.to_string()]);
+    Output::Record(
+        Record::new()
+            .field("id", "Job", id)
+            .field("provider", "Provider", provider.name())
+            .field("wait", "Wait with", wait),
+    )
+    .into()
+}
+
+/// One job as last fetched (`status`, `fetch`): the server's reply under `--json`.
+pub fn status_record(snapshot: &Snapshot, extra: Vec<(&str, &str, Cell)>) -> Outcome {
+    let mut record = Record::new()
+        .field("id", "Job", snapshot.id.as_str())
+        .field("status", "Status", snapshot.status.as_str())
+        .field("progress", "Progress", progress_cell(snapshot.progress));
+    if let State::Failed(why) | State::NeedsAction(why) = &snapshot.state {
+        record = record.field("reason", "Reason", why.as_str());
+    }
+    record = record.field("results", "Results", json!(snapshot.results));
+    for (key, label, cell) in extra {
+        record = record.field(key, label, cell);
+    }
+    Output::Record(record.with_raw(snapshot.raw.clone())).into()
+}
+
+fn progress_cell(progress: Option<u8>) -> Cell {
+    match progress {
+        Some(p) => Cell::with_text(p, format!("{p}%")),
+        None => Cell::new(Value::Null),
+    }
+}
+
+/// A column a command adds to the list of saved files (Midjourney's buttons).
+pub struct ExtraColumn {
+    pub key: &'static str,
+    pub header: &'static str,
+    pub cell: fn(&Snapshot) -> Cell,
+}
+
+/// Where a finished wait saves its results and what it calls them.
+pub struct Destination<'a> {
+    pub dir: PathBuf,
+    /// Names the files when the server does not repeat the job's prompt.
+    pub prompt: Option<&'a str>,
+    /// Names the files when there is no prompt at all (`video`).
+    pub fallback: &'static str,
+}
+
+/// The end of a wait: every succeeded job's results saved, listed one row per file. A
+/// job that failed or needs an action is exit 1 with the server's reason; when others
+/// succeeded their files are still saved and listed.
+pub fn finish(
+    ctx: &Context,
+    jobs: &[Snapshot],
+    to: &Destination,
+    extra: &[ExtraColumn],
+) -> Result<Outcome> {
+    let (done, ended_badly): (Vec<Snapshot>, Vec<Snapshot>) = jobs
+        .iter()
+        .cloned()
+        .partition(|job| job.state == State::Succeeded);
+    let problems: Vec<String> = ended_badly.iter().map(problem).collect();
+    if done.is_empty() {
+        return Err(CliError::failure(problems.join("; ")));
+    }
+    let saved = results::save_all(ctx, &done, &to.dir, to.prompt, to.fallback)?;
+    let output = files_table(&done, &saved, extra);
+    if problems.is_empty() {
+        return Ok(output.into());
+    }
+    for problem in &problems {
+        eprintln!("error: {}", terminal_text::for_stderr(problem));
+    }
+    Ok(Outcome::with_exit(output, ExitCode::Failure))
+}
+
+fn problem(job: &Snapshot) -> String {
+    match &job.state {
+        State::Failed(why) => format!("job {} failed: {why}", job.id),
+        State::NeedsAction(what) => format!("job {} needs an action: {what}", job.id),
+        _ => format!("job {} ended as {}", job.id, job.status),
+    }
+}
+
+/// One row per saved file; `--json` adds each job's whole reply.
+fn files_table(jobs: &[Snapshot], saved: &[Saved], extra: &[ExtraColumn]) -> Output {
+    let mut columns = vec![
+        Column::new("job", "Job"),
+        Column::new("path", "File"),
+        Column::new("bytes", "Bytes"),
+    ];
+    columns.extend(extra.iter().map(|c| Column::new(c.key, c.header)));
+    columns.push(Column::new("url", "URL").structured_only());
+    columns.push(Column::new("result", "Result").structured_only());
+    let mut table = Table::new(columns, "The jobs finished without results.");
+    for file in saved {
+        let job = jobs.iter().find(|job| job.id == file.job);
+        let mut row = vec![
+            Cell::new(file.job.as_str()),
+            Cell::new(shown_path(&file.path)),
+            Cell::count(json!(file.bytes)),
+        ];
+        row.extend(
+            extra
+                .iter()
+                .map(|c| job.map_or(Cell::new(Value::Null), c.cell)),
+        );
+        row.push(Cell::new(file.url.as_str()));
+        row.push(Cell::new(job.map_or(Value::Null, |job| job.raw.clone())));
+        table.push(row);
+    }
+    Output::Table(table)
+}
+
+/// A saved file as shown: `clip.mp4` rather than `./clip.mp4`.
+fn shown_path(path: &Path) -> String {
+    path.strip_prefix(".").unwrap_or(path).display().to_string()
+}
+
+/// The largest image sent inline in a JSON body.
+const MAX_INLINE_IMAGE: u64 = 10 << 20;
+
+/// An image file to send inside a JSON body, base64-encoded.
+pub struct InlineImage {
+    pub mime: &'static str,
+    pub base64: String,
+}
+
+impl InlineImage {
+    /// `data:image/png;base64,...`.
+    pub fn data_url(&self) -> String {
+        format!("data:{};base64,{}", self.mime, self.base64)
+    }
+}
+
+/// Reads an image to send inline: a regular file of at most 10 MiB whose bytes are an
+/// image (exit 2 otherwise, before any request).
+pub fn inline_image(path: &Path) -> Result<InlineImage> {
+    use base64::Engine;
+    let unreadable =
+        |e| CliError::usage(format!("cannot read the image {}", path.display())).caused_by(e);
+    fsutil::check_regular(path).map_err(unreadable)?;
+    let size = std::fs::metadata(path).map_err(unreadable)?.len();
+    if size > MAX_INLINE_IMAGE {
+        return Err(CliError::usage(format!(
+            "the image {} is {size} bytes; at most {MAX_INLINE_IMAGE} are sent inline",
+            path.display()
+        ))
+        .with_hint("pass a URL to the image instead"));
+    }
+    let bytes = std::fs::read(path).map_err(unreadable)?;
+    let Some(kind) = sniff::kind(&bytes).filter(|k| k.mime.starts_with("image/")) else {
+        return Err(CliError::usage(format!(
+            "{} is not an image",
+            path.display()
+        )));
+    };
+    Ok(InlineImage {
+        mime: kind.mime,
+        base64: base64::engine::general_purpose::STANDARD.encode(&bytes),
+    })
+}
