@@ -167,3 +167,29 @@ inventory::submit! {
         .with_args(args)
         .model_id_args(&["model"])
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::shell::completer::for_cli;
+
+    /// What the REPL offers after `before` for the word `current`.
+    fn offered(before: &[&str], current: &str) -> Vec<String> {
+        let completer = for_cli(Vec::new(), Box::new(|| vec!["gpt-image-1".into()]));
+        let before: Vec<String> = before.iter().map(|w| w.to_string()).collect();
+        let words = completer.complete_words(&before, current);
+        words.into_iter().map(|(word, _)| word).collect()
+    }
+
+    #[test]
+    fn the_repl_completes_flags_choices_and_model_ids() {
+        assert_eq!(offered(&["image"], "--outp"), ["--output-format", "--output"]);
+        assert_eq!(offered(&["image", "--output-format"], "w"), ["webp"]);
+        assert_eq!(offered(&["image", "--background"], "t"), ["transparent"]);
+        assert_eq!(offered(&["image"], "ed"), ["edit"]);
+        assert_eq!(offered(&["image", "edit"], "--ma"), ["--mask"]);
+        assert_eq!(offered(&["image", "edit", "--quality"], "h"), ["high", "hd"]);
+        assert_eq!(offered(&["image", "-m"], "gpt-i"), ["gpt-image-1"]);
+        assert_eq!(offered(&["speech", "--voice"], "s"), ["sage", "shimmer"]);
+        assert_eq!(offered(&["speech", "--audio-format"], "f"), ["flac"]);
+    }
+}
