@@ -31,6 +31,7 @@ fn args(cmd: clap::Command) -> clap::Command {
     cmd.arg(
         Arg::new("text")
             .value_name("TEXT")
+            .value_parser(cli::non_blank)
             .help("The text to speak (at most 4096 characters); `-` or piped stdin reads it"),
     )
     .arg(

@@ -94,6 +94,8 @@ pub struct Request<'a> {
     pub creates: bool,
     /// The reply must be a binary body (see [`Request::binary`]).
     pub binary: bool,
+    /// Redirects may lead to any host (see [`Request::get_anywhere`]).
+    pub anywhere: bool,
 }
 
 impl<'a> Request<'a> {
@@ -107,6 +109,7 @@ impl<'a> Request<'a> {
             form: None,
             creates: false,
             binary: false,
+            anywhere: false,
         }
     }
 
@@ -120,6 +123,7 @@ impl<'a> Request<'a> {
             form: None,
             creates: false,
             binary: false,
+            anywhere: false,
         }
     }
 
@@ -134,7 +138,17 @@ impl<'a> Request<'a> {
             form: Some(form),
             creates: false,
             binary: false,
+            anywhere: false,
         }
+    }
+
+    /// A GET with no credential of a URL a server handed back (an image on a CDN).
+    /// Unlike every other request it may be redirected to another host (at most 10
+    /// times, http and https only): it carries nothing a host could misuse.
+    pub fn get_anywhere(url: impl Into<String>) -> Self {
+        let mut request = Request::get(url, Auth::None);
+        request.anywhere = true;
+        request
     }
 
     pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
@@ -183,6 +197,8 @@ const BASE_URL_HINT: &str =
 
 pub struct Http {
     client: reqwest::Client,
+    /// For [`Request::get_anywhere`]: redirects to any host; built on first use.
+    anywhere_client: std::sync::OnceLock<reqwest::Client>,
     runtime: tokio::runtime::Runtime,
     /// `-v` count: 1 traces requests and replies, 2 also their bodies.
     verbose: u8,
@@ -239,6 +255,7 @@ impl Http {
             .map_err(|e| CliError::failure(format!("cannot start the async runtime: {e}")))?;
         Ok(Http {
             client,
+            anywhere_client: std::sync::OnceLock::new(),
             runtime,
             verbose,
             timeout,
@@ -597,7 +614,12 @@ impl Http {
     }
 
     fn build(&self, request: &Request) -> std::result::Result<reqwest::RequestBuilder, Failure> {
-        let mut builder = self.client.request(request.method.clone(), &request.url);
+        let client = if request.anywhere && request.auth.secret().is_none() {
+            self.anywhere_client()?
+        } else {
+            &self.client
+        };
+        let mut builder = client.request(request.method.clone(), &request.url);
         if let Some((name, value, _)) = request.auth.header() {
             builder = builder.header(name, value);
         }
@@ -611,6 +633,29 @@ impl Http {
             builder = builder.multipart(form.to_reqwest().map_err(Failure::Final)?);
         }
         Ok(builder)
+    }
+
+    fn anywhere_client(&self) -> std::result::Result<&reqwest::Client, Failure> {
+        if let Some(client) = self.anywhere_client.get() {
+            return Ok(client);
+        }
+        let client = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .connect_timeout(CONNECT_TIMEOUT.min(self.timeout / 2))
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                if attempt.previous().len() > MAX_REDIRECTS {
+                    attempt.error("too many redirects")
+                } else if matches!(attempt.url().scheme(), "http" | "https") {
+                    attempt.follow()
+                } else {
+                    attempt.error("redirected to a URL that is not http(s)")
+                }
+            }))
+            .build()
+            .map_err(|e| {
+                Failure::Final(CliError::failure(format!("cannot set up HTTP client: {e}")))
+            })?;
+        Ok(self.anywhere_client.get_or_init(|| client))
     }
 
     /// GET a JSON document.

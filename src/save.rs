@@ -149,7 +149,8 @@ impl Write for Sink {
 
 /// Downloads a URL the server handed back into `out`, streamed. The API key goes
 /// with it only when the URL is on the API's own origin; anywhere else (a CDN, a
-/// storage bucket) it is fetched without credentials. Only http(s) URLs are fetched.
+/// storage bucket) it is fetched without credentials, and may then be redirected to
+/// any host (storage services do). Only http(s) URLs are fetched.
 pub fn fetch_result(ctx: &Context, url: &str, out: &mut dyn Write) -> Result<u64> {
     let parsed = reqwest::Url::parse(url).map_err(|_| {
         CliError::failure(format!(
@@ -162,14 +163,13 @@ pub fn fetch_result(ctx: &Context, url: &str, out: &mut dyn Write) -> Result<u64
         )));
     }
     let key;
-    let auth = if ctx.base_url()?.same_origin(url) {
+    let request = if ctx.base_url()?.same_origin(url) {
         key = ctx.api_key()?;
-        Auth::ApiKey(&key, KeyHeader::Bearer)
+        Request::get(url, Auth::ApiKey(&key, KeyHeader::Bearer))
     } else {
-        Auth::None
+        Request::get_anywhere(url)
     };
-    ctx.http()?
-        .download(&Request::get(url, auth), out, &mut |_| {})
+    ctx.http()?.download(&request.binary(), out, &mut |_| {})
 }
 
 /// The longest slug of a prompt in a file name, in characters.

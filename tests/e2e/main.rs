@@ -20,6 +20,7 @@ mod embed;
 mod errors;
 mod escapes;
 mod http;
+mod image;
 mod init;
 mod jobs;
 mod logs;

@@ -159,6 +159,7 @@ fn bad_option_values_are_usage_errors_before_any_request() {
         &["speech", "hi", "--audio-format", "ogg"],
         &["speech", "hi", "-m", " "],
         &["speech", "hi", "-o", "."],
+        &["speech", " ", "-o", "blank.mp3"],
     ] {
         let output = run(&sandbox, args);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
@@ -260,4 +261,23 @@ fn a_slow_reply_shows_the_spinner_with_elapsed_seconds_on_a_terminal() {
     pty::expect(&mut session, "slow.mp3");
     assert_eq!(pty::exit_code(&session), 0);
     assert_eq!(fs::read(&file).expect("file"), speech_audio("mp3", "hi"));
+}
+
+#[test]
+fn ctrl_c_while_waiting_leaves_no_file_and_no_temporary_file() {
+    let sandbox = Sandbox::new();
+    sandbox.server.inject(SPEECH, Fault::NeverAnswers, 1);
+    let dir = sandbox.home.path().join("out");
+    fs::create_dir(&dir).expect("dir");
+    let file = dir.join("never.mp3");
+    let path = file.to_string_lossy().into_owned();
+    let mut session = pty::spawn(
+        &sandbox,
+        &["speech", "hi", "-o", &path],
+        &[("COMETAPI_KEY", API_KEY)],
+    );
+    pty::expect(&mut session, "waiting for");
+    session.send("\x03").expect("Ctrl-C");
+    assert_eq!(pty::exit_code(&session), 130);
+    assert_eq!(names(&dir), Vec::<String>::new(), "nothing left behind");
 }

@@ -9,7 +9,7 @@
 //! header. Speech is a deterministic body per format (see [`speech_audio`]).
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -39,6 +39,9 @@ pub struct Media {
     cut_after: AtomicUsize,
     /// Serve `b64_json` in the wrong format (always PNG), whatever was asked.
     png_always: AtomicBool,
+    cdn_redirect: AtomicBool,
+    /// Speech bodies of exactly this many bytes, generated as read (0: [`speech_audio`]).
+    speech_bytes: AtomicUsize,
 }
 
 pub(super) struct Cdn {
@@ -53,6 +56,9 @@ struct CdnShared {
     images: Mutex<HashMap<String, Vec<u8>>>,
     status: AtomicU16,
     cut_after: AtomicUsize,
+    /// Hand out `/moved/...` URLs, which redirect to `localhost` (another origin).
+    redirect: AtomicBool,
+    port: AtomicU16,
 }
 
 impl Drop for Media {
@@ -88,6 +94,23 @@ impl FakeServer {
         if let Some(cdn) = media.cdn.get() {
             cdn.shared.cut_after.store(bytes, Ordering::SeqCst);
         }
+    }
+
+    /// Make speech replies an MP3 header and then `bytes` in all, produced as they are
+    /// sent and never held (benchmarks); 0 restores [`speech_audio`].
+    pub fn set_speech_bytes(&self, bytes: usize) {
+        self.state
+            .media_images
+            .speech_bytes
+            .store(bytes, Ordering::SeqCst);
+    }
+
+    /// Make CDN URLs redirect once to the same CDN as `localhost`: another origin.
+    pub fn set_cdn_redirect(&self, on: bool) {
+        self.state
+            .media_images
+            .cdn_redirect
+            .store(on, Ordering::SeqCst);
     }
 
     /// Make `b64_json` images PNG whatever format was asked for.
@@ -173,6 +196,14 @@ fn speech(state: &State, req: &Recorded) -> Reply {
         .get("response_format")
         .and_then(Value::as_str)
         .unwrap_or("mp3");
+    let generated = state.media_images.speech_bytes.load(Ordering::SeqCst);
+    if generated > 0 {
+        let mut reply = Reply::raw(200, "audio/mpeg", String::new());
+        let head = b"ID3\x04\0\0\0\0\0\0".to_vec();
+        let rest = std::io::repeat(0x55).take(generated.saturating_sub(head.len()) as u64);
+        reply.stream = Some(Box::new(std::io::Cursor::new(head).chain(rest)));
+        return reply;
+    }
     let audio = speech_audio(format, input);
     let cut = state.media_images.cut_after.load(Ordering::SeqCst);
     if cut > 0 {
@@ -444,6 +475,9 @@ pub(super) fn cdn(state: &State) -> &Cdn {
         cdn.shared
             .cut_after
             .store(media.cut_after.load(Ordering::SeqCst), Ordering::SeqCst);
+        cdn.shared
+            .redirect
+            .store(media.cdn_redirect.load(Ordering::SeqCst), Ordering::SeqCst);
         cdn
     })
 }
@@ -453,6 +487,7 @@ impl Cdn {
         let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("CDN: bind"));
         let addr = server.server_addr().to_ip().expect("CDN: an IP address");
         let shared = Arc::new(CdnShared::default());
+        shared.port.store(addr.port(), Ordering::SeqCst);
         {
             let server = Arc::clone(&server);
             let shared = Arc::clone(&shared);
@@ -476,7 +511,12 @@ impl Cdn {
         let mut images = self.shared.images.lock().expect("images");
         let name = format!("img-{}.png", images.len() + 1);
         images.insert(name.clone(), bytes);
-        format!("http://{}/files/{name}?sig=abc", self.addr)
+        let dir = if self.shared.redirect.load(Ordering::SeqCst) {
+            "moved"
+        } else {
+            "files"
+        };
+        format!("http://{}/{dir}/{name}?sig=abc", self.addr)
     }
 }
 
@@ -505,6 +545,18 @@ fn serve_cdn(shared: &CdnShared, request: tiny_http::Request) {
     let image = shared.images.lock().expect("images").get(name).cloned();
     let status = shared.status.load(Ordering::SeqCst);
     let cut = shared.cut_after.load(Ordering::SeqCst);
+    if path.starts_with("/moved/") {
+        let port = shared.port.load(Ordering::SeqCst);
+        let location = format!("http://localhost:{port}/files/{name}?{query}");
+        let header =
+            tiny_http::Header::from_bytes(&b"Location"[..], location.as_bytes()).expect("header");
+        let _ = request.respond(
+            tiny_http::Response::from_string("")
+                .with_status_code(302)
+                .with_header(header),
+        );
+        return;
+    }
     match image {
         Some(bytes) if status == 0 && cut > 0 => {
             write_cut(&mut request.into_writer(), "image/png", &bytes, cut);

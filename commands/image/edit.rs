@@ -1,0 +1,85 @@
+//! `image edit IMAGE... PROMPT`: changes images (`POST /v1/images/edits`, multipart,
+//! the files streamed from disk), with an optional `--mask`; saved like `image`.
+
+use std::path::PathBuf;
+
+use clap::{value_parser, Arg, ArgMatches};
+
+use crate::cli;
+use crate::context::Context;
+use crate::error::Result;
+use crate::http::{Auth, KeyHeader, Request};
+use crate::message;
+use crate::multipart::{FileRules, Form};
+use crate::output::Outcome;
+
+use super::files::Plan;
+
+/// Images the edits endpoint takes (GPT image models: each under 50 MB).
+const IMAGE: FileRules = FileRules {
+    what: "image",
+    max_bytes: 50 << 20,
+    extensions: &["png", "jpg", "jpeg", "webp"],
+};
+/// A mask is a PNG whose transparent pixels mark what to change.
+const MASK: FileRules = FileRules {
+    what: "mask",
+    max_bytes: 50 << 20,
+    extensions: &["png"],
+};
+
+pub fn command() -> clap::Command {
+    let cmd = clap::Command::new("edit")
+        .about("Edit images from a prompt (several images combine, for GPT image models)")
+        .arg(
+            Arg::new("images")
+                .value_name("IMAGE")
+                .value_parser(value_parser!(PathBuf))
+                .num_args(1..)
+                .required(true)
+                .help("Image files to edit (png, jpg, webp)"),
+        )
+        .arg(
+            Arg::new("prompt")
+                .value_name("PROMPT")
+                .value_parser(cli::non_blank)
+                .required(true)
+                .help("What to change; `-` reads it from stdin"),
+        )
+        .arg(
+            Arg::new("mask")
+                .long("mask")
+                .value_name("FILE")
+                .value_parser(value_parser!(PathBuf))
+                .help("A PNG the size of the first image; its transparent pixels are edited"),
+        );
+    super::options(cmd)
+}
+
+pub fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
+    let prompt = message::read(m.get_one::<String>("prompt").map(String::as_str))?;
+    let images: Vec<&PathBuf> = m.get_many::<PathBuf>("images").into_iter().flatten().collect();
+    // One image is `image`; several are `image[]`, as the API takes them.
+    let field = if images.len() > 1 { "image[]" } else { "image" };
+    let mut form = Form::new();
+    for image in &images {
+        form = form.file(field, image, IMAGE)?;
+    }
+    if let Some(mask) = m.get_one::<PathBuf>("mask") {
+        form = form.file("mask", mask, MASK)?;
+    }
+    form = form.text("prompt", prompt.clone());
+    for (name, value) in super::option_fields(m) {
+        form = form.text(name, value);
+    }
+    let plan = Plan::new(m, &prompt)?;
+    let key = ctx.api_key()?;
+    let request = Request::post_multipart(
+        ctx.base_url()?.v1("images/edits"),
+        Auth::ApiKey(&key, KeyHeader::Bearer),
+        &form,
+    )
+    .creates();
+    let reply = ctx.http()?.send(&request)?.json()?;
+    plan.save_all(ctx, &reply)
+}
