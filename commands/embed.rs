@@ -33,13 +33,7 @@ fn args(cmd: clap::Command) -> clap::Command {
             .help("Texts to embed, one vector each (default: one input per line of stdin); rows come out as JSON lines when piped, a short table on a terminal"),
     )
     .arg(
-        Arg::new("model")
-            .short('m')
-            .long("model")
-            .value_name("MODEL")
-            .value_parser(cli::non_blank)
-            .default_value("text-embedding-3-small")
-            .help("Embedding model"),
+        cli::model_arg("Embedding model").default_value("text-embedding-3-small"),
     )
     .arg(
         Arg::new("dimensions")

@@ -9,7 +9,7 @@ mod files;
 use std::path::PathBuf;
 
 use clap::builder::PossibleValuesParser;
-use clap::{value_parser, Arg, ArgAction, ArgMatches};
+use clap::{value_parser, Arg, ArgMatches};
 use serde_json::{json, Map, Value};
 
 use crate::cli;
@@ -42,13 +42,7 @@ fn args(cmd: clap::Command) -> clap::Command {
 /// background, format, where to save, overwriting.
 fn options(cmd: clap::Command) -> clap::Command {
     cmd.arg(
-        Arg::new("model")
-            .short('m')
-            .long("model")
-            .value_name("MODEL")
-            .value_parser(cli::non_blank)
-            .default_value(DEFAULT_MODEL)
-            .help("Image model (gpt-image-1, dall-e-3, dall-e-2, ...)"),
+        cli::model_arg("Image model (gpt-image-1, dall-e-3, dall-e-2, ...)").default_value(DEFAULT_MODEL),
     )
     .arg(
         Arg::new("n")
@@ -97,10 +91,7 @@ fn options(cmd: clap::Command) -> clap::Command {
             .help("A file for one image, a directory for several (default: the current directory)"),
     )
     .arg(
-        Arg::new("force")
-            .long("force")
-            .action(ArgAction::SetTrue)
-            .help("Overwrite existing files"),
+        cli::force_arg("Overwrite existing files"),
     )
 }
 

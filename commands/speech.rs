@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use clap::builder::PossibleValuesParser;
-use clap::{value_parser, Arg, ArgAction, ArgMatches};
+use clap::{value_parser, Arg, ArgMatches};
 use serde_json::{json, Value};
 
 use crate::cli;
@@ -35,13 +35,7 @@ fn args(cmd: clap::Command) -> clap::Command {
             .help("The text to speak (at most 4096 characters); `-` or piped stdin reads it"),
     )
     .arg(
-        Arg::new("model")
-            .short('m')
-            .long("model")
-            .value_name("MODEL")
-            .value_parser(cli::non_blank)
-            .default_value("tts-1")
-            .help("Speech model (tts-1, tts-1-hd, gpt-4o-mini-tts)"),
+        cli::model_arg("Speech model (tts-1, tts-1-hd, gpt-4o-mini-tts)").default_value("tts-1"),
     )
     .arg(
         Arg::new("voice")
@@ -77,10 +71,7 @@ fn args(cmd: clap::Command) -> clap::Command {
             .help("Write the audio to FILE (default: stdout, which must not be a terminal)"),
     )
     .arg(
-        Arg::new("force")
-            .long("force")
-            .action(ArgAction::SetTrue)
-            .help("Overwrite FILE if it exists"),
+        cli::force_arg("Overwrite FILE if it exists"),
     )
 }
 

@@ -40,13 +40,7 @@ fn args(cmd: clap::Command) -> clap::Command {
             .help("The audio file (flac, mp3, mp4, mpeg, mpga, m4a, ogg, wav or webm; at most 25 MB)"),
     )
     .arg(
-        Arg::new("model")
-            .short('m')
-            .long("model")
-            .value_name("MODEL")
-            .value_parser(cli::non_blank)
-            .default_value("whisper-1")
-            .help("Speech-to-text model"),
+        cli::model_arg("Speech-to-text model").default_value("whisper-1"),
     )
     .arg(
         Arg::new("translate")
@@ -94,11 +88,7 @@ fn args(cmd: clap::Command) -> clap::Command {
             .help("Save the reply to FILE (as the server sent it) instead of printing it"),
     )
     .arg(
-        Arg::new("force")
-            .long("force")
-            .action(ArgAction::SetTrue)
-            .requires("output")
-            .help("Overwrite the --output file if it exists"),
+        cli::force_arg("Overwrite the --output file if it exists").requires("output"),
     )
 }
 

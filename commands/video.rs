@@ -59,8 +59,7 @@ fn create_args(cmd: clap::Command) -> clap::Command {
             .help("What the video shows"),
     )
     .arg(
-        text("model", "model", "MODEL", "Video model: sora-2, sora-2-pro, veo3, veo3-fast, kling-v2-master, ...")
-            .short('m')
+        crate::cli::model_arg("Video model: sora-2, sora-2-pro, veo3, veo3-fast, kling-v2-master, ...")
             .default_value("sora-2"),
     )
     .arg(text("seconds", "seconds", "N", "Length in seconds (Sora: 4, 8 or 12)"))

@@ -60,6 +60,24 @@ fn build_with_help(after_help: String) -> clap::Command {
 
 /// A clap value parser for ids and text that must not be empty or only blanks
 /// (`-m ""` would otherwise reach the server as an empty model).
+/// `-m/--model MODEL`, never blank: the model option every request-making command has.
+pub fn model_arg(help: &'static str) -> Arg {
+    Arg::new("model")
+        .short('m')
+        .long("model")
+        .value_name("MODEL")
+        .value_parser(non_blank)
+        .help(help)
+}
+
+/// `--force`: replace an existing output file.
+pub fn force_arg(help: &'static str) -> Arg {
+    Arg::new("force")
+        .long("force")
+        .action(ArgAction::SetTrue)
+        .help(help)
+}
+
 pub fn non_blank(value: &str) -> Result<String, String> {
     if value.trim().is_empty() {
         Err("must not be empty".to_string())
