@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use crate::context::Context;
 use crate::error::{CliError, Result};
 use crate::jobs::command::{self, Destination, ExtraColumn};
-use crate::jobs::{self, Provider, Snapshot, Submission};
+use crate::jobs::{self, Provider, Snapshot, Submission, WaitPlan};
 use crate::output::{Cell, Outcome};
 use crate::registry::{CommandSpec, Credential};
 use provider::{buttons, Midjourney};
@@ -89,13 +89,14 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         Some(("fetch", m)) => fetch(ctx, m),
         Some(("wait", m)) => {
             let ids: Vec<String> = m.get_many::<String>("id").into_iter().flatten().cloned().collect();
-            wait_and_save(ctx, m, &ids, None)
+            wait_and_save(ctx, m, WaitPlan::for_command(ctx)?, &ids, None)
         }
         _ => Err(CliError::usage("a subcommand is needed: imagine, action, fetch or wait")),
     }
 }
 
 fn imagine(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
+    let plan = WaitPlan::for_command(ctx)?;
     let mut prompt = m.get_one::<String>("prompt").cloned().unwrap_or_default();
     let mut inline = Vec::new();
     for image in m.get_many::<String>("image").into_iter().flatten() {
@@ -118,7 +119,7 @@ fn imagine(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     if m.get_flag("no_wait") {
         return Ok(command::submitted(&Midjourney, &id));
     }
-    wait_and_save(ctx, m, &[id], Some(&prompt))
+    wait_and_save(ctx, m, plan, &[id], Some(&prompt))
 }
 
 /// Presses `LABEL` on task `ID`: the button's current custom id comes from a fresh
@@ -126,6 +127,7 @@ fn imagine(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
 fn action(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     let id = m.get_one::<String>("id").cloned().unwrap_or_default();
     let label = m.get_one::<String>("label").cloned().unwrap_or_default();
+    let plan = WaitPlan::for_command(ctx)?;
     let parent = jobs::fetch(ctx, &Midjourney, &id)?;
     let known = buttons(&parent.raw);
     let Some((_, custom)) = known.iter().find(|(l, _)| l.eq_ignore_ascii_case(&label)) else {
@@ -141,7 +143,7 @@ fn action(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     if m.get_flag("no_wait") {
         return Ok(command::submitted(&Midjourney, &new_id));
     }
-    wait_and_save(ctx, m, &[new_id], parent.prompt.as_deref())
+    wait_and_save(ctx, m, plan, &[new_id], parent.prompt.as_deref())
 }
 
 fn fetch(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
@@ -151,8 +153,14 @@ fn fetch(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     Ok(command::status_record(&snapshot, vec![("actions", "Actions", actions)]))
 }
 
-fn wait_and_save(ctx: &Context, m: &ArgMatches, ids: &[String], prompt: Option<&str>) -> Result<Outcome> {
-    let done = jobs::wait(ctx, &Midjourney, ids, command::wait_limit(ctx)?)?;
+fn wait_and_save(
+    ctx: &Context,
+    m: &ArgMatches,
+    plan: WaitPlan,
+    ids: &[String],
+    prompt: Option<&str>,
+) -> Result<Outcome> {
+    let done = jobs::wait(ctx, &Midjourney, ids, plan)?;
     let to = Destination {
         dir: command::out_dir(m),
         prompt,

@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::context::Context;
 use crate::error::{CliError, Result};
 use crate::jobs::command::{self, Destination};
-use crate::jobs::{self, Provider, Snapshot, Submission};
+use crate::jobs::{self, Provider, Snapshot, Submission, WaitPlan};
 use crate::output::Outcome;
 use crate::registry::{CommandSpec, Credential};
 use suno::Suno;
@@ -115,13 +115,14 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         }
         Some(("wait", m)) => {
             let ids: Vec<String> = m.get_many::<String>("id").into_iter().flatten().cloned().collect();
-            wait_and_save(ctx, m, &ids, None)
+            wait_and_save(ctx, m, WaitPlan::for_command(ctx)?, &ids, None)
         }
         _ => Err(CliError::usage("a subcommand is needed: create, fetch or wait")),
     }
 }
 
 fn create(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
+    let plan = WaitPlan::for_command(ctx)?;
     let mut job = Submission {
         model: m.get_one::<String>("model").cloned().unwrap_or_default(),
         ..Submission::default()
@@ -143,7 +144,7 @@ fn create(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     if m.get_flag("no_wait") {
         return Ok(command::submitted(&Suno, &id));
     }
-    wait_and_save(ctx, m, &[id], Some(&job.prompt))
+    wait_and_save(ctx, m, plan, &[id], Some(&job.prompt))
 }
 
 /// Lyrics from a file or stdin (`-`): at most 64 KiB of UTF-8, not blank.
@@ -168,8 +169,14 @@ fn read_lyrics(source: &str) -> Result<String> {
     Ok(text)
 }
 
-fn wait_and_save(ctx: &Context, m: &ArgMatches, ids: &[String], prompt: Option<&str>) -> Result<Outcome> {
-    let mut done = jobs::wait(ctx, &Suno, ids, command::wait_limit(ctx)?)?;
+fn wait_and_save(
+    ctx: &Context,
+    m: &ArgMatches,
+    plan: WaitPlan,
+    ids: &[String],
+    prompt: Option<&str>,
+) -> Result<Outcome> {
+    let mut done = jobs::wait(ctx, &Suno, ids, plan)?;
     if m.get_flag("images") {
         done.iter_mut().for_each(add_covers);
     }

@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::context::Context;
 use crate::error::{CliError, Result};
 use crate::jobs::command::{self, Destination};
-use crate::jobs::{self, ProviderSpec, Submission};
+use crate::jobs::{self, ProviderSpec, Submission, WaitPlan};
 use crate::output::Outcome;
 use crate::registry::{CommandSpec, Credential};
 
@@ -130,7 +130,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
                     save(ctx, m, &[snapshot], None)
                 }
                 _ => {
-                    let done = jobs::wait(ctx, spec.provider, &ids, command::wait_limit(ctx)?)?;
+                    let done = jobs::wait(ctx, spec.provider, &ids, WaitPlan::for_command(ctx)?)?;
                     save(ctx, m, &done, None)
                 }
             }
@@ -140,6 +140,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
 }
 
 fn create(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
+    let plan = WaitPlan::for_command(ctx)?;
     let model = m.get_one::<String>("model").cloned().unwrap_or_default();
     let spec = by_model(&model)?;
     let mut job = Submission {
@@ -173,7 +174,7 @@ fn create(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     if m.get_flag("no_wait") {
         return Ok(command::submitted(spec.provider, &id));
     }
-    let done = jobs::wait(ctx, spec.provider, &[id], command::wait_limit(ctx)?)?;
+    let done = jobs::wait(ctx, spec.provider, &[id], plan)?;
     save(ctx, m, &done, Some(&job.prompt))
 }
 

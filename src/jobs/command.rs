@@ -2,7 +2,6 @@
 //! the wait limit, and the output of a submitted, fetched or finished job.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use clap::{value_parser, Arg, ArgAction, ArgMatches};
 use serde_json::{json, Value};
@@ -12,10 +11,7 @@ use crate::error::{CliError, ExitCode, Result};
 use crate::jobs::results::{self, Saved};
 use crate::jobs::{resume_command, Provider, Snapshot, State};
 use crate::output::{Cell, Column, Outcome, Output, Record, Table};
-use crate::{fsutil, sniff, terminal_text, timeout};
-
-/// How long a job command waits when `--timeout` is not given: generation takes minutes.
-pub const DEFAULT_WAIT: Duration = Duration::from_secs(30 * 60);
+use crate::{fsutil, sniff, terminal_text};
 
 /// `--out-dir DIR`.
 pub fn out_dir_arg() -> Arg {
@@ -45,15 +41,6 @@ pub fn ids_arg(several: bool) -> Arg {
             .help("Job ids (several are polled together)")
     } else {
         arg.help("Job id")
-    }
-}
-
-/// The wait limit: `--timeout` as given on the command line, else 30 minutes. (The
-/// `timeout` setting and `COMETAPI_TIMEOUT` still limit each request.)
-pub fn wait_limit(ctx: &Context) -> Result<Duration> {
-    match &ctx.globals.timeout {
-        Some(text) => timeout::parse(text).map_err(CliError::usage),
-        None => Ok(DEFAULT_WAIT),
     }
 }
 

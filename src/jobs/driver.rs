@@ -13,16 +13,44 @@ use crate::jobs::schedule::Schedule;
 use crate::jobs::{resume_command, Provider, Snapshot};
 use crate::{interrupt, progress, terminal_text, timeout};
 
-/// Polls the jobs `ids` until every one has ended, or `limit` has passed. The
+/// How long to wait and how often to poll, read before anything is submitted so that a
+/// bad `COMETAPI_POLL_INTERVAL` never leaves a job made and not waited for.
+pub struct WaitPlan {
+    limit: Duration,
+    schedule: Schedule,
+}
+
+impl WaitPlan {
+    /// `--timeout` as given on the command line (else [`DEFAULT_WAIT`]; the `timeout`
+    /// setting and `COMETAPI_TIMEOUT` still limit each request), and the poll schedule.
+    pub fn for_command(ctx: &Context) -> Result<WaitPlan> {
+        let limit = match &ctx.globals.timeout {
+            Some(text) => timeout::parse(text).map_err(CliError::usage)?,
+            None => DEFAULT_WAIT,
+        };
+        Ok(WaitPlan {
+            limit,
+            schedule: Schedule::from_env()?,
+        })
+    }
+}
+
+/// How long a job command waits when `--timeout` is not given: generation takes minutes.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(30 * 60);
+
+/// Polls the jobs `ids` until every one has ended, or the plan's limit has passed. The
 /// snapshots come back in `ids` order.
 pub fn wait(
     ctx: &Context,
     provider: &dyn Provider,
     ids: &[String],
-    limit: Duration,
+    plan: WaitPlan,
 ) -> Result<Vec<Snapshot>> {
+    let WaitPlan {
+        limit,
+        mut schedule,
+    } = plan;
     let deadline = Instant::now() + limit;
-    let mut schedule = Schedule::from_env()?;
     let mut board = Board::new(ids);
     let _spinner = progress::pin(board.line());
     // The whole wait is one interruptible stretch: a Ctrl-C between two requests is

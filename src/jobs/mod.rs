@@ -21,7 +21,7 @@ use crate::context::Context;
 use crate::error::{CliError, Result};
 use crate::http::{Auth, KeyHeader, Request};
 
-pub use driver::wait;
+pub use driver::{wait, WaitPlan};
 
 /// Where a job is, in the terms every provider maps its own status words to.
 #[derive(Clone, Debug, PartialEq, Eq)]
