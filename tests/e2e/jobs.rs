@@ -443,17 +443,22 @@ fn bad_input_is_refused_before_any_request() {
         let output = run(&sandbox, &out, args);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
     }
-    let output = sandbox
-        .cmd_with_key()
-        .env("COMETAPI_POLL_INTERVAL", "soon")
-        .args(["music", "wait", "suno-0001"])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(2), "{output:?}");
-    assert!(
-        stderr_of(&output).contains("COMETAPI_POLL_INTERVAL"),
-        "{output:?}"
-    );
+    // Read before the submit: a job is never made and then not waited for.
+    for args in [
+        &["music", "wait", "suno-0001"][..],
+        &["mj", "imagine", "x"],
+        &["video", "create", "x"],
+    ] {
+        let output = sandbox
+            .cmd_with_key()
+            .env("COMETAPI_POLL_INTERVAL", "soon")
+            .args(args)
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
+        let stderr = stderr_of(&output);
+        assert!(stderr.contains("COMETAPI_POLL_INTERVAL"), "{stderr}");
+    }
     assert!(
         sandbox.server.requests().is_empty(),
         "{:?}",
