@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use crate::context::Context;
 use crate::error::{CliError, Result};
 use crate::http::{Auth, KeyHeader, Request};
-use crate::jobs::command::inline_image;
+use crate::attach::inline_image;
 use crate::jobs::{Provider, ProviderSpec, Snapshot, State, Submission};
 
 pub struct Kling;
