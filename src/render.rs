@@ -10,6 +10,7 @@
 
 mod code;
 mod inline;
+mod live;
 mod table;
 
 use std::io::{self, Write};
@@ -49,14 +50,26 @@ pub struct Renderer<W: Write> {
     /// The current line, not yet complete.
     partial: Vec<u8>,
     block: Block,
+    /// On a terminal: the current line shown as it arrives.
+    live: Option<live::Live>,
 }
 
 impl<W: Write> Renderer<W> {
+    /// Renders each line once it is complete.
     pub fn new(inner: W) -> Renderer<W> {
         Renderer {
             inner,
             partial: Vec::new(),
             block: Block::Text,
+            live: None,
+        }
+    }
+
+    /// For a terminal: also shows the current line as it arrives, then redraws it rendered.
+    pub fn on_terminal(inner: W) -> Renderer<W> {
+        Renderer {
+            live: Some(live::Live::for_terminal()),
+            ..Renderer::new(inner)
         }
     }
 
@@ -72,36 +85,69 @@ impl<W: Write> Renderer<W> {
         Ok(self.inner)
     }
 
+    /// A complete line (`newline`), or the last one without a line end.
     fn line(&mut self, bytes: &[u8], newline: bool) -> io::Result<()> {
         let text = String::from_utf8_lossy(bytes);
         let text = neutralise(text.trim_end_matches(['\n', '\r']));
-        let end = if newline { "\n" } else { "" };
-        if let Block::Code(block) = &mut self.block {
-            let shown = if block.closes(&text) {
-                let fence = format!("{DIM}{text}{RESET}");
-                self.block = Block::Text;
-                fence
-            } else {
-                block.highlight(&text)
-            };
-            return write!(self.inner, "{shown}{end}");
+        let redraw = match &mut self.live {
+            Some(live) => live.erase(&mut self.inner)?,
+            None => true,
+        };
+        // Too tall to redraw, the line stays as sent; its block is still followed.
+        let rendered = self.rendered(&text)?.filter(|_| redraw);
+        if let Some(rendered) = &rendered {
+            self.inner.write_all(rendered.as_bytes())?;
         }
-        if table::is_row(&text) {
-            match &mut self.block {
-                Block::Table(rows) => rows.push(text.into_owned()),
-                _ => self.block = Block::Table(vec![text.into_owned()]),
+        // A table row waits for its table.
+        if newline && (rendered.is_some() || !redraw) {
+            self.inner.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    /// The line as it is shown, given the block it is in; `None` for a table row.
+    fn rendered(&mut self, text: &str) -> io::Result<Option<String>> {
+        if let Block::Code(block) = &mut self.block {
+            if block.closes(text) {
+                self.block = Block::Text;
+                return Ok(Some(format!("{DIM}{text}{RESET}")));
             }
+            return Ok(Some(block.highlight(text)));
+        }
+        if table::is_row(text) {
+            match &mut self.block {
+                Block::Table(rows) => rows.push(text.to_string()),
+                _ => self.block = Block::Table(vec![text.to_string()]),
+            }
+            return Ok(None);
+        }
+        self.end_table()?;
+        if let Some(block) = code::Block::opened_by(text) {
+            self.block = Block::Code(block);
+            return Ok(Some(format!("{DIM}{text}{RESET}")));
+        }
+        Ok(Some(inline::block_line(text)))
+    }
+
+    /// Shows the incomplete line as it is so far, once it is known not to be a table
+    /// row (a table is drawn first when this line ends it).
+    fn show_partial(&mut self) -> io::Result<()> {
+        let start = self.partial.trim_ascii_start();
+        let in_code = matches!(self.block, Block::Code(_));
+        if start.is_empty() || (!in_code && start.starts_with(b"|")) {
             return Ok(());
         }
         self.end_table()?;
-        if let Some(block) = code::Block::opened_by(&text) {
-            self.block = Block::Code(block);
-            return write!(self.inner, "{DIM}{text}{RESET}{end}");
+        match &mut self.live {
+            Some(live) => live.show(&self.partial, &mut self.inner),
+            None => Ok(()),
         }
-        write!(self.inner, "{}{end}", inline::block_line(&text))
     }
 
     fn end_table(&mut self) -> io::Result<()> {
+        if !matches!(self.block, Block::Table(_)) {
+            return Ok(());
+        }
         if let Block::Table(rows) = std::mem::replace(&mut self.block, Block::Text) {
             match table::draw(&rows) {
                 Some(drawn) => writeln!(self.inner, "{drawn}")?,
@@ -131,6 +177,9 @@ impl<W: Write> Write for Renderer<W> {
             rest = after;
         }
         self.partial.extend_from_slice(rest);
+        if self.live.is_some() {
+            self.show_partial()?;
+        }
         Ok(buf.len())
     }
 
@@ -166,6 +215,40 @@ mod tests {
         assert_eq!(shown, format!("{HEADING}Title{RESET}\n"));
         let all = renderer.finish().expect("finish");
         assert!(String::from_utf8_lossy(&all).ends_with("plain"));
+    }
+
+    #[test]
+    fn on_a_terminal_the_current_line_shows_as_it_comes_then_rendered() {
+        let mut renderer = Renderer {
+            live: Some(live::Live::sized(80, 24)),
+            ..Renderer::new(Vec::new())
+        };
+        renderer.write_all(b"# Ti").expect("write");
+        assert_eq!(renderer.inner, b"# Ti");
+        renderer.write_all(b"tle\n| a |\n|--").expect("write");
+        let shown = String::from_utf8_lossy(&renderer.inner).into_owned();
+        assert_eq!(
+            shown,
+            format!("# Ti\r\x1b[J{HEADING}Title{RESET}\n"),
+            "rows wait"
+        );
+        renderer.write_all(b"|\n```rust\nfn x").expect("write");
+        renderer.write_all(b"() {}\n").expect("write");
+        let shown = String::from_utf8_lossy(&renderer.inner).into_owned();
+        assert!(
+            shown.ends_with("\x1b[0m\n"),
+            "code keeps its block: {shown:?}"
+        );
+        assert!(
+            shown.contains("\x1b[38;2;"),
+            "code keeps its block: {shown:?}"
+        );
+        renderer.write_all(b"```\nnext").expect("write");
+        let shown = String::from_utf8_lossy(&renderer.inner).into_owned();
+        assert!(
+            shown.contains("└───┘\n\x1b[2m```rust") && shown.ends_with("```\x1b[0m\nnext"),
+            "the table is drawn before the next line: {shown:?}"
+        );
     }
 
     #[test]

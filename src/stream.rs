@@ -135,7 +135,7 @@ pub fn to_stdout(
         let out = BufWriter::new(Neutralising::new(stdout.lock()));
         return into(out, http, request, wire, reply);
     }
-    let mut renderer = Renderer::new(stdout.lock());
+    let mut renderer = Renderer::on_terminal(stdout.lock());
     let result = into(&mut renderer, http, request, wire, reply);
     let finished = renderer.finish();
     result.and(finished.map(drop).map_err(CliError::from_output))

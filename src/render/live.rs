@@ -1,0 +1,113 @@
+//! The current line shown while it is still arriving: its text as sent (neutralised),
+//! replaced by its rendered form once complete. Only that line is ever redrawn, and
+//! only while it fits on the screen (the cursor cannot go above the screen's top).
+
+use std::io::{self, Write};
+
+use unicode_width::UnicodeWidthStr;
+
+use crate::terminal_text::neutralise;
+
+pub struct Live {
+    width: usize,
+    height: usize,
+    /// What is on the screen of the current line.
+    shown: String,
+}
+
+impl Live {
+    /// For stdout's terminal (80x24 when its size is unknown).
+    pub fn for_terminal() -> Live {
+        let (width, height) = crossterm::terminal::size()
+            .map(|(w, h)| (usize::from(w), usize::from(h)))
+            .unwrap_or((80, 24));
+        Live::sized(width, height)
+    }
+
+    pub fn sized(width: usize, height: usize) -> Live {
+        Live {
+            width: width.max(1),
+            height: height.max(2),
+            shown: String::new(),
+        }
+    }
+
+    /// Shows what `partial` (an incomplete line) adds to what is already shown: whole
+    /// characters only, a trailing `\r` held (it may start a `\r\n`).
+    pub fn show(&mut self, partial: &[u8], out: &mut impl Write) -> io::Result<()> {
+        let valid = match std::str::from_utf8(partial) {
+            Ok(text) => text,
+            Err(e) => std::str::from_utf8(&partial[..e.valid_up_to()]).unwrap_or_default(),
+        };
+        let text = neutralise(valid.strip_suffix('\r').unwrap_or(valid));
+        if let Some(more) = text
+            .strip_prefix(self.shown.as_str())
+            .filter(|m| !m.is_empty())
+        {
+            out.write_all(more.as_bytes())?;
+            self.shown.push_str(more);
+        }
+        Ok(())
+    }
+
+    /// Takes the shown line off the screen so its rendered form can replace it; `false`
+    /// (and the line left as it is) when it is too tall to go back to.
+    pub fn erase(&mut self, out: &mut impl Write) -> io::Result<bool> {
+        if self.shown.is_empty() {
+            return Ok(true);
+        }
+        let rows = self.shown.width().div_ceil(self.width).max(1);
+        self.shown.clear();
+        if rows >= self.height {
+            return Ok(false);
+        }
+        out.write_all(b"\r")?;
+        if rows > 1 {
+            write!(out, "\x1b[{}A", rows - 1)?;
+        }
+        out.write_all(b"\x1b[J")?;
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live(width: usize, height: usize) -> Live {
+        Live::sized(width, height)
+    }
+
+    #[test]
+    fn shows_only_what_is_new_and_whole_characters() {
+        let mut screen = Vec::new();
+        let mut line = live(80, 24);
+        line.show(
+            "ab\u{e9}".as_bytes().split_last().expect("bytes").1,
+            &mut screen,
+        )
+        .expect("show");
+        line.show("ab\u{e9}c\r".as_bytes(), &mut screen)
+            .expect("show");
+        line.show(b"ab\xc3\xa9c\r\x1b", &mut screen).expect("show");
+        assert_eq!(
+            String::from_utf8_lossy(&screen),
+            "ab\u{e9}c\r\u{241b}".replace('\r', "\u{240d}")
+        );
+    }
+
+    #[test]
+    fn erases_the_rows_it_took_unless_too_tall() {
+        let mut screen = Vec::new();
+        let mut line = live(4, 3);
+        line.show(b"abcdef", &mut screen).expect("show");
+        assert!(line.erase(&mut screen).expect("erase"));
+        assert_eq!(String::from_utf8_lossy(&screen), "abcdef\r\x1b[1A\x1b[J");
+        line.show(b"abcdefghijkl", &mut screen).expect("show");
+        assert!(
+            !line.erase(&mut screen).expect("erase"),
+            "three rows of a three-row screen"
+        );
+        assert!(line.erase(&mut screen).expect("nothing shown"));
+    }
+}
