@@ -39,7 +39,7 @@ pub fn raw_arg() -> Arg {
 /// The block the next line belongs to.
 enum Block {
     Text,
-    Code(code::Block),
+    Code(Box<code::Block>),
     /// Table rows so far, drawn when the table ends.
     Table(Vec<String>),
 }
@@ -123,7 +123,7 @@ impl<W: Write> Renderer<W> {
         }
         self.end_table()?;
         if let Some(block) = code::Block::opened_by(text) {
-            self.block = Block::Code(block);
+            self.block = Block::Code(Box::new(block));
             return Ok(Some(format!("{DIM}{text}{RESET}")));
         }
         Ok(Some(inline::block_line(text)))

@@ -52,12 +52,14 @@ fn cells(row: &str) -> Vec<String> {
     let mut chars = row.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '\\' if chars.peek() == Some(&'|') => {
-                cells.last_mut().map(|cell| cell.push('|'));
-                chars.next();
-            }
             '|' => cells.push(String::new()),
             c => {
+                // `\|` is a `|` inside a cell.
+                let c = if c == '\\' && chars.next_if_eq(&'|').is_some() {
+                    '|'
+                } else {
+                    c
+                };
                 if let Some(cell) = cells.last_mut() {
                     cell.push(c);
                 }
