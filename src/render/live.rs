@@ -11,8 +11,10 @@ use crate::terminal_text::neutralise;
 pub struct Live {
     width: usize,
     height: usize,
-    /// What is on the screen of the current line.
-    shown: String,
+    /// How many bytes of the current line are on the screen.
+    shown_bytes: usize,
+    /// How many columns they take.
+    shown_width: usize,
 }
 
 impl Live {
@@ -28,36 +30,41 @@ impl Live {
         Live {
             width: width.max(1),
             height: height.max(2),
-            shown: String::new(),
+            shown_bytes: 0,
+            shown_width: 0,
         }
     }
 
     /// Shows what `partial` (an incomplete line) adds to what is already shown: whole
-    /// characters only, a trailing `\r` held (it may start a `\r\n`).
+    /// characters only, a trailing `\r` held (it may start a `\r\n`). Only the new
+    /// bytes are read, so a long line costs the same per write as a short one.
     pub fn show(&mut self, partial: &[u8], out: &mut impl Write) -> io::Result<()> {
-        let valid = match std::str::from_utf8(partial) {
+        let new = partial.get(self.shown_bytes..).unwrap_or_default();
+        let valid = match std::str::from_utf8(new) {
             Ok(text) => text,
-            Err(e) => std::str::from_utf8(&partial[..e.valid_up_to()]).unwrap_or_default(),
+            // Invalid bytes are shown (as U+FFFD) only once the line is complete.
+            Err(e) => std::str::from_utf8(&new[..e.valid_up_to()]).unwrap_or_default(),
         };
-        let text = neutralise(valid.strip_suffix('\r').unwrap_or(valid));
-        if let Some(more) = text
-            .strip_prefix(self.shown.as_str())
-            .filter(|m| !m.is_empty())
-        {
-            out.write_all(more.as_bytes())?;
-            self.shown.push_str(more);
+        let valid = valid.strip_suffix('\r').unwrap_or(valid);
+        if valid.is_empty() {
+            return Ok(());
         }
+        let text = neutralise(valid);
+        out.write_all(text.as_bytes())?;
+        self.shown_bytes += valid.len();
+        self.shown_width += text.width();
         Ok(())
     }
 
     /// Takes the shown line off the screen so its rendered form can replace it; `false`
     /// (and the line left as it is) when it is too tall to go back to.
     pub fn erase(&mut self, out: &mut impl Write) -> io::Result<bool> {
-        if self.shown.is_empty() {
+        if self.shown_bytes == 0 {
             return Ok(true);
         }
-        let rows = self.shown.width().div_ceil(self.width).max(1);
-        self.shown.clear();
+        let rows = self.shown_width.div_ceil(self.width).max(1);
+        self.shown_bytes = 0;
+        self.shown_width = 0;
         if rows >= self.height {
             return Ok(false);
         }
@@ -65,8 +72,7 @@ impl Live {
         if rows > 1 {
             write!(out, "\x1b[{}A", rows - 1)?;
         }
-        out.write_all(b"\x1b[J")?;
-        Ok(true)
+        out.write_all(b"\x1b[J").map(|()| true)
     }
 }
 
