@@ -1,12 +1,13 @@
 //! Run the fake CometAPI server used by the tests, for manual poking:
 //!
 //! ```text
-//! cargo run --example fake-server [-- --port N] [--export-rows N] [--stream-chunks N]
+//! cargo run --example fake-server [-- --port N] [--export-rows N] [--stream-chunks N] [--reply-file FILE]
 //! ```
 //!
 //! `--export-rows N` makes `/api/log/self/export` stream N generated CSV rows
 //! (used by `benches/export.sh`); `--stream-chunks N` makes streamed chat replies N
-//! generated deltas (used by `benches/stream.sh`).
+//! generated deltas (used by `benches/stream.sh`); `--reply-file FILE` makes them the
+//! text of FILE in deltas of 8 characters (used by `benches/render.sh`).
 
 #[path = "../tests/support/fake_server.rs"]
 mod fake_server;
@@ -18,6 +19,7 @@ struct Options {
     port: u16,
     export_rows: usize,
     stream_chunks: usize,
+    reply_file: Option<String>,
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -25,6 +27,7 @@ fn parse_options() -> Result<Options, String> {
         port: 8787,
         export_rows: 0,
         stream_chunks: 0,
+        reply_file: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -52,8 +55,9 @@ fn parse_options() -> Result<Options, String> {
                 options.stream_chunks =
                     v.parse().map_err(|_| format!("invalid chunk count: {v}"))?;
             }
+            "--reply-file" => options.reply_file = Some(value("--reply-file")?),
             "-h" | "--help" => {
-                println!("usage: fake-server [--port N] [--export-rows N] [--stream-chunks N]   (default port 8787)");
+                println!("usage: fake-server [--port N] [--export-rows N] [--stream-chunks N] [--reply-file FILE]   (default port 8787)");
                 std::process::exit(0);
             }
             _ => return Err(format!("unexpected argument: {arg}")),
@@ -80,6 +84,17 @@ fn main() {
     };
     server.set_export_rows(options.export_rows);
     server.set_stream_chunks(options.stream_chunks);
+    if let Some(file) = &options.reply_file {
+        let text = match std::fs::read_to_string(file) {
+            Ok(text) => text,
+            Err(e) => {
+                eprintln!("fake-server: cannot read {file}: {e}");
+                std::process::exit(2);
+            }
+        };
+        let chars: Vec<char> = text.chars().collect();
+        server.set_reply_deltas(Some(chars.chunks(8).map(|c| c.iter().collect()).collect()));
+    }
     let base = server.base_url();
     println!("fake CometAPI listening on {base}");
     println!("  export COMETAPI_BASE_URL={base}");
