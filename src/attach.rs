@@ -261,6 +261,15 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_are_classified_or_refused_without_a_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            if let Err(err) = classify("x", bytes) {
+                proptest::prop_assert_eq!(err.exit, crate::error::ExitCode::Usage);
+            }
+        }
+    }
+
     #[test]
     fn urls_are_kept_as_urls() {
         assert_eq!(

@@ -171,6 +171,18 @@ fn raw_and_render_false_show_the_markdown_as_written() {
     ));
     sandbox.write_config("render = false\n");
     check(&on_a_terminal(&sandbox, &["chat", "x"]));
+
+    let output = sandbox
+        .cmd()
+        .args(["config", "set", "render", "maybe"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert_eq!(
+        sandbox.read_config(),
+        "render = false\n",
+        "a bad value changes nothing"
+    );
 }
 
 #[test]
