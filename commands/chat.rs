@@ -19,9 +19,8 @@ use crate::message;
 use crate::output::{Outcome, Output};
 use crate::registry::{CommandSpec, Credential};
 use crate::stream::{self, Reply, Wire};
-use crate::terminal_markdown;
 use crate::terminal_text;
-use crate::{catalog, cli};
+use crate::{attach, catalog, cli, render};
 
 fn args(cmd: clap::Command) -> clap::Command {
     cmd.after_help(
@@ -81,8 +80,10 @@ fn args(cmd: clap::Command) -> clap::Command {
             .long("no-stream")
             .action(ArgAction::SetTrue)
             .overrides_with("stream")
-            .help("Wait for the whole reply and render it (markdown styled on a terminal)"),
+            .help("Wait for the whole reply, then show it (rendered as Markdown on a terminal)"),
     )
+    .arg(attach::arg())
+    .arg(render::raw_arg())
 }
 
 /// What every request of one `chat` run shares.
@@ -91,6 +92,8 @@ struct Options {
     max_tokens: Option<u32>,
     streaming: bool,
     stream_usage: bool,
+    /// Replies rendered as Markdown (a terminal with colour, no `--raw`).
+    render: bool,
 }
 
 impl Options {
@@ -144,23 +147,29 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         max_tokens: m.get_one::<u32>("max_tokens").copied(),
         streaming,
         stream_usage: streaming && ctx.stream_usage()?,
+        render: ctx.render(m.get_flag("raw"))?,
     };
+    let specs = || m.get_many::<String>("attach").into_iter().flatten();
+    let attachments = attach::load_all(specs())?;
     if interactive {
-        repl::run(
-            ctx,
-            &options,
-            conversation::Conversation::new(model, system),
-        )?;
+        let mut conversation = conversation::Conversation::new(model, system);
+        conversation.pending = attachments;
+        repl::run(ctx, &options, conversation)?;
         return Ok(Output::Empty.into());
     }
-    let message = message::read(arg)?;
+    let message = if attach::takes_stdin(specs()) {
+        message::argument_only(arg)?
+    } else {
+        message::read(arg)?
+    };
     let structured = ctx.formatter().structured;
 
     let mut messages = Vec::new();
     if let Some(system) = system {
         messages.push(json!({"role": "system", "content": system}));
     }
-    messages.push(json!({"role": "user", "content": message}));
+    let content = attach::user_content(Wire::Chat, &message, &attachments)?;
+    messages.push(json!({"role": "user", "content": content}));
     let body = options.body(&model, Value::Array(messages));
     let key = ctx.api_key()?;
     let url = ctx.base_url()?.v1("chat/completions");
@@ -169,7 +178,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     if !streaming {
         let reply = ctx.http()?.send(&request)?.json()?;
         stream::check_whole_reply(&reply)?;
-        let output = whole_reply(ctx, &model, &reply, structured)?;
+        let output = whole_reply(&options, &model, &reply, structured)?;
         if let Output::Text(text) = &output {
             // Written here, like the streamed reply, so the usage line comes after it.
             let mut out = io::stdout().lock();
@@ -186,7 +195,8 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         let content = reply.content.take().unwrap_or_default();
         return Ok(Output::Json(summary(&model, &reply, content)).into());
     }
-    stream_to_stdout(ctx, &model, &request, &mut Reply::new(false)).map(|_| Output::Empty.into())
+    stream_to_stdout(ctx, &model, &request, &mut Reply::new(false), options.render)
+        .map(|_| Output::Empty.into())
 }
 
 /// Writes the reply as it arrives into `reply` (whose text is kept when it was made
@@ -198,8 +208,9 @@ fn stream_to_stdout(
     model: &str,
     request: &Request,
     reply: &mut Reply,
+    render: bool,
 ) -> Result<()> {
-    stream::to_stdout(ctx.http()?, request, Wire::Chat, reply)?;
+    stream::to_stdout(ctx.http()?, request, Wire::Chat, reply, render)?;
     print_usage_line(ctx, model, reply);
     Ok(())
 }
@@ -257,7 +268,7 @@ fn known_of(reply: &Value) -> Reply {
 
 /// `--no-stream`: the reply rendered whole, or `{model, role, content, usage}`. A reply
 /// without text content (no choices, `content: null`) is exit 1.
-fn whole_reply(ctx: &Context, model: &str, reply: &Value, structured: bool) -> Result<Output> {
+fn whole_reply(options: &Options, model: &str, reply: &Value, structured: bool) -> Result<Output> {
     let message = reply.pointer("/choices/0/message");
     let content = message
         .and_then(|m| m.get("content"))
@@ -277,12 +288,12 @@ fn whole_reply(ctx: &Context, model: &str, reply: &Value, structured: bool) -> R
         }
         return Ok(Output::Json(value));
     }
-    // Neutralised here, not by the app, because the markdown styling adds escapes of its own.
-    let text = terminal_text::for_stdout(content.trim_end_matches('\n'));
-    Ok(Output::Text(if ctx.color() {
-        terminal_markdown::style(&text)
+    // Neutralised here, not by the app, because rendering adds escapes of its own.
+    let content = content.trim_end_matches('\n');
+    Ok(Output::Text(if options.render {
+        render::to_string(content)
     } else {
-        text.into_owned()
+        terminal_text::for_stdout(content).into_owned()
     }))
 }
 

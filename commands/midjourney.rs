@@ -103,7 +103,7 @@ fn imagine(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         if image.starts_with("http://") || image.starts_with("https://") {
             prompt = format!("{image} {prompt}");
         } else {
-            inline.push(json!(command::inline_image(Path::new(image))?.data_url()));
+            inline.push(json!(crate::attach::inline_image(Path::new(image))?.data_url()));
         }
     }
     let mut job = Submission {

@@ -3,6 +3,7 @@
 //! Prints the reply's text (or the whole reply when it has none); `--json` the raw
 //! reply; `--stream` streams the text of each format's events.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use clap::builder::{EnumValueParser, PossibleValue};
@@ -17,7 +18,8 @@ use crate::output::{Outcome, Output};
 use crate::registry::{CommandSpec, Credential};
 use crate::stream::{self, Reply, Wire};
 use crate::urls::{path_segment, BaseUrl};
-use crate::{inputs, message};
+use crate::attach::{self, Attachment};
+use crate::{inputs, message, render};
 
 /// The request formats `-e` accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,6 +97,19 @@ fn args(cmd: clap::Command) -> clap::Command {
                 .help("Start from the JSON object in FILE"),
         )
         .arg(Arg::new("stream").long("stream").action(ArgAction::SetTrue).help("Stream the reply's text as it is written"))
+        .arg(attach::arg())
+        .arg(render::raw_arg())
+}
+
+impl Endpoint {
+    fn wire(self) -> Wire {
+        match self {
+            Endpoint::Chat => Wire::Chat,
+            Endpoint::Responses => Wire::Responses,
+            Endpoint::Anthropic => Wire::Anthropic,
+            Endpoint::Gemini => Wire::Gemini,
+        }
+    }
 }
 
 fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
@@ -109,8 +124,15 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     for input in m.get_many::<String>("input").into_iter().flatten() {
         inputs::apply(&mut body, input)?;
     }
-    if let Some(prompt) = prompt_of(m, &body)? {
-        set_prompt(endpoint, &mut body, &prompt);
+    let specs = || m.get_many::<String>("attach").into_iter().flatten();
+    let attachments = attach::load_all(specs())?;
+    match prompt_of(m, &body, attach::takes_stdin(specs()))? {
+        Some(prompt) => set_prompt(endpoint, &mut body, &prompt, &attachments)?,
+        None if !attachments.is_empty() => {
+            return Err(CliError::usage("--attach needs a prompt to go with")
+                .with_hint("add `-p TEXT`"))
+        }
+        None => {}
     }
     let model = match m
         .get_one::<String>("model")
@@ -125,7 +147,8 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     let streaming = m.get_flag("stream");
     let key = ctx.api_key()?;
     let base = ctx.base_url()?;
-    let (url, auth, wire) = target(endpoint, &base, &model, streaming, &key);
+    let (url, auth) = target(endpoint, &base, &model, streaming, &key);
+    let wire = endpoint.wire();
     if endpoint == Endpoint::Gemini {
         body.remove("model"); // the model is in the path
     } else {
@@ -147,8 +170,9 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         request = request.header("anthropic-version", ANTHROPIC_VERSION);
     }
     let structured = ctx.formatter().structured;
+    let render = ctx.render(m.get_flag("raw"))?;
     if streaming {
-        return streamed(ctx, &request, wire, &model, structured);
+        return streamed(ctx, &request, wire, &model, structured, render);
     }
     let reply = ctx.http()?.send(&request)?.json()?;
     stream::check_whole_reply(&reply)?;
@@ -156,6 +180,14 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         return Ok(Output::Json(reply).into());
     }
     Ok(match stream::text_of(wire, &reply) {
+        // Rendered here, not by the app, whose neutralising would show our escapes.
+        Some(text) if render => {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{}", render::to_string(text.trim_end_matches('\n')))
+                .and_then(|()| out.flush())
+                .map_err(CliError::from_output)?;
+            Output::Empty
+        }
         Some(text) => Output::Text(text.trim_end_matches('\n').to_string()),
         None => Output::Json(reply),
     }
@@ -163,8 +195,13 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
 }
 
 /// The prompt: `-p TEXT` (joined by piped stdin, as `chat` does), `-p -` (stdin), or
-/// piped stdin alone when the body has no prompt of its own; `None` otherwise.
-fn prompt_of(m: &ArgMatches, body: &Map<String, Value>) -> Result<Option<String>> {
+/// piped stdin alone when the body has no prompt of its own; `None` otherwise. When
+/// `--attach -` takes stdin, only `-p TEXT` will do.
+fn prompt_of(
+    m: &ArgMatches,
+    body: &Map<String, Value>,
+    stdin_taken: bool,
+) -> Result<Option<String>> {
     let given = m.get_one::<String>("prompt").map(String::as_str);
     if given.is_some_and(|p| p.trim().is_empty()) {
         return Err(CliError::usage("--prompt is empty"));
@@ -173,25 +210,31 @@ fn prompt_of(m: &ArgMatches, body: &Map<String, Value>) -> Result<Option<String>
         .iter()
         .any(|k| body.contains_key(*k));
     match given {
+        Some(_) if stdin_taken => message::argument_only(given).map(Some),
+        None if stdin_taken => Ok(None),
         Some(prompt) => message::read(Some(prompt)).map(Some),
         None if has_prompt => Ok(None),
         None => message::piped(),
     }
 }
 
-/// The prompt as a single user message in the format's own shape.
-fn set_prompt(endpoint: Endpoint, body: &mut Map<String, Value>, prompt: &str) {
+/// The prompt and its attachments as a single user message in the format's own shape.
+fn set_prompt(
+    endpoint: Endpoint,
+    body: &mut Map<String, Value>,
+    prompt: &str,
+    attachments: &[Attachment],
+) -> Result<()> {
+    let content = attach::user_content(endpoint.wire(), prompt, attachments)?;
     let (key, value) = match endpoint {
-        Endpoint::Responses => ("input", json!(prompt)),
-        Endpoint::Gemini => (
-            "contents",
-            json!([{"role": "user", "parts": [{"text": prompt}]}]),
-        ),
+        Endpoint::Responses => ("input", content),
+        Endpoint::Gemini => ("contents", json!([{"role": "user", "parts": content}])),
         Endpoint::Chat | Endpoint::Anthropic => {
-            ("messages", json!([{"role": "user", "content": prompt}]))
+            ("messages", json!([{"role": "user", "content": content}]))
         }
     };
     body.insert(key.into(), value);
+    Ok(())
 }
 
 fn target<'a>(
@@ -200,17 +243,15 @@ fn target<'a>(
     model: &str,
     streaming: bool,
     key: &'a crate::secret::Secret,
-) -> (String, Auth<'a>, Wire) {
+) -> (String, Auth<'a>) {
     match endpoint {
         Endpoint::Responses => (
             base.v1("responses"),
             Auth::ApiKey(key, KeyHeader::Bearer),
-            Wire::Responses,
         ),
         Endpoint::Anthropic => (
             base.at_root("v1/messages"),
             Auth::ApiKey(key, KeyHeader::XApiKey),
-            Wire::Anthropic,
         ),
         Endpoint::Gemini => {
             let action = if streaming {
@@ -222,13 +263,11 @@ fn target<'a>(
             (
                 base.at_root(&path),
                 Auth::ApiKey(key, KeyHeader::GoogApiKey),
-                Wire::Gemini,
             )
         }
         Endpoint::Chat => (
             base.v1("chat/completions"),
             Auth::ApiKey(key, KeyHeader::Bearer),
-            Wire::Chat,
         ),
     }
 }
@@ -239,6 +278,7 @@ fn streamed(
     wire: Wire,
     model: &str,
     structured: bool,
+    render: bool,
 ) -> Result<Outcome> {
     if structured {
         let mut reply = stream::collect(ctx.http()?, request, wire)?;
@@ -250,7 +290,7 @@ fn streamed(
         .into());
     }
     let mut reply = Reply::new(false);
-    stream::to_stdout(ctx.http()?, request, wire, &mut reply)?;
+    stream::to_stdout(ctx.http()?, request, wire, &mut reply, render)?;
     Ok(Output::Empty.into())
 }
 

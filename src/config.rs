@@ -76,6 +76,14 @@ pub const KEYS: &[KeySpec] = &[
         about: "ask streamed chat replies for token usage (stream_options); false for servers that reject it",
     },
     KeySpec {
+        name: "render",
+        env: None,
+        secret: false,
+        kind: Kind::Bool,
+        default: Some("true"),
+        about: "render replies as Markdown on a terminal (false: as the model wrote them, like --raw)",
+    },
+    KeySpec {
         name: "timeout",
         env: Some("COMETAPI_TIMEOUT"),
         secret: false,

@@ -179,6 +179,12 @@ impl Context {
             .unwrap_or(true))
     }
 
+    /// Whether a reply is rendered as Markdown: on a terminal with colour, unless `--raw`
+    /// (`raw`) or config `render` is false.
+    pub fn render(&self, raw: bool) -> Result<bool> {
+        Ok(!raw && self.color() && self.settings()?.get("render").enabled().unwrap_or(true))
+    }
+
     /// The time limit of a request: `--timeout` > `COMETAPI_TIMEOUT` > config `timeout`
     /// (a duration string or a number of seconds) > 60s. A bad value is exit 2 when
     /// given on the command line or in the environment, exit 78 in the config file.

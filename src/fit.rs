@@ -158,10 +158,13 @@ fn split_at_width(word: &str, width: usize) -> (String, String) {
     let mut head = String::new();
     let mut chars = word.chars().peekable();
     while let Some(&c) = chars.peek() {
-        if !head.is_empty() && head.width() + c.width().unwrap_or(0) > width {
+        // Measured whole: a variation selector can widen the character before it.
+        let mut longer = head.clone();
+        longer.push(c);
+        if !head.is_empty() && longer.width() > width {
             break;
         }
-        head.push(c);
+        head = longer;
         chars.next();
     }
     (head, chars.collect())

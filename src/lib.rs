@@ -4,6 +4,7 @@
 //! output format one module in `formatters/`, registered through `inventory`.
 
 pub mod app;
+pub mod attach;
 pub mod catalog;
 pub mod cli;
 pub mod completion;
@@ -29,6 +30,7 @@ pub mod plugins;
 pub mod progress;
 pub mod prompt;
 pub mod registry;
+pub mod render;
 pub mod save;
 pub mod secret;
 pub mod settings;
@@ -37,7 +39,6 @@ pub mod sniff;
 pub mod sse;
 pub mod stream;
 pub mod suggest;
-pub mod terminal_markdown;
 pub mod terminal_text;
 pub mod timeout;
 pub mod urls;

@@ -35,6 +35,16 @@ pub fn read(arg: Option<&str>) -> Result<String> {
     resolve(Source::of(arg, terminal), terminal, read_stdin)
 }
 
+/// The message when `--attach -` takes stdin: only an argument will do (never `-`,
+/// and piped stdin is not added to it).
+pub fn argument_only(arg: Option<&str>) -> Result<String> {
+    match arg {
+        Some(message) if message != "-" => Ok(message.to_string()),
+        _ => Err(CliError::usage("`--attach -` reads stdin, so the message cannot come from it")
+            .with_hint("give the message as an argument: `cometapi chat -a - \"describe this\" < photo.png`")),
+    }
+}
+
 /// Piped stdin as an optional message: `None` when stdin is a terminal or blank.
 pub fn piped() -> Result<Option<String>> {
     if std::io::stdin().is_terminal() {

@@ -19,6 +19,7 @@ use serde_json::Value;
 
 use crate::error::{CliError, ExitCode, Result};
 use crate::http::{message_in, Http, Progress, Request, StreamEnd};
+use crate::render::Renderer;
 use crate::secret;
 use crate::sse::{Decoder, Event, Flow};
 use crate::terminal_text::Neutralising;
@@ -117,14 +118,37 @@ pub fn run(
 
 /// [`run`] into stdout: on any failure the text shown stays and the cursor is put on a
 /// fresh line before the error is reported. On a terminal the reply's control
-/// characters are made visible ([`Neutralising`]); piped, its bytes pass as they are.
-pub fn to_stdout(http: &Http, request: &Request, wire: Wire, reply: &mut Reply) -> Result<()> {
+/// characters are made visible ([`Neutralising`]) and, with `render`, its Markdown is
+/// rendered as it comes ([`Renderer`]); piped, its bytes pass as they are.
+pub fn to_stdout(
+    http: &Http,
+    request: &Request,
+    wire: Wire,
+    reply: &mut Reply,
+    render: bool,
+) -> Result<()> {
     let stdout = io::stdout();
-    let mut out: Box<dyn Write> = if stdout.is_terminal() {
-        Box::new(BufWriter::new(Neutralising::new(stdout.lock())))
-    } else {
-        Box::new(BufWriter::new(stdout.lock()))
-    };
+    if !stdout.is_terminal() {
+        return into(BufWriter::new(stdout.lock()), http, request, wire, reply);
+    }
+    if !render {
+        let out = BufWriter::new(Neutralising::new(stdout.lock()));
+        return into(out, http, request, wire, reply);
+    }
+    let mut renderer = Renderer::on_terminal(stdout.lock());
+    let result = into(&mut renderer, http, request, wire, reply);
+    let finished = renderer.finish();
+    result.and(finished.map(drop).map_err(CliError::from_output))
+}
+
+/// [`run`] into `out`, ending the last line when the reply did not.
+fn into(
+    mut out: impl Write,
+    http: &Http,
+    request: &Request,
+    wire: Wire,
+    reply: &mut Reply,
+) -> Result<()> {
     let result = run(http, request, wire, &mut out, reply);
     if reply.chars > 0 && !reply.ends_line {
         let ended = writeln!(out).and_then(|_| out.flush());

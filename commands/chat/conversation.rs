@@ -4,6 +4,8 @@
 
 use serde_json::{json, Value};
 
+use crate::attach::Attachment;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Turn {
     pub role: String,
@@ -24,6 +26,8 @@ pub struct Conversation {
     pub system: Option<String>,
     pub turns: Vec<Turn>,
     pub tokens: Tokens,
+    /// Attachments for the next message (`chat -a`, `/attach`); sent with it only.
+    pub pending: Vec<Attachment>,
 }
 
 impl Conversation {
@@ -33,6 +37,7 @@ impl Conversation {
             system: system.filter(|s| !s.is_empty()),
             turns: Vec::new(),
             tokens: Tokens::default(),
+            pending: Vec::new(),
         }
     }
 

@@ -17,8 +17,8 @@ use crate::error::{CliError, ExitCode, Result};
 use crate::http::{Auth, KeyHeader, Request};
 use crate::paths;
 use crate::shell::{self, ShellPrompt};
-use crate::stream::Reply;
-use crate::{fsutil, prompt, terminal_text};
+use crate::stream::{Reply, Wire};
+use crate::{attach, fsutil, prompt, terminal_text};
 
 enum Flow {
     Continue,
@@ -123,6 +123,8 @@ fn on_line(ctx: &Context, options: &Options, conversation: &mut Conversation, li
             }
             Err(err) => report(ctx, &err),
         },
+        Slash::Attach(None) => report(ctx, &CliError::usage("/attach needs a file or URL: /attach PATH|URL")),
+        Slash::Attach(Some(spec)) => attach_next(ctx, conversation, spec),
         Slash::Retry => {
             let before = conversation.turns.clone();
             match conversation.take_last_exchange() {
@@ -161,7 +163,10 @@ fn ask(ctx: &Context, options: &Options, conversation: &mut Conversation, messag
         Ok(()) => {
             let text = reply.content.take().unwrap_or_default();
             conversation.add_usage(reply.usage.as_ref());
-            conversation.push_exchange(message, &text);
+            // Text files stay in the history; images and PDFs went with this message only.
+            let sent = attach::message_text(message, &conversation.pending);
+            conversation.pending.clear();
+            conversation.push_exchange(&sent, &text);
             true
         }
         Err(err) if err.exit == ExitCode::Interrupted => {
@@ -186,9 +191,28 @@ fn send(
 ) -> Result<()> {
     let key = ctx.api_key()?;
     let url = ctx.base_url()?.v1("chat/completions");
-    let body = options.body(&conversation.model, conversation.messages_with(message));
+    let mut messages = conversation.messages_with(message);
+    if let Some(last) = messages.as_array_mut().and_then(|m| m.last_mut()) {
+        last["content"] = attach::user_content(Wire::Chat, message, &conversation.pending)?;
+    }
+    let body = options.body(&conversation.model, messages);
     let request = Request::post_json(url, Auth::ApiKey(&key, KeyHeader::Bearer), &body);
-    stream_to_stdout(ctx, &conversation.model, &request, reply)
+    stream_to_stdout(ctx, &conversation.model, &request, reply, options.render)
+}
+
+/// `/attach PATH|URL`: read now (so a bad path is reported at once), sent with the next message.
+fn attach_next(ctx: &Context, conversation: &mut Conversation, spec: &str) {
+    let path = expand_home(spec);
+    match attach::load(&path.to_string_lossy()) {
+        Ok(attachment) => {
+            println!(
+                "{} goes with the next message",
+                terminal_text::for_stdout(attachment.name())
+            );
+            conversation.pending.push(attachment);
+        }
+        Err(err) => report(ctx, &err),
+    }
 }
 
 fn report(ctx: &Context, err: &CliError) {

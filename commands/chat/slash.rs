@@ -24,6 +24,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "/load",
         "Restore model, system prompt and messages: /load FILE.json",
     ),
+    (
+        "/attach",
+        "Send a file or image URL with the next message: /attach PATH|URL",
+    ),
     ("/retry", "Drop the last reply and ask again"),
     ("/tokens", "Prompt, completion and total tokens so far"),
     ("/help", "List these commands"),
@@ -40,6 +44,7 @@ pub enum Slash<'a> {
     /// The file, and whether an existing one is overwritten without asking (`/save!`).
     Save(Option<&'a str>, bool),
     Load(Option<&'a str>),
+    Attach(Option<&'a str>),
     Retry,
     Tokens,
     Help,
@@ -65,6 +70,7 @@ pub fn parse(line: &str) -> Option<Slash<'_>> {
         "/save" => Slash::Save(rest, false),
         "/save!" => Slash::Save(rest, true),
         "/load" => Slash::Load(rest),
+        "/attach" => Slash::Attach(rest),
         "/retry" => Slash::Retry,
         "/tokens" => Slash::Tokens,
         "/help" => Slash::Help,
@@ -154,6 +160,10 @@ mod tests {
         );
         assert_eq!(parse("/save"), Some(Slash::Save(None, false)));
         assert_eq!(parse("/quit"), Some(Slash::Exit));
+        assert_eq!(
+            parse("/attach ~/a b.png"),
+            Some(Slash::Attach(Some("~/a b.png")))
+        );
         assert_eq!(parse("/nope x"), Some(Slash::Unknown("/nope")));
         assert!(help_text().contains("/retry"));
     }

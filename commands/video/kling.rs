@@ -5,8 +5,8 @@ use serde_json::{json, Value};
 
 use crate::context::Context;
 use crate::error::{CliError, Result};
+use crate::attach::inline_image;
 use crate::http::{Auth, Request};
-use crate::jobs::command::inline_image;
 use crate::jobs::{self, Provider, ProviderSpec, Snapshot, State, Submission};
 
 pub struct Kling;

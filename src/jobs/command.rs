@@ -11,7 +11,7 @@ use crate::error::{CliError, ExitCode, Result};
 use crate::jobs::results::{self, Saved};
 use crate::jobs::{resume_command, Provider, Snapshot, State};
 use crate::output::{Cell, Column, Outcome, Output, Record, Table};
-use crate::{fsutil, sniff, terminal_text};
+use crate::terminal_text;
 
 /// `--out-dir DIR`.
 pub fn out_dir_arg() -> Arg {
@@ -171,48 +171,4 @@ fn files_table(jobs: &[Snapshot], saved: &[Saved], extra: &[ExtraColumn]) -> Out
 /// A saved file as shown: `clip.mp4` rather than `./clip.mp4`.
 fn shown_path(path: &Path) -> String {
     path.strip_prefix(".").unwrap_or(path).display().to_string()
-}
-
-/// The largest image sent inline in a JSON body.
-const MAX_INLINE_IMAGE: u64 = 10 << 20;
-
-/// An image file to send inside a JSON body, base64-encoded.
-pub struct InlineImage {
-    pub mime: &'static str,
-    pub base64: String,
-}
-
-impl InlineImage {
-    /// `data:image/png;base64,...`.
-    pub fn data_url(&self) -> String {
-        format!("data:{};base64,{}", self.mime, self.base64)
-    }
-}
-
-/// Reads an image to send inline: a regular file of at most 10 MiB whose bytes are an
-/// image (exit 2 otherwise, before any request).
-pub fn inline_image(path: &Path) -> Result<InlineImage> {
-    use base64::Engine;
-    let unreadable =
-        |e| CliError::usage(format!("cannot read the image {}", path.display())).caused_by(e);
-    fsutil::check_regular(path).map_err(unreadable)?;
-    let size = std::fs::metadata(path).map_err(unreadable)?.len();
-    if size > MAX_INLINE_IMAGE {
-        return Err(CliError::usage(format!(
-            "the image {} is {size} bytes; at most {MAX_INLINE_IMAGE} are sent inline",
-            path.display()
-        ))
-        .with_hint("pass a URL to the image instead"));
-    }
-    let bytes = std::fs::read(path).map_err(unreadable)?;
-    let Some(kind) = sniff::kind(&bytes).filter(|k| k.mime.starts_with("image/")) else {
-        return Err(CliError::usage(format!(
-            "{} is not an image",
-            path.display()
-        )));
-    };
-    Ok(InlineImage {
-        mime: kind.mime,
-        base64: base64::engine::general_purpose::STANDARD.encode(&bytes),
-    })
 }

@@ -6,6 +6,7 @@ mod fake_server;
 mod sandbox;
 
 mod account;
+mod attach;
 mod balance;
 mod chat;
 mod chat_repl;
@@ -29,6 +30,7 @@ mod models;
 mod network;
 mod plugins;
 mod pty;
+mod render;
 mod repl;
 mod run;
 mod shell;

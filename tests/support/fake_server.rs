@@ -277,6 +277,12 @@ impl FakeServer {
         self.state.stream_chunks.store(n, Ordering::SeqCst);
     }
 
+    /// Make streamed chat replies these deltas, in order, instead of the echo (a
+    /// Markdown reply arriving in pieces, for rendering tests). `None` restores the echo.
+    pub fn set_reply_deltas(&self, deltas: Option<Vec<String>>) {
+        *self.state.reply_deltas.lock().expect("deltas mutex") = deltas;
+    }
+
     /// "Foreign gateway" mode (an OpenAI-compatible proxy such as LiteLLM, not
     /// CometAPI): no `/api/*` routes (404 `{"detail":"Not Found"}`), every error as
     /// FastAPI's `{"detail": message}`, and the streamed usage chunk carries
@@ -317,6 +323,7 @@ struct State {
     stream: Mutex<StreamMode>,
     first_byte_delay: Mutex<Duration>,
     stream_chunks: AtomicUsize,
+    reply_deltas: Mutex<Option<Vec<String>>>,
     foreign: AtomicBool,
     media_images: media_images::Media,
     jobs: jobs::Jobs,
@@ -991,13 +998,23 @@ fn chat_completions(state: &State, req: &Recorded, id: u64) -> Reply {
                 "created": FIXED_CREATED, "model": model, "choices": choices,
             })
         };
-        let mut events = vec![
-            chunk(
-                json!([{"index": 0, "delta": {"role": "assistant", "content": "echo: "}, "finish_reason": null}]),
-            ),
-            chunk(json!([{"index": 0, "delta": {"content": user}, "finish_reason": null}])),
-            chunk(json!([{"index": 0, "delta": {}, "finish_reason": "stop"}])),
-        ];
+        let given = state.reply_deltas.lock().expect("deltas mutex").clone();
+        let deltas = given.unwrap_or_else(|| vec!["echo: ".to_string(), user.clone()]);
+        let mut events: Vec<Value> = deltas
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let delta = if i == 0 {
+                    json!({"role": "assistant", "content": d})
+                } else {
+                    json!({"content": d})
+                };
+                chunk(json!([{"index": 0, "delta": delta, "finish_reason": null}]))
+            })
+            .collect();
+        events.push(chunk(
+            json!([{"index": 0, "delta": {}, "finish_reason": "stop"}]),
+        ));
         if include_usage {
             let foreign = state.foreign.load(Ordering::SeqCst);
             let mut last = chunk(if foreign {
