@@ -3,9 +3,11 @@
 //! line on stderr when stderr is a terminal. `--json` prints `{model, role, content, usage}`.
 //! With no message and a terminal on stdin, the multi-turn chat REPL (`chat/repl.rs`).
 
-mod conversation;
+pub mod conversation;
+mod log;
 mod repl;
 mod slash;
+mod start;
 
 use std::io::{self, IsTerminal, Write};
 
@@ -24,7 +26,7 @@ use crate::terminal_text;
 use crate::{catalog, cli};
 
 fn args(cmd: clap::Command) -> clap::Command {
-    cmd.after_help(
+    start::args(cmd.after_help(
         "With no MESSAGE and a terminal on stdin: the multi-turn chat REPL (`/help` lists its \
          slash commands; Alt-Enter inserts a newline; Ctrl-C stops a reply; /exit or Ctrl-D \
          leave). History: ~/.config/cometapi/chat_history (0600).",
@@ -51,7 +53,7 @@ fn args(cmd: clap::Command) -> clap::Command {
             .short('s')
             .long("system")
             .value_name("PROMPT")
-            .help("System prompt"),
+            .help("System prompt; @FILE reads it from a file"),
     )
     .arg(
         Arg::new("temperature")
@@ -82,7 +84,7 @@ fn args(cmd: clap::Command) -> clap::Command {
             .action(ArgAction::SetTrue)
             .overrides_with("stream")
             .help("Wait for the whole reply and render it (markdown styled on a terminal)"),
-    )
+    ))
 }
 
 /// What every request of one `chat` run shares.
@@ -91,6 +93,8 @@ struct Options {
     max_tokens: Option<u32>,
     streaming: bool,
     stream_usage: bool,
+    /// Record exchanges in the conversation log (no `--no-log`, config `log` not false).
+    log: bool,
 }
 
 impl Options {
@@ -116,16 +120,6 @@ impl Options {
 }
 
 fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
-    let temperature = m.get_one::<f64>("temperature").copied();
-    if let Some(t) = temperature.filter(|t| !(0.0..=2.0).contains(t)) {
-        return Err(CliError::usage(format!(
-            "--temperature must be between 0.0 and 2.0, not {t}"
-        )));
-    }
-    let model = match m.get_one::<String>("model") {
-        Some(model) => model.clone(),
-        None => ctx.default_model()?,
-    };
     let words: Option<Vec<&str>> = m
         .get_many::<String>("message")
         .map(|words| words.map(String::as_str).collect());
@@ -135,7 +129,10 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
             .with_hint("pass some text (`cometapi chat \"hello\"`), or `-` to read stdin"));
     }
     let arg = joined.as_deref();
-    let system = m.get_one::<String>("system").cloned();
+    let start::Start {
+        conversation,
+        temperature,
+    } = start::start(ctx, m)?;
     let interactive =
         message::Source::of(arg, io::stdin().is_terminal()) == message::Source::Interactive;
     let streaming = interactive || !m.get_flag("no_stream");
@@ -144,49 +141,62 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         max_tokens: m.get_one::<u32>("max_tokens").copied(),
         streaming,
         stream_usage: streaming && ctx.stream_usage()?,
+        log: crate::chatlog::enabled(ctx, m),
     };
     if interactive {
-        repl::run(
-            ctx,
-            &options,
-            conversation::Conversation::new(model, system),
-        )?;
+        repl::run(ctx, &options, conversation)?;
         return Ok(Output::Empty.into());
     }
     let message = message::read(arg)?;
     let structured = ctx.formatter().structured;
-
-    let mut messages = Vec::new();
-    if let Some(system) = system {
-        messages.push(json!({"role": "system", "content": system}));
-    }
-    messages.push(json!({"role": "user", "content": message}));
-    let body = options.body(&model, Value::Array(messages));
+    let model = conversation.model.clone();
+    let body = options.body(&model, conversation.messages_with(&message));
     let key = ctx.api_key()?;
     let url = ctx.base_url()?.v1("chat/completions");
     let request = Request::post_json(url, Auth::ApiKey(&key, KeyHeader::Bearer), &body);
 
-    if !streaming {
-        let reply = ctx.http()?.send(&request)?.json()?;
-        stream::check_whole_reply(&reply)?;
-        let output = whole_reply(ctx, &model, &reply, structured)?;
+    let started = std::time::Instant::now();
+    let mut reply = Reply::new(options.log);
+    let result = one_shot(ctx, &options, &model, &request, structured, &mut reply);
+    if options.log {
+        log::record(ctx, &conversation, &message, &reply, &result, started);
+    }
+    result
+}
+
+/// Sends the one message and shows the reply (streamed, whole, or as JSON), keeping
+/// what is known of it in `reply` for the conversation log.
+fn one_shot(
+    ctx: &Context,
+    options: &Options,
+    model: &str,
+    request: &Request,
+    structured: bool,
+    reply: &mut Reply,
+) -> Result<Outcome> {
+    if !options.streaming {
+        let whole = ctx.http()?.send(request)?.json()?;
+        stream::check_whole_reply(&whole)?;
+        let output = whole_reply(ctx, model, &whole, structured)?;
+        *reply = known_of(&whole);
+        reply.content = stream::text_of(Wire::Chat, &whole);
         if let Output::Text(text) = &output {
             // Written here, like the streamed reply, so the usage line comes after it.
             let mut out = io::stdout().lock();
             writeln!(out, "{text}")
                 .and_then(|()| out.flush())
                 .map_err(CliError::from_output)?;
-            print_usage_line(ctx, &model, &known_of(&reply));
+            print_usage_line(ctx, model, reply);
             return Ok(Output::Empty.into());
         }
         return Ok(output.into());
     }
     if structured {
-        let mut reply = stream::collect(ctx.http()?, &request, Wire::Chat)?;
-        let content = reply.content.take().unwrap_or_default();
-        return Ok(Output::Json(summary(&model, &reply, content)).into());
+        *reply = stream::collect(ctx.http()?, request, Wire::Chat)?;
+        let content = reply.content.clone().unwrap_or_default();
+        return Ok(Output::Json(summary(model, reply, content)).into());
     }
-    stream_to_stdout(ctx, &model, &request, &mut Reply::new(false)).map(|_| Output::Empty.into())
+    stream_to_stdout(ctx, model, request, reply).map(|_| Output::Empty.into())
 }
 
 /// Writes the reply as it arrives into `reply` (whose text is kept when it was made
@@ -229,19 +239,11 @@ fn usage_line(ctx: &Context, model: &str, reply: &Reply) -> String {
         line.push_str(&format!(
             " · {prompt} prompt + {completion} completion tokens"
         ));
-        if let Some(cost) = cost(ctx, model, prompt, completion) {
+        if let Some(cost) = catalog::cost(ctx, model, prompt, completion) {
             line.push_str(&format!(" · ~{}", crate::money::usd_text(cost)));
         }
     }
     line
-}
-
-fn cost(ctx: &Context, model: &str, prompt: u64, completion: u64) -> Option<f64> {
-    let models = catalog::cached_models(ctx)?;
-    let pricing = catalog::find(&models, model)?.get("pricing")?;
-    let per_million = |k: &str| pricing.get(k).and_then(Value::as_f64);
-    let (input, output) = (per_million("input")?, per_million("output")?);
-    Some((prompt as f64 * input + completion as f64 * output) / 1_000_000.0)
 }
 
 /// The model and usage a whole reply reports.

@@ -4,11 +4,13 @@
 //! reply; `--stream` streams the text of each format's events.
 
 use std::path::PathBuf;
+use std::time::Instant;
 
 use clap::builder::{EnumValueParser, PossibleValue};
 use clap::{value_parser, Arg, ArgAction, ArgMatches, ValueEnum};
 use serde_json::{json, Map, Value};
 
+use crate::chatlog::{self, Exchange, Status};
 use crate::cli;
 use crate::context::Context;
 use crate::error::{CliError, Result};
@@ -95,6 +97,7 @@ fn args(cmd: clap::Command) -> clap::Command {
                 .help("Start from the JSON object in FILE"),
         )
         .arg(Arg::new("stream").long("stream").action(ArgAction::SetTrue).help("Stream the reply's text as it is written"))
+        .arg(chatlog::no_log_arg())
 }
 
 fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
@@ -109,9 +112,12 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     for input in m.get_many::<String>("input").into_iter().flatten() {
         inputs::apply(&mut body, input)?;
     }
-    if let Some(prompt) = prompt_of(m, &body)? {
-        set_prompt(endpoint, &mut body, &prompt);
+    let prompt = prompt_of(m, &body)?;
+    if let Some(prompt) = &prompt {
+        set_prompt(endpoint, &mut body, prompt);
     }
+    // What the log records as the prompt: the text given, else the body's messages.
+    let logged_prompt = chatlog::enabled(ctx, m).then(|| prompt.unwrap_or_else(|| prompt_in(&body)));
     let model = match m
         .get_one::<String>("model")
         .or_else(|| m.get_one::<String>("model_option"))
@@ -147,19 +153,52 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         request = request.header("anthropic-version", ANTHROPIC_VERSION);
     }
     let structured = ctx.formatter().structured;
-    if streaming {
-        return streamed(ctx, &request, wire, &model, structured);
+    let started = Instant::now();
+    let mut reply = Reply::new(logged_prompt.is_some());
+    let result = if streaming {
+        streamed(ctx, &request, wire, &model, structured, &mut reply)
+    } else {
+        whole(ctx, &request, wire, structured, &mut reply)
+    };
+    if let Some(prompt) = logged_prompt {
+        let status = Status::of(&result, &reply);
+        let exchange = Exchange::of_reply(ctx, "run", &model, &prompt, &reply, status, started);
+        chatlog::record(&exchange);
     }
-    let reply = ctx.http()?.send(&request)?.json()?;
-    stream::check_whole_reply(&reply)?;
+    result
+}
+
+/// The reply in one piece: its text, or the whole reply when it has none (or `--json`).
+fn whole(
+    ctx: &Context,
+    request: &Request,
+    wire: Wire,
+    structured: bool,
+    reply: &mut Reply,
+) -> Result<Outcome> {
+    let value = ctx.http()?.send(request)?.json()?;
+    stream::check_whole_reply(&value)?;
+    let text = stream::text_of(wire, &value);
+    let usage = if wire == Wire::Gemini { "usageMetadata" } else { "usage" };
+    reply.usage = value.get(usage).cloned();
+    reply.content.clone_from(&text);
     if structured {
-        return Ok(Output::Json(reply).into());
+        return Ok(Output::Json(value).into());
     }
-    Ok(match stream::text_of(wire, &reply) {
+    Ok(match text {
         Some(text) => Output::Text(text.trim_end_matches('\n').to_string()),
-        None => Output::Json(reply),
+        None => Output::Json(value),
     }
     .into())
+}
+
+/// The body's own prompt (messages, input or contents) as compact JSON, for the log.
+fn prompt_in(body: &Map<String, Value>) -> String {
+    ["messages", "input", "contents"]
+        .iter()
+        .find_map(|k| body.get(*k))
+        .map(Value::to_string)
+        .unwrap_or_default()
 }
 
 /// The prompt: `-p TEXT` (joined by piped stdin, as `chat` does), `-p -` (stdin), or
@@ -239,18 +278,18 @@ fn streamed(
     wire: Wire,
     model: &str,
     structured: bool,
+    reply: &mut Reply,
 ) -> Result<Outcome> {
     if structured {
-        let mut reply = stream::collect(ctx.http()?, request, wire)?;
+        *reply = stream::collect(ctx.http()?, request, wire)?;
         return Ok(Output::Json(json!({
             "model": reply.model.as_deref().unwrap_or(model),
-            "content": reply.content.take().unwrap_or_default(),
-            "usage": reply.usage.unwrap_or(Value::Null),
+            "content": reply.content.clone().unwrap_or_default(),
+            "usage": reply.usage.clone().unwrap_or(Value::Null),
         }))
         .into());
     }
-    let mut reply = Reply::new(false);
-    stream::to_stdout(ctx.http()?, request, wire, &mut reply)?;
+    stream::to_stdout(ctx.http()?, request, wire, reply)?;
     Ok(Output::Empty.into())
 }
 

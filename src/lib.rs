@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod catalog;
+pub mod chatlog;
 pub mod cli;
 pub mod completion;
 pub mod config;
@@ -29,6 +30,7 @@ pub mod plugins;
 pub mod progress;
 pub mod prompt;
 pub mod registry;
+pub mod roles;
 pub mod save;
 pub mod secret;
 pub mod settings;

@@ -49,6 +49,8 @@ pub struct Reply {
     pub ends_line: bool,
     /// The whole text, only when asked for (`keep`); otherwise never held.
     pub content: Option<String>,
+    /// When the first text was written (latency to first token, for the conversation log).
+    pub first_text_at: Option<std::time::Instant>,
 }
 
 impl Reply {
@@ -366,6 +368,9 @@ fn write_text(text: &str, out: &mut dyn Write, reply: &mut Reply) -> Result<()> 
     }
     out.write_all(text.as_bytes())
         .map_err(CliError::from_output)?;
+    reply
+        .first_text_at
+        .get_or_insert_with(std::time::Instant::now);
     reply.chars += text.chars().count() as u64;
     reply.ends_line = text.ends_with('\n');
     if let Some(content) = &mut reply.content {

@@ -24,6 +24,9 @@ pub struct Conversation {
     pub system: Option<String>,
     pub turns: Vec<Turn>,
     pub tokens: Tokens,
+    /// The conversation log's id for it, once an exchange was recorded or it was
+    /// continued from the log; `None` starts a new logged conversation.
+    pub log_id: Option<String>,
 }
 
 impl Conversation {
@@ -33,7 +36,30 @@ impl Conversation {
             system: system.filter(|s| !s.is_empty()),
             turns: Vec::new(),
             tokens: Tokens::default(),
+            log_id: None,
         }
+    }
+
+    /// A logged conversation; its completed exchanges become the turns.
+    pub fn from_log(stored: &crate::chatlog::Stored) -> Conversation {
+        let mut conversation = Conversation::new(stored.model.clone(), stored.system.clone());
+        for exchange in &stored.exchanges {
+            if exchange.status == crate::chatlog::Status::Completed.as_str() {
+                conversation.push_exchange(&exchange.prompt, &exchange.reply);
+            }
+        }
+        conversation.log_id = Some(stored.id.clone());
+        conversation
+    }
+
+    /// The completed exchanges as (prompt, reply) pairs; a user turn without a reply
+    /// is left out.
+    pub fn exchanges(&self) -> Vec<(String, String)> {
+        self.turns
+            .windows(2)
+            .filter(|pair| pair[0].role == "user" && pair[1].role == "assistant")
+            .map(|pair| (pair[0].content.clone(), pair[1].content.clone()))
+            .collect()
     }
 
     /// The messages to send: the system prompt, every turn so far, then `message`.
@@ -79,9 +105,11 @@ impl Conversation {
         self.tokens.total += get("total_tokens").unwrap_or(prompt + completion);
     }
 
-    /// `/clear`: drops the turns, keeps model and system prompt.
+    /// `/clear` and `/new`: drops the turns, keeps model and system prompt; the next
+    /// exchange starts a new logged conversation.
     pub fn clear(&mut self) {
         self.turns.clear();
+        self.log_id = None;
     }
 
     /// `{"model", "system", "messages": [{role, content}]}`.
