@@ -158,7 +158,10 @@ mod tests {
         assert_eq!(role.model.as_deref(), Some("claude-x"));
         assert_eq!(role.temperature, Some(0.3));
         assert_eq!(role.prompt, "Be terse.");
-        assert_eq!(parse("Just a prompt").expect("plain").prompt, "Just a prompt");
+        assert_eq!(
+            parse("Just a prompt").expect("plain").prompt,
+            "Just a prompt"
+        );
         assert_eq!(parse("---\r\n---\r\nx").expect("crlf").prompt, "x");
     }
 

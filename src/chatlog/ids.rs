@@ -47,7 +47,10 @@ mod tests {
         let later = encode(1_700_000_000_001, 0);
         assert_eq!(early.len(), 12);
         assert!(early < later, "{early} {later}");
-        assert_eq!(normalise(&format!(" {} ", early.to_uppercase())), Some(early));
+        assert_eq!(
+            normalise(&format!(" {} ", early.to_uppercase())),
+            Some(early)
+        );
         assert_eq!(normalise(""), None);
         assert_eq!(normalise("abc/"), None);
         assert_eq!(normalise("u"), None, "not a Crockford digit");

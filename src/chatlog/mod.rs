@@ -168,11 +168,8 @@ pub fn path() -> PathBuf {
 /// Records `exchange` and returns its conversation's id; on any failure warns once on
 /// stderr and returns `None`. Call it after the reply was shown.
 pub fn record(exchange: &Exchange) -> Option<String> {
-    let written = Store::open(&path()).and_then(|mut store| {
-        store
-            .record(exchange, now_ms())
-            .map_err(|e| e.to_string())
-    });
+    let written = Store::open(&path())
+        .and_then(|mut store| store.record(exchange, now_ms()).map_err(|e| e.to_string()));
     written.map_err(|why| warn_once(&why)).ok()
 }
 
@@ -256,18 +253,37 @@ mod tests {
         let other = store.import("m2", Some("sys"), &[("a".into(), "b".into())], 3_000);
         let other = other.expect("import");
         let found = store
-            .list(&Filter { search: Some("KENOBI".into()), limit: 10, ..Filter::default() })
+            .list(&Filter {
+                search: Some("KENOBI".into()),
+                limit: 10,
+                ..Filter::default()
+            })
             .expect("search");
         assert_eq!(found.len(), 1);
-        assert_eq!((found[0].turns, found[0].first_prompt.as_str()), (2, "hello there"));
+        assert_eq!(
+            (found[0].turns, found[0].first_prompt.as_str()),
+            (2, "hello there")
+        );
         assert_eq!(store.latest().expect("latest"), Some(other.clone()));
         let loaded = store.load(&other).expect("load").expect("found");
         assert_eq!(loaded.system.as_deref(), Some("sys"));
         assert_eq!(store.delete(&[id.clone(), "nope".into()]).expect("rm"), 1);
         assert!(store.load(&id).expect("load").is_none());
-        let all = store.list(&Filter { limit: 10, ..Filter::default() }).expect("list");
+        let all = store
+            .list(&Filter {
+                limit: 10,
+                ..Filter::default()
+            })
+            .expect("list");
         assert_eq!(all.len(), 1);
-        let none = Filter { search: Some("kenobi".into()), limit: 10, ..Filter::default() };
-        assert!(store.list(&none).expect("search").is_empty(), "index follows deletes");
+        let none = Filter {
+            search: Some("kenobi".into()),
+            limit: 10,
+            ..Filter::default()
+        };
+        assert!(
+            store.list(&none).expect("search").is_empty(),
+            "index follows deletes"
+        );
     }
 }

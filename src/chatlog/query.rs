@@ -19,7 +19,10 @@ mod tests {
     fn words_are_quoted_and_joined() {
         assert_eq!(fts_query("  "), None);
         assert_eq!(fts_query("rust  AND"), Some("\"rust\" \"AND\"".into()));
-        assert_eq!(fts_query("say \"hi\""), Some("\"say\" \"\"\"hi\"\"\"".into()));
+        assert_eq!(
+            fts_query("say \"hi\""),
+            Some("\"say\" \"\"\"hi\"\"\"".into())
+        );
     }
 
     proptest::proptest! {

@@ -149,9 +149,9 @@ impl Store {
 
     /// The conversation whose id is or starts with `typed` (already normalised).
     pub fn resolve(&self, typed: &str) -> rusqlite::Result<Found> {
-        let mut statement = self.conn.prepare(
-            "SELECT id FROM conversation WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2",
-        )?;
+        let mut statement = self
+            .conn
+            .prepare("SELECT id FROM conversation WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2")?;
         let found: Vec<String> = statement
             .query_map([typed], |row| row.get(0))?
             .collect::<rusqlite::Result<_>>()?;

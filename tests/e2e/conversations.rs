@@ -84,7 +84,10 @@ fn mode(path: &std::path::Path) -> u32 {
 #[test]
 fn a_one_shot_chat_is_recorded_in_a_private_file() {
     let sandbox = Sandbox::new();
-    assert_eq!(ok(&sandbox, &["chat", "hello there"]), "echo: hello there\n");
+    assert_eq!(
+        ok(&sandbox, &["chat", "hello there"]),
+        "echo: hello there\n"
+    );
     let rows = listed(&sandbox, &[]);
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0]["turns"], 1);
@@ -115,7 +118,10 @@ fn run_and_no_stream_chat_are_recorded_too() {
     ok(&sandbox, &["chat", "--no-stream", "whole reply"]);
     ok(&sandbox, &["run", "-p", "run whole", "-e", "anthropic"]);
     let rows = listed(&sandbox, &[]);
-    let firsts: Vec<&str> = rows.iter().filter_map(|r| r["first_line"].as_str()).collect();
+    let firsts: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r["first_line"].as_str())
+        .collect();
     assert_eq!(firsts, ["run whole", "whole reply", "via run"]);
     let id = rows[0]["id"].as_str().expect("id");
     assert_eq!(
@@ -134,7 +140,12 @@ fn continue_sends_the_previous_turns() {
         .as_array()
         .expect("messages")
         .iter()
-        .map(|m| (m["role"].as_str().unwrap_or("").into(), m["content"].as_str().unwrap_or("").into()))
+        .map(|m| {
+            (
+                m["role"].as_str().unwrap_or("").into(),
+                m["content"].as_str().unwrap_or("").into(),
+            )
+        })
         .collect();
     assert_eq!(
         sent,
@@ -153,7 +164,10 @@ fn continue_sends_the_previous_turns() {
 #[test]
 fn cid_picks_the_given_conversation_with_its_model_and_system_prompt() {
     let sandbox = Sandbox::new();
-    ok(&sandbox, &["chat", "-m", "gpt-4o", "-s", "talk like a pirate", "alpha"]);
+    ok(
+        &sandbox,
+        &["chat", "-m", "gpt-4o", "-s", "talk like a pirate", "alpha"],
+    );
     ok(&sandbox, &["chat", "beta"]);
     let rows = listed(&sandbox, &[]);
     let alpha = rows[1]["id"].as_str().expect("id").to_string();
@@ -166,12 +180,21 @@ fn cid_picks_the_given_conversation_with_its_model_and_system_prompt() {
     assert_eq!(body["messages"][1]["content"], "alpha");
     assert_eq!(body["messages"][3]["content"], "gamma");
     // Given again, model and system prompt win over the logged ones.
-    ok(&sandbox, &["chat", "--cid", &alpha, "-m", "claude-x", "-s", "plain", "delta"]);
+    ok(
+        &sandbox,
+        &[
+            "chat", "--cid", &alpha, "-m", "claude-x", "-s", "plain", "delta",
+        ],
+    );
     let body = last_sent(&sandbox);
     assert_eq!(body["model"], "claude-x");
     assert_eq!(body["messages"][0]["content"], "plain");
     assert_eq!(body["messages"].as_array().map(Vec::len), Some(6));
-    assert_eq!(listed(&sandbox, &[])[0]["id"], alpha.as_str(), "newest activity first");
+    assert_eq!(
+        listed(&sandbox, &[])[0]["id"],
+        alpha.as_str(),
+        "newest activity first"
+    );
 }
 
 #[test]
@@ -179,7 +202,10 @@ fn continuing_nothing_or_an_unknown_id_sends_nothing() {
     let sandbox = Sandbox::new();
     let output = run(&sandbox, &["chat", "-c", "hi"]);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
-    assert!(stderr_of(&output).contains("no logged conversation"), "{output:?}");
+    assert!(
+        stderr_of(&output).contains("no logged conversation"),
+        "{output:?}"
+    );
     ok(&sandbox, &["chat", "first"]);
     for bad in ["zzzzzzzzzzzz", "not/an/id"] {
         let output = run(&sandbox, &["chat", "--cid", bad, "hi"]);
@@ -188,13 +214,20 @@ fn continuing_nothing_or_an_unknown_id_sends_nothing() {
     }
     let output = run(&sandbox, &["chat", "-c", "--cid", "x", "hi"]);
     assert_eq!(output.status.code(), Some(2), "{output:?}");
-    assert_eq!(sandbox.server.requests_to(CHAT).len(), 1, "only the first chat");
+    assert_eq!(
+        sandbox.server.requests_to(CHAT).len(),
+        1,
+        "only the first chat"
+    );
 }
 
 #[test]
 fn no_log_and_log_false_record_nothing() {
     let sandbox = Sandbox::new();
-    assert_eq!(ok(&sandbox, &["chat", "--no-log", "secret"]), "echo: secret\n");
+    assert_eq!(
+        ok(&sandbox, &["chat", "--no-log", "secret"]),
+        "echo: secret\n"
+    );
     ok(&sandbox, &["run", "--no-log", "-p", "secret"]);
     sandbox.write_config("log = false\n");
     ok(&sandbox, &["chat", "secret"]);
@@ -217,12 +250,18 @@ fn list_filters_by_search_model_and_date() {
     let by_model = listed(&sandbox, &["--model", "GPT-4O"]);
     assert_eq!(by_model.len(), 1);
     assert_eq!(by_model[0]["first_line"], "pears");
-    assert_eq!(listed(&sandbox, &["--since", "2000-01-01", "-l", "1"]).len(), 1);
+    assert_eq!(
+        listed(&sandbox, &["--since", "2000-01-01", "-l", "1"]).len(),
+        1
+    );
     assert!(listed(&sandbox, &["--since", "2999-01-01"]).is_empty());
     let output = run(&sandbox, &["conversations", "list", "--since", "soon"]);
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     let table = ok(&sandbox, &["conv", "list"]);
-    assert!(table.contains("apples") && table.contains("gpt-4o"), "{table}");
+    assert!(
+        table.contains("apples") && table.contains("gpt-4o"),
+        "{table}"
+    );
 }
 
 #[test]
@@ -243,7 +282,10 @@ fn show_rm_export_and_import_round_trip() {
         ])
     );
     let markdown = ok(&sandbox, &["conversations", "show", &id, "-f", "markdown"]);
-    assert!(markdown.contains("| assistant |") && markdown.contains("echo: two"), "{markdown}");
+    assert!(
+        markdown.contains("| assistant |") && markdown.contains("echo: two"),
+        "{markdown}"
+    );
 
     let exported = ok(&sandbox, &["conversations", "export"]);
     assert_eq!(exported.lines().count(), 1, "{exported}");
@@ -254,18 +296,32 @@ fn show_rm_export_and_import_round_trip() {
     fs::write(&file, &exported).expect("write");
 
     let output = run(&sandbox, &["conversations", "rm", &id]);
-    assert_eq!(output.status.code(), Some(2), "no --yes off a terminal: {output:?}");
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "no --yes off a terminal: {output:?}"
+    );
     assert_eq!(listed(&sandbox, &[]).len(), 1);
     ok(&sandbox, &["conversations", "rm", "--yes", &id]);
     assert!(listed(&sandbox, &[]).is_empty());
     let output = run(&sandbox, &["conversations", "show", &id]);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
 
-    let imported = ok(&sandbox, &["conversations", "import", file.to_str().expect("utf-8")]);
-    assert!(imported.starts_with("imported 1 conversation"), "{imported}");
+    let imported = ok(
+        &sandbox,
+        &["conversations", "import", file.to_str().expect("utf-8")],
+    );
+    assert!(
+        imported.starts_with("imported 1 conversation"),
+        "{imported}"
+    );
     let new_id = ids(&listed(&sandbox, &[]))[0].clone();
     assert_eq!(transcript(&sandbox, &new_id), before);
-    assert_eq!(sandbox.server.requests_to(CHAT).len(), 2, "no request after the chats");
+    assert_eq!(
+        sandbox.server.requests_to(CHAT).len(),
+        2,
+        "no request after the chats"
+    );
 }
 
 #[test]
@@ -277,16 +333,28 @@ fn import_reads_the_repl_save_format_and_refuses_bad_files() {
         r#"{"model":"m1","system":null,"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]}"#,
     )
     .expect("write");
-    ok(&sandbox, &["conversations", "import", saved.to_str().expect("utf-8")]);
+    ok(
+        &sandbox,
+        &["conversations", "import", saved.to_str().expect("utf-8")],
+    );
     let id = ids(&listed(&sandbox, &[]))[0].clone();
-    assert_eq!(transcript(&sandbox, &id), pairs(&[("user", "q"), ("assistant", "a")]));
+    assert_eq!(
+        transcript(&sandbox, &id),
+        pairs(&[("user", "q"), ("assistant", "a")])
+    );
 
     let bad = sandbox.home.path().join("bad.json");
     fs::write(&bad, "{\"model\": 1}\n").expect("write");
-    let output = run(&sandbox, &["conversations", "import", bad.to_str().expect("utf-8")]);
+    let output = run(
+        &sandbox,
+        &["conversations", "import", bad.to_str().expect("utf-8")],
+    );
     assert_eq!(output.status.code(), Some(64), "{output:?}");
     let missing = sandbox.home.path().join("missing.json");
-    let output = run(&sandbox, &["conversations", "import", missing.to_str().expect("utf-8")]);
+    let output = run(
+        &sandbox,
+        &["conversations", "import", missing.to_str().expect("utf-8")],
+    );
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     assert!(stderr_of(&output).contains("missing.json"), "{output:?}");
     assert_eq!(listed(&sandbox, &[]).len(), 1, "nothing more imported");
@@ -320,5 +388,62 @@ fn a_corrupt_log_still_shows_the_reply_and_warns_once() {
     let stderr = stderr_of(&output);
     assert_eq!(stderr.matches("warning:").count(), 1, "{stderr}");
     let output = run(&sandbox, &["conversations", "list"]);
-    assert_eq!(output.status.code(), Some(1), "reading it is an error: {output:?}");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "reading it is an error: {output:?}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn the_repl_logs_turns_new_starts_another_and_c_reopens_the_latest() {
+    use crate::fake_server::API_KEY;
+    use crate::pty::{spawn, Screen};
+    const PROMPT: &str = "gpt-5.4> ";
+    let say = |screen: &mut Screen, message: &str| {
+        screen.send(&format!("{message}\r"));
+        screen.wait_for(&format!("echo: {message}"));
+        screen.wait_for(PROMPT);
+    };
+    let sandbox = Sandbox::new();
+    let mut screen = Screen::new(spawn(&sandbox, &["chat"], &[("COMETAPI_KEY", API_KEY)]));
+    screen.wait_for(PROMPT);
+    say(&mut screen, "first turn");
+    say(&mut screen, "second turn");
+    screen.send("/new\r");
+    screen.wait_for("new conversation");
+    screen.wait_for(PROMPT);
+    say(&mut screen, "other topic");
+    screen.send("/conversations\r");
+    screen.wait_for("first turn");
+    screen.wait_for("chat --cid ID");
+    screen.wait_for(PROMPT);
+    screen.send("\x04");
+    assert_eq!(screen.exit_code(), 0);
+    let rows = listed(&sandbox, &[]);
+    let summary: Vec<(&str, u64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["first_line"].as_str().unwrap_or(""),
+                r["turns"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(summary, [("other topic", 1), ("first turn", 2)]);
+
+    let mut screen = Screen::new(spawn(
+        &sandbox,
+        &["chat", "-c"],
+        &[("COMETAPI_KEY", API_KEY)],
+    ));
+    screen.wait_for(PROMPT);
+    say(&mut screen, "and again");
+    screen.send("\x04");
+    assert_eq!(screen.exit_code(), 0);
+    let sent = last_sent(&sandbox);
+    assert_eq!(sent["messages"][0]["content"], "other topic");
+    assert_eq!(sent["messages"][2]["content"], "and again");
+    assert_eq!(listed(&sandbox, &[])[0]["turns"], 2);
 }

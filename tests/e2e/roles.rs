@@ -32,7 +32,8 @@ fn last_sent(sandbox: &Sandbox) -> Value {
     serde_json::from_str(&requests.last().expect("a chat request").body).expect("body")
 }
 
-const CODER: &str = "---\nmodel: gpt-4o\ntemperature: 0.2\ndescription: Rust help\n---\nYou write Rust.\n";
+const CODER: &str =
+    "---\nmodel: gpt-4o\ntemperature: 0.2\ndescription: Rust help\n---\nYou write Rust.\n";
 
 #[test]
 fn a_role_sets_system_prompt_model_and_temperature_unless_given() {
@@ -46,7 +47,12 @@ fn a_role_sets_system_prompt_model_and_temperature_unless_given() {
     assert_eq!(body["messages"][0]["role"], "system");
     assert_eq!(body["messages"][0]["content"], "You write Rust.");
 
-    let output = run(&sandbox, &["chat", "--role", "coder", "-m", "claude-x", "-t", "1", "-s", "mine", "hi"]);
+    let output = run(
+        &sandbox,
+        &[
+            "chat", "--role", "coder", "-m", "claude-x", "-t", "1", "-s", "mine", "hi",
+        ],
+    );
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     let body = last_sent(&sandbox);
     assert_eq!(body["model"], "claude-x");
@@ -62,15 +68,25 @@ fn system_prompt_from_a_file() {
     let arg = format!("@{}", file.display());
     let output = run(&sandbox, &["chat", "-s", &arg, "hi"]);
     assert_eq!(output.status.code(), Some(0), "{output:?}");
-    assert_eq!(last_sent(&sandbox)["messages"][0]["content"], "Answer in French.");
+    assert_eq!(
+        last_sent(&sandbox)["messages"][0]["content"],
+        "Answer in French."
+    );
 
     let missing = format!("@{}", sandbox.home.path().join("nope.txt").display());
     let output = run(&sandbox, &["chat", "-s", &missing, "hi"]);
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     assert!(stderr_of(&output).contains("nope.txt"), "{output:?}");
     let dir = format!("@{}", sandbox.home.path().display());
-    assert_eq!(run(&sandbox, &["chat", "-s", &dir, "hi"]).status.code(), Some(2));
-    assert_eq!(sandbox.server.requests_to(CHAT).len(), 1, "no request for bad files");
+    assert_eq!(
+        run(&sandbox, &["chat", "-s", &dir, "hi"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        sandbox.server.requests_to(CHAT).len(),
+        1,
+        "no request for bad files"
+    );
 }
 
 #[test]
@@ -105,16 +121,30 @@ fn list_and_show() {
     write_role(&sandbox, "broken", "---\ntemperature: 7\n---\n");
     let output = run(&sandbox, &["roles", "list", "--json"]);
     let rows: Value = serde_json::from_slice(&output.stdout).expect("json");
-    let names: Vec<&str> = rows.as_array().expect("rows").iter().filter_map(|r| r["name"].as_str()).collect();
+    let names: Vec<&str> = rows
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["name"].as_str())
+        .collect();
     assert_eq!(names, ["broken", "coder", "plain"]);
     assert_eq!(rows[1]["model"], "gpt-4o");
     assert_eq!(rows[2]["description"], "Be kind.");
-    assert!(rows[0]["description"].as_str().unwrap_or("").starts_with("invalid"), "{rows}");
+    assert!(
+        rows[0]["description"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("invalid"),
+        "{rows}"
+    );
     let output = run(&sandbox, &["roles", "show", "coder", "--json"]);
     let role: Value = serde_json::from_slice(&output.stdout).expect("json");
     assert_eq!(role["prompt"], "You write Rust.");
     assert_eq!(role["temperature"], 0.2);
-    assert_eq!(run(&sandbox, &["roles", "show", "nobody"]).status.code(), Some(2));
+    assert_eq!(
+        run(&sandbox, &["roles", "show", "nobody"]).status.code(),
+        Some(2)
+    );
     assert!(sandbox.server.requests().is_empty());
 }
 
