@@ -156,7 +156,12 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     let request = Request::post_json(url, Auth::ApiKey(&key, KeyHeader::Bearer), &body);
 
     let started = std::time::Instant::now();
-    let mut reply = Reply::new(options.log);
+    // Kept for the log, at most its cap (a huge reply does not grow memory with it).
+    let mut reply = if options.log {
+        Reply::keeping_at_most(crate::chatlog::REPLY_CAP)
+    } else {
+        Reply::new(false)
+    };
     let result = one_shot(ctx, &options, &model, &request, structured, &mut reply);
     if options.log {
         log::record(ctx, &conversation, &message, &reply, &result, started);

@@ -154,7 +154,12 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     }
     let structured = ctx.formatter().structured;
     let started = Instant::now();
-    let mut reply = Reply::new(logged_prompt.is_some());
+    // Kept for the log, at most its cap (a huge reply does not grow memory with it).
+    let mut reply = if logged_prompt.is_some() {
+        Reply::keeping_at_most(crate::chatlog::REPLY_CAP)
+    } else {
+        Reply::new(false)
+    };
     let result = if streaming {
         streamed(ctx, &request, wire, &model, structured, &mut reply)
     } else {

@@ -22,6 +22,13 @@ use crate::paths;
 use crate::stream::Reply;
 
 pub use ids::normalise as normalise_id;
+
+/// The most bytes of one reply the log keeps (1 MiB, far beyond a usual reply), so that
+/// logging a huge stream costs neither memory nor indexing time in proportion to it.
+pub const REPLY_CAP: usize = 1 << 20;
+
+/// Ends a reply the log kept only the start of.
+pub const CUT_NOTE: &str = "\n[the conversation log keeps the first 1 MiB of a reply]";
 pub use store::{Filter, Found, Store, Stored, StoredExchange, Summary};
 
 /// How an exchange ended.
@@ -98,7 +105,7 @@ impl Exchange {
             system: None,
             prompt: prompt.to_string(),
             attachments: json!([]),
-            reply: reply.content.clone().unwrap_or_default(),
+            reply: logged_text(reply),
             usage: reply.usage.clone(),
             prompt_tokens,
             completion_tokens,
@@ -128,6 +135,21 @@ impl Exchange {
             status: Status::Completed,
         }
     }
+}
+
+/// The reply's text as the log keeps it: at most [`REPLY_CAP`] bytes, with a note
+/// when more was shown.
+fn logged_text(reply: &Reply) -> String {
+    let content = reply.content.as_deref().unwrap_or_default();
+    let mut end = content.len().min(REPLY_CAP);
+    while !content.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut text = content.get(..end).unwrap_or_default().to_string();
+    if reply.content_cut || end < content.len() {
+        text.push_str(CUT_NOTE);
+    }
+    text
 }
 
 /// Prompt and completion tokens of any wire format's usage object.
@@ -228,6 +250,23 @@ fn warn_once(why: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_reply_is_kept_up_to_the_cap_with_a_note() {
+        let mut reply = Reply::new(true);
+        reply.content = Some("é".repeat(REPLY_CAP));
+        let text = logged_text(&reply);
+        assert!(text.ends_with(CUT_NOTE), "noted");
+        assert_eq!(
+            text.len(),
+            REPLY_CAP + CUT_NOTE.len(),
+            "whole characters up to the cap"
+        );
+        reply.content = Some("short".into());
+        assert_eq!(logged_text(&reply), "short");
+        reply.content_cut = true;
+        assert_eq!(logged_text(&reply), format!("short{CUT_NOTE}"));
+    }
 
     #[test]
     fn tokens_of_every_wire_format() {

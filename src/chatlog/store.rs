@@ -295,11 +295,22 @@ fn exchange_of(row: &Row<'_>) -> rusqlite::Result<StoredExchange> {
 }
 
 /// Creates the file with mode 0600 if it is missing, so SQLite never creates it with
-/// the umask's mode (its -wal and -shm files take this file's mode).
+/// the umask's mode (its -wal and -shm files take this file's mode), and takes group
+/// and other access away from an existing one.
 fn create_private_file(path: &Path) -> std::io::Result<()> {
     let mut options = OpenOptions::new();
     options.write(true).create(true).truncate(false);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let file = options.open(path)?;
+        let mode = file.metadata()?.permissions().mode();
+        if mode & 0o077 != 0 {
+            file.set_permissions(std::fs::Permissions::from_mode(mode & 0o700))?;
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
     options.open(path).map(drop)
 }

@@ -108,6 +108,10 @@ fn a_one_shot_chat_is_recorded_in_a_private_file() {
         let db = db_path(&sandbox);
         assert_eq!(mode(&db), 0o600);
         assert_eq!(mode(db.parent().expect("dir")), 0o700);
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&db, fs::Permissions::from_mode(0o644)).expect("chmod");
+        ok(&sandbox, &["chat", "again"]);
+        assert_eq!(mode(&db), 0o600, "an opened log is made private again");
     }
 }
 
