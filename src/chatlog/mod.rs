@@ -23,12 +23,12 @@ use crate::stream::Reply;
 
 pub use ids::normalise as normalise_id;
 
-/// The most bytes of one reply the log keeps (1 MiB, far beyond a usual reply), so that
+/// The most bytes of one reply the log keeps (256 KiB, beyond a usual reply), so that
 /// logging a huge stream costs neither memory nor indexing time in proportion to it.
-pub const REPLY_CAP: usize = 1 << 20;
+pub const REPLY_CAP: usize = 256 << 10;
 
 /// Ends a reply the log kept only the start of.
-pub const CUT_NOTE: &str = "\n[the conversation log keeps the first 1 MiB of a reply]";
+pub const CUT_NOTE: &str = "\n[the conversation log keeps the first 256 KiB of a reply]";
 pub use store::{Filter, Found, Store, Stored, StoredExchange, Summary};
 
 /// How an exchange ended.
