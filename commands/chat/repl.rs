@@ -137,6 +137,9 @@ fn on_line(ctx: &Context, options: &Options, conversation: &mut Conversation, li
                 Some(message) => {
                     if !ask(ctx, options, conversation, &message) {
                         conversation.turns = before;
+                    } else if let (true, Some(id)) = (options.log, &conversation.log_id) {
+                        // The replaced reply stays logged, but is not sent again by `-c`.
+                        chatlog::mark_replaced(id);
                     }
                 }
                 None => println!("nothing to retry"),

@@ -39,6 +39,8 @@ pub enum Status {
     Cut,
     /// No reply: the request failed.
     Failed,
+    /// Completed, then replaced by a new reply to the same prompt (the REPL's `/retry`).
+    Replaced,
 }
 
 impl Status {
@@ -47,6 +49,7 @@ impl Status {
             Status::Completed => "completed",
             Status::Cut => "cut",
             Status::Failed => "failed",
+            Status::Replaced => "replaced",
         }
     }
 
@@ -195,6 +198,16 @@ pub fn record(exchange: &Exchange) -> Option<String> {
     written.map_err(|why| warn_once(&why)).ok()
 }
 
+/// Marks the completed exchange before the last one of conversation `id` as replaced
+/// (after `/retry` answered its prompt again); a failure warns once, like [`record`].
+pub fn mark_replaced(id: &str) {
+    let marked = Store::open(&path())
+        .and_then(|mut store| store.mark_replaced(id).map_err(|e| e.to_string()));
+    if let Err(why) = marked {
+        warn_once(&why);
+    }
+}
+
 /// The log for commands that read it: a failure is exit 1 naming the file.
 pub fn open() -> Result<Store> {
     Store::open(&path()).map_err(|why| {
@@ -289,6 +302,16 @@ mod tests {
         exchange.conversation = Some(id.clone());
         exchange.prompt = "second".into();
         assert_eq!(store.record(&exchange, 2_000).expect("again"), id);
+        store.mark_replaced(&id).expect("mark");
+        let statuses: Vec<String> = store
+            .load(&id)
+            .expect("load")
+            .expect("found")
+            .exchanges
+            .into_iter()
+            .map(|e| e.status)
+            .collect();
+        assert_eq!(statuses, ["replaced", "completed"]);
         let other = store.import("m2", Some("sys"), &[("a".into(), "b".into())], 3_000);
         let other = other.expect("import");
         let found = store

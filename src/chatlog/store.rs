@@ -235,6 +235,17 @@ impl Store {
         Ok(Some(stored))
     }
 
+    /// Marks the completed exchange before the last completed one of conversation `id`
+    /// as replaced (`/retry` asked its prompt again).
+    pub fn mark_replaced(&mut self, id: &str) -> rusqlite::Result<usize> {
+        self.conn.execute(
+            "UPDATE exchange SET status = 'replaced' WHERE id = (
+                 SELECT id FROM exchange WHERE conversation_id = ?1 AND status = 'completed'
+                 ORDER BY id DESC LIMIT 1 OFFSET 1)",
+            [id],
+        )
+    }
+
     /// Deletes conversations; returns how many existed.
     pub fn delete(&mut self, ids: &[String]) -> rusqlite::Result<usize> {
         let tx = self.conn.transaction()?;

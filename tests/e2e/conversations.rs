@@ -415,6 +415,9 @@ fn the_repl_logs_turns_new_starts_another_and_c_reopens_the_latest() {
     screen.wait_for(PROMPT);
     say(&mut screen, "first turn");
     say(&mut screen, "second turn");
+    screen.send("/retry\r");
+    screen.wait_for("echo: second turn");
+    screen.wait_for(PROMPT);
     screen.send("/new\r");
     screen.wait_for("new conversation");
     screen.wait_for(PROMPT);
@@ -435,7 +438,26 @@ fn the_repl_logs_turns_new_starts_another_and_c_reopens_the_latest() {
             )
         })
         .collect();
-    assert_eq!(summary, [("other topic", 1), ("first turn", 2)]);
+    assert_eq!(summary, [("other topic", 1), ("first turn", 3)]);
+    // The reply /retry replaced stays logged but is not sent again.
+    let first = rows[1]["id"].as_str().expect("id").to_string();
+    ok(&sandbox, &["chat", "--cid", &first, "third"]);
+    let contents: Vec<String> = last_sent(&sandbox)["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["content"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(
+        contents,
+        [
+            "first turn",
+            "echo: first turn",
+            "second turn",
+            "echo: second turn",
+            "third"
+        ]
+    );
 
     let mut screen = Screen::new(spawn(
         &sandbox,
@@ -447,7 +469,10 @@ fn the_repl_logs_turns_new_starts_another_and_c_reopens_the_latest() {
     screen.send("\x04");
     assert_eq!(screen.exit_code(), 0);
     let sent = last_sent(&sandbox);
-    assert_eq!(sent["messages"][0]["content"], "other topic");
-    assert_eq!(sent["messages"][2]["content"], "and again");
-    assert_eq!(listed(&sandbox, &[])[0]["turns"], 2);
+    assert_eq!(
+        sent["messages"][0]["content"], "first turn",
+        "the latest is now the first"
+    );
+    assert_eq!(sent["messages"][6]["content"], "and again");
+    assert_eq!(listed(&sandbox, &[])[0]["turns"], 5);
 }
