@@ -147,4 +147,14 @@ mod tests {
         assert!(parse(&format!("{one}\nnot json")).expect_err("bad").contains("line 2"));
         assert!(parse(r#"{"messages":[]}"#).expect_err("no model").contains("model"));
     }
+
+    proptest::proptest! {
+        /// Any file is read or refused with a reason, never a panic.
+        #[test]
+        fn any_text_is_read_or_refused(text in "(\\{\"model\":\"m\",\"messages\":\\[)?\\PC{0,60}\n?\\PC{0,20}") {
+            if let Err(why) = parse(&text) {
+                proptest::prop_assert!(!why.is_empty());
+            }
+        }
+    }
 }

@@ -259,8 +259,18 @@ fn list_filters_by_search_model_and_date() {
         1
     );
     assert!(listed(&sandbox, &["--since", "2999-01-01"]).is_empty());
-    let output = run(&sandbox, &["conversations", "list", "--since", "soon"]);
-    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    for bad in [&["--since", "soon"][..], &["-l", "0"], &["--limit", "x"]] {
+        let mut args = vec!["conversations", "list"];
+        args.extend_from_slice(bad);
+        let output = run(&sandbox, &args);
+        assert_eq!(output.status.code(), Some(2), "{bad:?}: {output:?}");
+    }
+    let output = run(&sandbox, &["conversations"]);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "a subcommand is needed: {output:?}"
+    );
     let table = ok(&sandbox, &["conv", "list"]);
     assert!(
         table.contains("apples") && table.contains("gpt-4o"),

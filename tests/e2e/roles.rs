@@ -145,6 +145,14 @@ fn list_and_show() {
         run(&sandbox, &["roles", "show", "nobody"]).status.code(),
         Some(2)
     );
+    for bad in ["../x", ".hidden", "a b"] {
+        let output = run(&sandbox, &["roles", "edit", bad]);
+        assert_eq!(output.status.code(), Some(2), "{bad}: {output:?}");
+        assert!(
+            stderr_of(&output).contains("invalid role name"),
+            "{output:?}"
+        );
+    }
     assert!(sandbox.server.requests().is_empty());
 }
 
