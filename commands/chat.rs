@@ -3,9 +3,11 @@
 //! line on stderr when stderr is a terminal. `--json` prints `{model, role, content, usage}`.
 //! With no message and a terminal on stdin, the multi-turn chat REPL (`chat/repl.rs`).
 
-mod conversation;
+pub mod conversation;
+mod log;
 mod repl;
 mod slash;
+mod start;
 
 use std::io::{self, IsTerminal, Write};
 
@@ -23,7 +25,7 @@ use crate::terminal_text;
 use crate::{attach, catalog, cli, render};
 
 fn args(cmd: clap::Command) -> clap::Command {
-    cmd.after_help(
+    start::args(cmd.after_help(
         "With no MESSAGE and a terminal on stdin: the multi-turn chat REPL (`/help` lists its \
          slash commands; Alt-Enter inserts a newline; Ctrl-C stops a reply; /exit or Ctrl-D \
          leave). History: ~/.config/cometapi/chat_history (0600).",
@@ -50,7 +52,7 @@ fn args(cmd: clap::Command) -> clap::Command {
             .short('s')
             .long("system")
             .value_name("PROMPT")
-            .help("System prompt"),
+            .help("System prompt; @FILE reads it from a file"),
     )
     .arg(
         Arg::new("temperature")
@@ -83,7 +85,7 @@ fn args(cmd: clap::Command) -> clap::Command {
             .help("Wait for the whole reply, then show it (rendered as Markdown on a terminal)"),
     )
     .arg(attach::arg())
-    .arg(render::raw_arg())
+    .arg(render::raw_arg()))
 }
 
 /// What every request of one `chat` run shares.
@@ -94,6 +96,8 @@ struct Options {
     stream_usage: bool,
     /// Replies rendered as Markdown (a terminal with colour, no `--raw`).
     render: bool,
+    /// Record exchanges in the conversation log (no `--no-log`, config `log` not false).
+    log: bool,
 }
 
 impl Options {
@@ -119,16 +123,6 @@ impl Options {
 }
 
 fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
-    let temperature = m.get_one::<f64>("temperature").copied();
-    if let Some(t) = temperature.filter(|t| !(0.0..=2.0).contains(t)) {
-        return Err(CliError::usage(format!(
-            "--temperature must be between 0.0 and 2.0, not {t}"
-        )));
-    }
-    let model = match m.get_one::<String>("model") {
-        Some(model) => model.clone(),
-        None => ctx.default_model()?,
-    };
     let words: Option<Vec<&str>> = m
         .get_many::<String>("message")
         .map(|words| words.map(String::as_str).collect());
@@ -138,7 +132,10 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
             .with_hint("pass some text (`cometapi chat \"hello\"`), or `-` to read stdin"));
     }
     let arg = joined.as_deref();
-    let system = m.get_one::<String>("system").cloned();
+    let start::Start {
+        conversation,
+        temperature,
+    } = start::start(ctx, m)?;
     let interactive =
         message::Source::of(arg, io::stdin().is_terminal()) == message::Source::Interactive;
     let streaming = interactive || !m.get_flag("no_stream");
@@ -148,11 +145,12 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         streaming,
         stream_usage: streaming && ctx.stream_usage()?,
         render: ctx.render(m.get_flag("raw"))?,
+        log: crate::chatlog::enabled(ctx, m),
     };
     let specs = || m.get_many::<String>("attach").into_iter().flatten();
     let attachments = attach::load_all(specs())?;
     if interactive {
-        let mut conversation = conversation::Conversation::new(model, system);
+        let mut conversation = conversation;
         conversation.pending = attachments;
         repl::run(ctx, &options, conversation)?;
         return Ok(Output::Empty.into());
@@ -163,40 +161,63 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         message::read(arg)?
     };
     let structured = ctx.formatter().structured;
-
-    let mut messages = Vec::new();
-    if let Some(system) = system {
-        messages.push(json!({"role": "system", "content": system}));
+    let model = conversation.model.clone();
+    let mut messages = conversation.messages_with(&message);
+    if let Some(last) = messages.as_array_mut().and_then(|all| all.last_mut()) {
+        last["content"] = attach::user_content(Wire::Chat, &message, &attachments)?;
     }
-    let content = attach::user_content(Wire::Chat, &message, &attachments)?;
-    messages.push(json!({"role": "user", "content": content}));
-    let body = options.body(&model, Value::Array(messages));
+    let body = options.body(&model, messages);
     let key = ctx.api_key()?;
     let url = ctx.base_url()?.v1("chat/completions");
     let request = Request::post_json(url, Auth::ApiKey(&key, KeyHeader::Bearer), &body);
 
-    if !streaming {
-        let reply = ctx.http()?.send(&request)?.json()?;
-        stream::check_whole_reply(&reply)?;
-        let output = whole_reply(&options, &model, &reply, structured)?;
+    let started = std::time::Instant::now();
+    // Kept for the log, at most its cap (a huge reply does not grow memory with it).
+    let mut reply = if options.log {
+        Reply::keeping_at_most(crate::chatlog::REPLY_CAP)
+    } else {
+        Reply::new(false)
+    };
+    let result = one_shot(ctx, &options, &model, &request, structured, &mut reply);
+    if options.log {
+        log::record(ctx, &conversation, &message, &reply, &result, started);
+    }
+    result
+}
+
+/// Sends the one message and shows the reply (streamed, whole, or as JSON), keeping
+/// what is known of it in `reply` for the conversation log.
+fn one_shot(
+    ctx: &Context,
+    options: &Options,
+    model: &str,
+    request: &Request,
+    structured: bool,
+    reply: &mut Reply,
+) -> Result<Outcome> {
+    if !options.streaming {
+        let whole = ctx.http()?.send(request)?.json()?;
+        stream::check_whole_reply(&whole)?;
+        let output = whole_reply(options, model, &whole, structured)?;
+        *reply = known_of(&whole);
+        reply.content = stream::text_of(Wire::Chat, &whole);
         if let Output::Text(text) = &output {
             // Written here, like the streamed reply, so the usage line comes after it.
             let mut out = io::stdout().lock();
             writeln!(out, "{text}")
                 .and_then(|()| out.flush())
                 .map_err(CliError::from_output)?;
-            print_usage_line(ctx, &model, &known_of(&reply));
+            print_usage_line(ctx, model, reply);
             return Ok(Output::Empty.into());
         }
         return Ok(output.into());
     }
     if structured {
-        let mut reply = stream::collect(ctx.http()?, &request, Wire::Chat)?;
-        let content = reply.content.take().unwrap_or_default();
-        return Ok(Output::Json(summary(&model, &reply, content)).into());
+        *reply = stream::collect(ctx.http()?, request, Wire::Chat)?;
+        let content = reply.content.clone().unwrap_or_default();
+        return Ok(Output::Json(summary(model, reply, content)).into());
     }
-    stream_to_stdout(ctx, &model, &request, &mut Reply::new(false), options.render)
-        .map(|_| Output::Empty.into())
+    stream_to_stdout(ctx, model, request, reply, options.render).map(|_| Output::Empty.into())
 }
 
 /// Writes the reply as it arrives into `reply` (whose text is kept when it was made
@@ -240,19 +261,11 @@ fn usage_line(ctx: &Context, model: &str, reply: &Reply) -> String {
         line.push_str(&format!(
             " · {prompt} prompt + {completion} completion tokens"
         ));
-        if let Some(cost) = cost(ctx, model, prompt, completion) {
+        if let Some(cost) = catalog::cost(ctx, model, prompt, completion) {
             line.push_str(&format!(" · ~{}", crate::money::usd_text(cost)));
         }
     }
     line
-}
-
-fn cost(ctx: &Context, model: &str, prompt: u64, completion: u64) -> Option<f64> {
-    let models = catalog::cached_models(ctx)?;
-    let pricing = catalog::find(&models, model)?.get("pricing")?;
-    let per_million = |k: &str| pricing.get(k).and_then(Value::as_f64);
-    let (input, output) = (per_million("input")?, per_million("output")?);
-    Some((prompt as f64 * input + completion as f64 * output) / 1_000_000.0)
 }
 
 /// The model and usage a whole reply reports.

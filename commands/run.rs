@@ -5,11 +5,13 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::time::Instant;
 
 use clap::builder::{EnumValueParser, PossibleValue};
 use clap::{value_parser, Arg, ArgAction, ArgMatches, ValueEnum};
 use serde_json::{json, Map, Value};
 
+use crate::chatlog::{self, Exchange, Status};
 use crate::cli;
 use crate::context::Context;
 use crate::error::{CliError, Result};
@@ -99,6 +101,7 @@ fn args(cmd: clap::Command) -> clap::Command {
         .arg(Arg::new("stream").long("stream").action(ArgAction::SetTrue).help("Stream the reply's text as it is written"))
         .arg(attach::arg())
         .arg(render::raw_arg())
+        .arg(chatlog::no_log_arg())
 }
 
 impl Endpoint {
@@ -126,14 +129,17 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     }
     let specs = || m.get_many::<String>("attach").into_iter().flatten();
     let attachments = attach::load_all(specs())?;
-    match prompt_of(m, &body, attach::takes_stdin(specs()))? {
-        Some(prompt) => set_prompt(endpoint, &mut body, &prompt, &attachments)?,
+    let prompt = prompt_of(m, &body, attach::takes_stdin(specs()))?;
+    match &prompt {
+        Some(prompt) => set_prompt(endpoint, &mut body, prompt, &attachments)?,
         None if !attachments.is_empty() => {
             return Err(CliError::usage("--attach needs a prompt to go with")
                 .with_hint("add `-p TEXT`"))
         }
         None => {}
     }
+    // What the log records as the prompt: the text given, else the body's messages.
+    let logged_prompt = chatlog::enabled(ctx, m).then(|| prompt.unwrap_or_else(|| prompt_in(&body)));
     let model = match m
         .get_one::<String>("model")
         .or_else(|| m.get_one::<String>("model_option"))
@@ -171,15 +177,45 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     }
     let structured = ctx.formatter().structured;
     let render = ctx.render(m.get_flag("raw"))?;
-    if streaming {
-        return streamed(ctx, &request, wire, &model, structured, render);
+    let started = Instant::now();
+    // Kept for the log, at most its cap (a huge reply does not grow memory with it).
+    let mut reply = if logged_prompt.is_some() {
+        Reply::keeping_at_most(crate::chatlog::REPLY_CAP)
+    } else {
+        Reply::new(false)
+    };
+    let result = if streaming {
+        streamed(ctx, &request, wire, &model, structured, render, &mut reply)
+    } else {
+        whole(ctx, &request, wire, structured, render, &mut reply)
+    };
+    if let Some(prompt) = logged_prompt {
+        let status = Status::of(&result, &reply);
+        let exchange = Exchange::of_reply(ctx, "run", &model, &prompt, &reply, status, started);
+        chatlog::record(&exchange);
     }
-    let reply = ctx.http()?.send(&request)?.json()?;
-    stream::check_whole_reply(&reply)?;
+    result
+}
+
+/// The reply in one piece: its text, or the whole reply when it has none (or `--json`).
+fn whole(
+    ctx: &Context,
+    request: &Request,
+    wire: Wire,
+    structured: bool,
+    render: bool,
+    reply: &mut Reply,
+) -> Result<Outcome> {
+    let value = ctx.http()?.send(request)?.json()?;
+    stream::check_whole_reply(&value)?;
+    let text = stream::text_of(wire, &value);
+    let usage = if wire == Wire::Gemini { "usageMetadata" } else { "usage" };
+    reply.usage = value.get(usage).cloned();
+    reply.content.clone_from(&text);
     if structured {
-        return Ok(Output::Json(reply).into());
+        return Ok(Output::Json(value).into());
     }
-    Ok(match stream::text_of(wire, &reply) {
+    Ok(match text {
         // Rendered here, not by the app, whose neutralising would show our escapes.
         Some(text) if render => {
             let mut out = std::io::stdout().lock();
@@ -189,9 +225,18 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
             Output::Empty
         }
         Some(text) => Output::Text(text.trim_end_matches('\n').to_string()),
-        None => Output::Json(reply),
+        None => Output::Json(value),
     }
     .into())
+}
+
+/// The body's own prompt (messages, input or contents) as compact JSON, for the log.
+fn prompt_in(body: &Map<String, Value>) -> String {
+    ["messages", "input", "contents"]
+        .iter()
+        .find_map(|k| body.get(*k))
+        .map(Value::to_string)
+        .unwrap_or_default()
 }
 
 /// The prompt: `-p TEXT` (joined by piped stdin, as `chat` does), `-p -` (stdin), or
@@ -279,18 +324,18 @@ fn streamed(
     model: &str,
     structured: bool,
     render: bool,
+    reply: &mut Reply,
 ) -> Result<Outcome> {
     if structured {
-        let mut reply = stream::collect(ctx.http()?, request, wire)?;
+        *reply = stream::collect(ctx.http()?, request, wire)?;
         return Ok(Output::Json(json!({
             "model": reply.model.as_deref().unwrap_or(model),
-            "content": reply.content.take().unwrap_or_default(),
-            "usage": reply.usage.unwrap_or(Value::Null),
+            "content": reply.content.clone().unwrap_or_default(),
+            "usage": reply.usage.clone().unwrap_or(Value::Null),
         }))
         .into());
     }
-    let mut reply = Reply::new(false);
-    stream::to_stdout(ctx.http()?, request, wire, &mut reply, render)?;
+    stream::to_stdout(ctx.http()?, request, wire, reply, render)?;
     Ok(Output::Empty.into())
 }
 

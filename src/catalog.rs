@@ -136,6 +136,17 @@ fn write_cache(url: &str, models: &[Value]) {
     }
 }
 
+/// The cost in USD of `prompt` and `completion` tokens of `model`, from the cached
+/// catalog prices only (per million tokens); `None` when the catalog is not cached or
+/// has no price for the model.
+pub fn cost(ctx: &Context, model: &str, prompt: u64, completion: u64) -> Option<f64> {
+    let models = cached_models(ctx)?;
+    let pricing = find(&models, model)?.get("pricing")?;
+    let per_million = |k: &str| pricing.get(k).and_then(Value::as_f64);
+    let (input, output) = (per_million("input")?, per_million("output")?);
+    Some((prompt as f64 * input + completion as f64 * output) / 1_000_000.0)
+}
+
 /// The record whose `id` or `code` is `id`, or whose `code` is `id` with dots as dashes.
 pub fn find<'a>(models: &'a [Value], id: &str) -> Option<&'a Value> {
     let dashed = id.replace('.', "-");

@@ -91,6 +91,14 @@ pub const KEYS: &[KeySpec] = &[
         default: Some("60s"),
         about: "time limit of a request, retries included (30s, 2m, or seconds); also the longest silence in a streamed reply",
     },
+    KeySpec {
+        name: "log",
+        env: None,
+        secret: false,
+        kind: Kind::Bool,
+        default: Some("true"),
+        about: "record chat and run exchanges in the local conversation log (false turns it off; --no-log for one run)",
+    },
 ];
 
 pub fn key_spec(name: &str) -> Option<&'static KeySpec> {

@@ -246,7 +246,8 @@ fn parent_dir(path: &Path) -> &Path {
         .unwrap_or(Path::new("."))
 }
 
-fn create_private_dir(dir: &Path) -> io::Result<()> {
+/// Creates `dir` and its missing parents with mode 0700; an existing one is left as it is.
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
     if dir.exists() {
         return Ok(());
     }

@@ -422,6 +422,10 @@ impl Http {
         mut once: impl FnMut(Instant) -> std::result::Result<T, Failure>,
     ) -> Result<T> {
         let deadline = Instant::now() + self.timeout;
+        // Counted as waiting from the start, so a Ctrl-C between two attempts (or before
+        // the first) reaches the caller as exit 130, which can tidy up, rather than
+        // ending the process where it stands.
+        let _waiting = interrupt::waiting();
         let _spinner = progress::HideOnDrop;
         let mut attempt = 1;
         loop {

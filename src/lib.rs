@@ -6,6 +6,7 @@
 pub mod app;
 pub mod attach;
 pub mod catalog;
+pub mod chatlog;
 pub mod cli;
 pub mod completion;
 pub mod config;
@@ -31,6 +32,7 @@ pub mod progress;
 pub mod prompt;
 pub mod registry;
 pub mod render;
+pub mod roles;
 pub mod save;
 pub mod secret;
 pub mod settings;

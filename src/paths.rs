@@ -1,5 +1,6 @@
-//! Where files live: `~/.config/cometapi` and `~/.cache/cometapi`, honouring
-//! `XDG_CONFIG_HOME` and `XDG_CACHE_HOME` on every platform (like `gh` and `git`).
+//! Where files live: `~/.config/cometapi`, `~/.cache/cometapi` and
+//! `~/.local/share/cometapi`, honouring `XDG_CONFIG_HOME`, `XDG_CACHE_HOME` and
+//! `XDG_DATA_HOME` on every platform (like `gh` and `git`).
 
 use std::env;
 use std::path::PathBuf;
@@ -28,4 +29,9 @@ pub fn default_config_file() -> PathBuf {
 /// `$XDG_CACHE_HOME/cometapi` or `~/.cache/cometapi`.
 pub fn cache_dir() -> PathBuf {
     xdg_or_home("XDG_CACHE_HOME", ".cache").join("cometapi")
+}
+
+/// `$XDG_DATA_HOME/cometapi` or `~/.local/share/cometapi`.
+pub fn data_dir() -> PathBuf {
+    xdg_or_home("XDG_DATA_HOME", ".local/share").join("cometapi")
 }

@@ -50,6 +50,12 @@ pub struct Reply {
     pub ends_line: bool,
     /// The whole text, only when asked for (`keep`); otherwise never held.
     pub content: Option<String>,
+    /// When the first text was written (latency to first token, for the conversation log).
+    pub first_text_at: Option<std::time::Instant>,
+    /// The most bytes of text `content` holds; the rest is only written.
+    pub content_cap: usize,
+    /// Some text was left out of `content` because of `content_cap`.
+    pub content_cut: bool,
 }
 
 impl Reply {
@@ -58,7 +64,17 @@ impl Reply {
         Reply {
             content: keep.then(String::new),
             ends_line: true,
+            content_cap: usize::MAX,
             ..Reply::default()
+        }
+    }
+
+    /// Keeps at most `cap` bytes of the text (whole characters), so a huge reply kept
+    /// for the conversation log does not grow memory with it.
+    pub fn keeping_at_most(cap: usize) -> Reply {
+        Reply {
+            content_cap: cap,
+            ..Reply::new(true)
         }
     }
 }
@@ -390,10 +406,21 @@ fn write_text(text: &str, out: &mut dyn Write, reply: &mut Reply) -> Result<()> 
     }
     out.write_all(text.as_bytes())
         .map_err(CliError::from_output)?;
+    reply
+        .first_text_at
+        .get_or_insert_with(std::time::Instant::now);
     reply.chars += text.chars().count() as u64;
     reply.ends_line = text.ends_with('\n');
     if let Some(content) = &mut reply.content {
-        content.push_str(text);
+        let mut room = reply
+            .content_cap
+            .saturating_sub(content.len())
+            .min(text.len());
+        while !text.is_char_boundary(room) {
+            room -= 1;
+        }
+        content.push_str(text.get(..room).unwrap_or_default());
+        reply.content_cut |= room < text.len();
     }
     Ok(())
 }
@@ -522,6 +549,26 @@ mod tests {
             })
             .map(|_| ());
         (result, String::from_utf8_lossy(&out).into_owned(), reply)
+    }
+
+    #[test]
+    fn a_capped_reply_keeps_whole_characters_and_writes_everything() {
+        let mut out = Vec::new();
+        let mut reply = Reply::keeping_at_most(4);
+        for text in ["h\u{e9}", "llo"] {
+            write_text(text, &mut out, &mut reply).expect("write");
+        }
+        assert_eq!(out, "h\u{e9}llo".as_bytes());
+        assert_eq!(reply.content.as_deref(), Some("h\u{e9}l"));
+        assert!(reply.content_cut);
+        let mut reply = Reply::keeping_at_most(2);
+        write_text("h\u{e9}", &mut out, &mut reply).expect("write");
+        assert_eq!(
+            reply.content.as_deref(),
+            Some("h"),
+            "never half a character"
+        );
+        assert!(reply.first_text_at.is_some());
     }
 
     #[test]

@@ -28,6 +28,9 @@ pub struct Conversation {
     pub tokens: Tokens,
     /// Attachments for the next message (`chat -a`, `/attach`); sent with it only.
     pub pending: Vec<Attachment>,
+    /// The conversation log's id for it, once an exchange was recorded or it was
+    /// continued from the log; `None` starts a new logged conversation.
+    pub log_id: Option<String>,
 }
 
 impl Conversation {
@@ -38,7 +41,30 @@ impl Conversation {
             turns: Vec::new(),
             tokens: Tokens::default(),
             pending: Vec::new(),
+            log_id: None,
         }
+    }
+
+    /// A logged conversation; its completed exchanges become the turns.
+    pub fn from_log(stored: &crate::chatlog::Stored) -> Conversation {
+        let mut conversation = Conversation::new(stored.model.clone(), stored.system.clone());
+        for exchange in &stored.exchanges {
+            if exchange.status == crate::chatlog::Status::Completed.as_str() {
+                conversation.push_exchange(&exchange.prompt, &exchange.reply);
+            }
+        }
+        conversation.log_id = Some(stored.id.clone());
+        conversation
+    }
+
+    /// The completed exchanges as (prompt, reply) pairs; a user turn without a reply
+    /// is left out.
+    pub fn exchanges(&self) -> Vec<(String, String)> {
+        self.turns
+            .windows(2)
+            .filter(|pair| pair[0].role == "user" && pair[1].role == "assistant")
+            .map(|pair| (pair[0].content.clone(), pair[1].content.clone()))
+            .collect()
     }
 
     /// The messages to send: the system prompt, every turn so far, then `message`.
@@ -84,9 +110,11 @@ impl Conversation {
         self.tokens.total += get("total_tokens").unwrap_or(prompt + completion);
     }
 
-    /// `/clear`: drops the turns, keeps model and system prompt.
+    /// `/clear` and `/new`: drops the turns, keeps model and system prompt; the next
+    /// exchange starts a new logged conversation.
     pub fn clear(&mut self) {
         self.turns.clear();
+        self.log_id = None;
     }
 
     /// `{"model", "system", "messages": [{role, content}]}`.

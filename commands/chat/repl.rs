@@ -12,6 +12,8 @@ use super::slash::{self, Slash, SlashCompleter};
 use super::{stream_to_stdout, Options};
 use crate::app;
 use crate::catalog;
+use crate::chatlog;
+use crate::dates;
 use crate::context::Context;
 use crate::error::{CliError, ExitCode, Result};
 use crate::http::{Auth, KeyHeader, Request};
@@ -94,6 +96,11 @@ fn on_line(ctx: &Context, options: &Options, conversation: &mut Conversation, li
             conversation.clear();
             println!("conversation cleared (the system prompt stays)");
         }
+        Slash::New => {
+            conversation.clear();
+            println!("new conversation (model and system prompt stay)");
+        }
+        Slash::Conversations => print_conversations(ctx),
         Slash::History => print_history(conversation),
         Slash::Save(None, _) => report(ctx, &CliError::usage(
             "/save needs a file: /save FILE.json or FILE.md (/save! FILE overwrites)",
@@ -115,6 +122,7 @@ fn on_line(ctx: &Context, options: &Options, conversation: &mut Conversation, li
                 conversation.model = loaded.model;
                 conversation.system = loaded.system;
                 conversation.turns = loaded.turns;
+                conversation.log_id = None;
                 println!(
                     "loaded {} messages from {file} (model {})",
                     conversation.turns.len(),
@@ -131,6 +139,9 @@ fn on_line(ctx: &Context, options: &Options, conversation: &mut Conversation, li
                 Some(message) => {
                     if !ask(ctx, options, conversation, &message) {
                         conversation.turns = before;
+                    } else if let (true, Some(id)) = (options.log, &conversation.log_id) {
+                        // The replaced reply stays logged, but is not sent again by `-c`.
+                        chatlog::mark_replaced(id);
                     }
                 }
                 None => println!("nothing to retry"),
@@ -158,7 +169,12 @@ fn on_line(ctx: &Context, options: &Options, conversation: &mut Conversation, li
 fn ask(ctx: &Context, options: &Options, conversation: &mut Conversation, message: &str) -> bool {
     crate::interrupt::clear(); // a Ctrl-C that stopped the last reply does not stop this one
     let mut reply = Reply::new(true);
+    let started = std::time::Instant::now();
     let result = send(ctx, options, conversation, message, &mut reply);
+    if options.log {
+        let logged = super::log::record(ctx, conversation, message, &reply, &result, started);
+        conversation.log_id = logged.or(conversation.log_id.take());
+    }
     match result {
         Ok(()) => {
             let text = reply.content.take().unwrap_or_default();
@@ -217,6 +233,28 @@ fn attach_next(ctx: &Context, conversation: &mut Conversation, spec: &str) {
 
 fn report(ctx: &Context, err: &CliError) {
     app::report(&app::redacted(err.clone(), ctx), false, ctx.globals.no_color);
+}
+
+/// `/conversations`: the latest logged conversations, one line each.
+fn print_conversations(ctx: &Context) {
+    let filter = chatlog::Filter {
+        limit: 10,
+        ..chatlog::Filter::default()
+    };
+    let listed = chatlog::open().and_then(|store| store.list(&filter).map_err(|e| chatlog::failed(&e)));
+    match listed {
+        Ok(found) if found.is_empty() => println!("(no logged conversations yet)"),
+        Ok(found) => {
+            for c in found {
+                let first = c.first_prompt.lines().next().unwrap_or("");
+                let when = dates::format_datetime(c.updated_ms / 1000);
+                let line = format!("{}  {when}  {}  {first}", c.id, c.model);
+                println!("{}", terminal_text::for_stdout(&line));
+            }
+            println!("continue one with `cometapi chat --cid ID`");
+        }
+        Err(err) => report(ctx, &err),
+    }
 }
 
 fn print_history(conversation: &Conversation) {

@@ -11,6 +11,14 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "Show the system prompt, or set it: /system PROMPT (/system \"\" clears)",
     ),
     ("/clear", "Drop the conversation (the system prompt stays)"),
+    (
+        "/new",
+        "Start a new conversation (model and system prompt stay; the last one stays logged)",
+    ),
+    (
+        "/conversations",
+        "List the latest logged conversations (continue one with chat --cid ID)",
+    ),
     ("/history", "Print the conversation"),
     (
         "/save",
@@ -40,6 +48,8 @@ pub enum Slash<'a> {
     Model(Option<&'a str>),
     System(Option<&'a str>),
     Clear,
+    New,
+    Conversations,
     History,
     /// The file, and whether an existing one is overwritten without asking (`/save!`).
     Save(Option<&'a str>, bool),
@@ -66,6 +76,8 @@ pub fn parse(line: &str) -> Option<Slash<'_>> {
         "/model" => Slash::Model(rest),
         "/system" => Slash::System(rest.map(unquote_empty)),
         "/clear" => Slash::Clear,
+        "/new" => Slash::New,
+        "/conversations" => Slash::Conversations,
         "/history" => Slash::History,
         "/save" => Slash::Save(rest, false),
         "/save!" => Slash::Save(rest, true),
@@ -164,6 +176,8 @@ mod tests {
             parse("/attach ~/a b.png"),
             Some(Slash::Attach(Some("~/a b.png")))
         );
+        assert_eq!(parse("/new"), Some(Slash::New));
+        assert_eq!(parse("/conversations"), Some(Slash::Conversations));
         assert_eq!(parse("/nope x"), Some(Slash::Unknown("/nope")));
         assert!(help_text().contains("/retry"));
     }

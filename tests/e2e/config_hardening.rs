@@ -20,7 +20,12 @@ fn value_for(key: &str, i: usize) -> String {
     match key {
         "base_url" => format!("http://127.0.0.1:{}/v1", 1000 + i),
         "output_format" => ["json", "yaml", "csv"][i % 3].to_string(),
-        "stream_usage" | "render" => ["true", "false"][i % 2].to_string(),
+        // Every boolean key (`stream_usage`, `log`, ...), by its declared kind.
+        _ if cometapi::config::key_spec(key).map(|k| k.kind)
+            == Some(cometapi::config::Kind::Bool) =>
+        {
+            ["true", "false"][i % 2].to_string()
+        }
         "timeout" => format!("{}s", 10 + i),
         _ => format!("{key}-{i}-abcdefgh"),
     }

@@ -1,0 +1,35 @@
+//! Recording a chat exchange in the conversation log, after its reply was shown.
+
+use std::time::Instant;
+
+use super::conversation::Conversation;
+use crate::chatlog::{self, Exchange, Status};
+use crate::context::Context;
+use crate::error::Result;
+use crate::stream::Reply;
+
+/// Records `message` and `reply` in `conversation`'s logged conversation (a new one if
+/// it has none yet) and returns the conversation's id; `None` when the log could not be
+/// written (a warning was shown).
+pub fn record<T>(
+    ctx: &Context,
+    conversation: &Conversation,
+    message: &str,
+    reply: &Reply,
+    result: &Result<T>,
+    started: Instant,
+) -> Option<String> {
+    let status = Status::of(result, reply);
+    let mut exchange = Exchange::of_reply(
+        ctx,
+        "chat",
+        &conversation.model,
+        message,
+        reply,
+        status,
+        started,
+    );
+    exchange.conversation.clone_from(&conversation.log_id);
+    exchange.system.clone_from(&conversation.system);
+    chatlog::record(&exchange)
+}
