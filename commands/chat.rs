@@ -148,10 +148,9 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         log: crate::chatlog::enabled(ctx, m),
     };
     let specs = || m.get_many::<String>("attach").into_iter().flatten();
-    let attachments = attach::load_all(specs())?;
+    let mut conversation = conversation;
+    conversation.pending = attach::load_all(specs())?;
     if interactive {
-        let mut conversation = conversation;
-        conversation.pending = attachments;
         repl::run(ctx, &options, conversation)?;
         return Ok(Output::Empty.into());
     }
@@ -164,7 +163,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     let model = conversation.model.clone();
     let mut messages = conversation.messages_with(&message);
     if let Some(last) = messages.as_array_mut().and_then(|all| all.last_mut()) {
-        last["content"] = attach::user_content(Wire::Chat, &message, &attachments)?;
+        last["content"] = attach::user_content(Wire::Chat, &message, &conversation.pending)?;
     }
     let body = options.body(&model, messages);
     let key = ctx.api_key()?;

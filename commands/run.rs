@@ -191,7 +191,8 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     };
     if let Some(prompt) = logged_prompt {
         let status = Status::of(&result, &reply);
-        let exchange = Exchange::of_reply(ctx, "run", &model, &prompt, &reply, status, started);
+        let mut exchange = Exchange::of_reply(ctx, "run", &model, &prompt, &reply, status, started);
+        exchange.attachments = attach::fingerprints(&attachments);
         chatlog::record(&exchange);
     }
     result

@@ -11,6 +11,7 @@ use std::path::Path;
 
 use base64::Engine;
 use clap::{Arg, ArgAction};
+use serde_json::{json, Value};
 
 pub use encode::{message_text, user_content};
 
@@ -49,6 +50,37 @@ impl Attachment {
             Attachment::Document { name, .. } | Attachment::Text { name, .. } => name,
         }
     }
+}
+
+/// What the conversation log keeps of attachments: `[{name, sha256}]`, the hash of the
+/// bytes sent (hex, as `sha256sum` prints it; `null` for a URL, which is never fetched).
+pub fn fingerprints(attachments: &[Attachment]) -> Value {
+    use sha2::{Digest, Sha256};
+    let hex = |bytes: &[u8]| -> String {
+        Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let base64 = |text: &str| {
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map(|bytes| hex(&bytes))
+            .ok()
+    };
+    let listed: Vec<Value> = attachments
+        .iter()
+        .map(|attachment| {
+            let sha256 = match attachment {
+                Attachment::Image(image) => base64(&image.base64),
+                Attachment::Document { base64: data, .. } => base64(data),
+                Attachment::Text { text, .. } => Some(hex(text.as_bytes())),
+                Attachment::ImageUrl(_) => None,
+            };
+            json!({"name": attachment.name(), "sha256": sha256})
+        })
+        .collect();
+    Value::Array(listed)
 }
 
 /// An image to send inside a JSON body, base64-encoded.

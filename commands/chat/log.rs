@@ -31,5 +31,6 @@ pub fn record<T>(
     );
     exchange.conversation.clone_from(&conversation.log_id);
     exchange.system.clone_from(&conversation.system);
+    exchange.attachments = crate::attach::fingerprints(&conversation.pending);
     chatlog::record(&exchange)
 }

@@ -486,3 +486,60 @@ fn the_repl_logs_turns_new_starts_another_and_c_reopens_the_latest() {
     assert_eq!(sent["messages"][6]["content"], "and again");
     assert_eq!(listed(&sandbox, &[])[0]["turns"], 5);
 }
+
+#[test]
+fn attachments_are_logged_by_name_and_hash_not_their_bytes() {
+    use sha2::{Digest, Sha256};
+    let sandbox = Sandbox::new();
+    let dir = sandbox.home.path();
+    let text = dir.join("notes.txt");
+    fs::write(&text, "remember the milk\n").expect("text");
+    let image = dir.join("dot.png");
+    let png = crate::fake_server::image_bytes("png", 1, 1, 0);
+    fs::write(&image, &png).expect("image");
+    let (text, image) = (
+        text.to_str().expect("utf-8"),
+        image.to_str().expect("utf-8"),
+    );
+    ok(
+        &sandbox,
+        &[
+            "chat",
+            "-a",
+            text,
+            "-a",
+            image,
+            "-a",
+            "https://example.com/a.png",
+            "look",
+        ],
+    );
+    ok(&sandbox, &["run", "gpt-5.4", "-p", "again", "-a", text]);
+
+    let hex = |bytes: &[u8]| -> String {
+        Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let db = rusqlite::Connection::open(db_path(&sandbox)).expect("open");
+    let logged: Vec<Value> = db
+        .prepare("SELECT attachments FROM exchange ORDER BY rowid")
+        .expect("prepare")
+        .query_map([], |row| row.get::<_, String>(0))
+        .expect("query")
+        .map(|text| serde_json::from_str(&text.expect("row")).expect("json"))
+        .collect();
+    let text_entry = serde_json::json!({"name": text, "sha256": hex(b"remember the milk\n")});
+    assert_eq!(
+        logged,
+        vec![
+            serde_json::json!([
+                text_entry,
+                {"name": image, "sha256": hex(&png)},
+                {"name": "https://example.com/a.png", "sha256": null},
+            ]),
+            serde_json::json!([text_entry]),
+        ]
+    );
+}
