@@ -238,9 +238,7 @@ fn usage_line(ctx: &Context, model: &str, reply: &Reply) -> String {
 
 fn cost(ctx: &Context, model: &str, prompt: u64, completion: u64) -> Option<f64> {
     let models = catalog::cached_models(ctx)?;
-    let pricing = catalog::find(&models, model)?.get("pricing")?;
-    let per_million = |k: &str| pricing.get(k).and_then(Value::as_f64);
-    let (input, output) = (per_million("input")?, per_million("output")?);
+    let (input, output) = catalog::token_prices(&models, model)?;
     Some((prompt as f64 * input + completion as f64 * output) / 1_000_000.0)
 }
 

@@ -202,6 +202,14 @@ pub fn endpoints(model: &Value) -> Vec<(String, String, String)> {
     }
 }
 
+/// A model's prices in USD per million input and output tokens, when the catalog has
+/// it and prices it by the token.
+pub fn token_prices(models: &[Value], id: &str) -> Option<(f64, f64)> {
+    let pricing = find(models, id)?.get("pricing")?;
+    let per_million = |k: &str| pricing.get(k).and_then(Value::as_f64);
+    Some((per_million("input")?, per_million("output")?))
+}
+
 /// `in $0.50/M, out $1.50/M`, `$0.04/request` or `$0.10/second`, in the one money
 /// style (`money::usd_text`), so float noise in the catalog never shows.
 pub fn pricing_label(pricing: Option<&Value>) -> String {

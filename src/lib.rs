@@ -4,6 +4,7 @@
 //! output format one module in `formatters/`, registered through `inventory`.
 
 pub mod app;
+pub mod bulk;
 pub mod catalog;
 pub mod cli;
 pub mod completion;
