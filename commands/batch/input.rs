@@ -84,14 +84,14 @@ fn csv_rows(file: File, defaults: &Defaults) -> impl Iterator<Item = (u64, Resul
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(file);
     let headers = reader.headers().cloned().map_err(|e| e.to_string());
     reader.into_records().map(move |row| {
-        let number = row
-            .as_ref()
-            .ok()
-            .and_then(|r| r.position())
-            .map_or(0, csv::Position::line);
+        let number = match &row {
+            Ok(row) => row.position(),
+            Err(e) => e.position(),
+        }
+        .map_or(0, csv::Position::line);
         let entry = match (&headers, row) {
             (Err(e), _) => Err(format!("the CSV header cannot be read: {e}")),
-            (_, Err(e)) => Err(format!("not a CSV row: {e}")),
+            (_, Err(e)) => Err(format!("is not a valid CSV row ({e})")),
             (Ok(headers), Ok(row)) => {
                 let fields: Map<String, Value> = headers
                     .iter()

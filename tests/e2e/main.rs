@@ -7,6 +7,7 @@ mod sandbox;
 
 mod account;
 mod balance;
+mod batch;
 mod chat;
 mod chat_repl;
 mod cli;

@@ -6,6 +6,7 @@
 //! and the request body, never on timing.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::thread;
@@ -139,10 +140,31 @@ pub fn arrive<'a>(state: &'a State, path: &str) -> Flight<'a> {
 /// connection to a worker for as long as it stays open, and under a burst of new
 /// connections its pool queues some behind workers that never free up (a client
 /// keeping its connections alive), so their requests would never be answered.
-pub fn closing(reply: Reply, flight: &Flight) -> Reply {
-    match flight.bulk {
-        Some(_) => reply.header("Connection", "close".to_string()),
-        None => reply,
+/// tiny_http drops a `Connection` header, so a whole JSON reply is written by hand.
+pub fn closing(reply: Reply, flight: &Flight, id: u64) -> Reply {
+    let plain = reply.stream.is_none() && reply.events.is_none() && reply.by_hand.is_none();
+    if flight.bulk.is_none() || !plain {
+        return reply;
+    }
+    let mut head = format!(
+        "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\nX-Cometapi-Request-Id: req-{id}\r\nConnection: close\r\n",
+        reply.status,
+        reply.content_type,
+        reply.body.len()
+    );
+    for (name, value) in &reply.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    let body = reply.body.clone();
+    Reply {
+        by_hand: Some(Box::new(move |out: &mut dyn Write| {
+            let _ = out
+                .write_all(head.as_bytes())
+                .and_then(|()| out.write_all(body.as_bytes()))
+                .and_then(|()| out.flush());
+        })),
+        ..reply
     }
 }
 

@@ -404,7 +404,7 @@ fn handle(state: &State, mut request: tiny_http::Request) {
         None => bulk::intercept(state, &recorded, &decoded_path, &flight)
             .unwrap_or_else(|| route(state, &recorded, &decoded_path, id)),
     };
-    let reply = bulk::closing(reply, &flight);
+    let reply = bulk::closing(reply, &flight, id);
     if let Some(write) = reply.by_hand {
         write(&mut request.into_writer());
         return;
