@@ -56,13 +56,16 @@ impl Entry {
     }
 }
 
+/// Entries with their line numbers, or each bad line's problem.
+pub type Entries<'a> = Box<dyn Iterator<Item = (u64, Result<Entry, String>)> + 'a>;
+
 /// The input's entries in order, each with its line number (from 1), or that line's
 /// problem. Blank lines are skipped.
 pub fn entries<'a>(
     path: &Path,
     format: Format,
     defaults: &'a Defaults,
-) -> Result<Box<dyn Iterator<Item = (u64, Result<Entry, String>)> + 'a>> {
+) -> Result<Entries<'a>> {
     let file = File::open(path).map_err(|e| {
         CliError::usage(format!("cannot read {}", path.display())).caused_by(e)
     })?;

@@ -11,6 +11,7 @@ mod batch;
 mod chat;
 mod chat_repl;
 mod cli;
+mod compare;
 mod completion;
 mod config;
 mod config_hardening;
