@@ -1,12 +1,13 @@
 //! Run the fake CometAPI server used by the tests, for manual poking:
 //!
 //! ```text
-//! cargo run --example fake-server [-- --port N] [--export-rows N] [--stream-chunks N]
+//! cargo run --example fake-server [-- --port N] [--export-rows N] [--stream-chunks N] [--bulk-fast]
 //! ```
 //!
 //! `--export-rows N` makes `/api/log/self/export` stream N generated CSV rows
 //! (used by `benches/export.sh`); `--stream-chunks N` makes streamed chat replies N
-//! generated deltas (used by `benches/stream.sh`).
+//! generated deltas (used by `benches/stream.sh`); `--bulk-fast` answers chat requests
+//! with a small fixed reply and records nothing (used by `benches/batch.sh`).
 
 #[path = "../tests/support/fake_server.rs"]
 mod fake_server;
@@ -18,6 +19,7 @@ struct Options {
     port: u16,
     export_rows: usize,
     stream_chunks: usize,
+    bulk_fast: bool,
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -25,6 +27,7 @@ fn parse_options() -> Result<Options, String> {
         port: 8787,
         export_rows: 0,
         stream_chunks: 0,
+        bulk_fast: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -52,8 +55,9 @@ fn parse_options() -> Result<Options, String> {
                 options.stream_chunks =
                     v.parse().map_err(|_| format!("invalid chunk count: {v}"))?;
             }
+            "--bulk-fast" => options.bulk_fast = true,
             "-h" | "--help" => {
-                println!("usage: fake-server [--port N] [--export-rows N] [--stream-chunks N]   (default port 8787)");
+                println!("usage: fake-server [--port N] [--export-rows N] [--stream-chunks N] [--bulk-fast]   (default port 8787)");
                 std::process::exit(0);
             }
             _ => return Err(format!("unexpected argument: {arg}")),
@@ -80,6 +84,7 @@ fn main() {
     };
     server.set_export_rows(options.export_rows);
     server.set_stream_chunks(options.stream_chunks);
+    server.set_bulk_fast(options.bulk_fast);
     let base = server.base_url();
     println!("fake CometAPI listening on {base}");
     println!("  export COMETAPI_BASE_URL={base}");
