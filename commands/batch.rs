@@ -157,11 +157,13 @@ fn input_path(given: &str) -> Result<(PathBuf, Option<tempfile::NamedTempFile>)>
 fn dry_run(ctx: &Context, checked: &Checked) -> Output {
     let mut prices = Prices::new(catalog::models(ctx, CachePolicy::Use).unwrap_or_default());
     let tokens = checked.body_chars.div_ceil(4);
-    let cost: Option<f64> = checked
+    // Models the catalog does not price are left out; no price at all is unknown.
+    let priced: Vec<f64> = checked
         .chars_by_model
         .iter()
-        .map(|(model, chars)| prices.cost(model, chars.div_ceil(4), 0))
-        .sum();
+        .filter_map(|(model, chars)| prices.cost(model, chars.div_ceil(4), 0))
+        .collect();
+    let cost = (!priced.is_empty()).then(|| priced.iter().sum::<f64>());
     Output::Record(
         Record::new()
             .field("requests", "Requests", crate::output::Cell::count(json!(checked.count)))
@@ -281,6 +283,7 @@ fn execute(ctx: &Context, plan: &Plan, settings: &Settings, batch: &mut Batch) -
         });
     let report = engine::run(ctx.http()?, requests, settings, &mut |done| {
         let (custom_id, model) = running.borrow_mut().remove(&done.seq).unwrap_or_default();
+        batch.totals.skipped = skipped.get();
         batch.record(done, custom_id, &model)
     })?;
     batch.totals.skipped = skipped.get();

@@ -263,11 +263,36 @@ struct ChatChunk<'a> {
     #[serde(borrow, default)]
     model: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    choices: Option<Vec<ChatChoice<'a>>>,
+    choices: Option<FirstChoice<'a>>,
     #[serde(default)]
     usage: Option<Value>,
     #[serde(default)]
     error: Option<Value>,
+}
+
+/// The first of a chunk's `choices`, the others skipped: no `Vec` is allocated (and
+/// freed) per event.
+struct FirstChoice<'a>(Option<ChatChoice<'a>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for FirstChoice<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct First<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for First<'a> {
+            type Value = FirstChoice<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of choices")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                let first = seq.next_element::<ChatChoice<'a>>()?;
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(FirstChoice(first))
+            }
+        }
+        deserializer.deserialize_seq(First(std::marker::PhantomData))
+    }
 }
 
 #[derive(Deserialize)]
@@ -308,7 +333,7 @@ fn chat_fast(data: &str, out: &mut dyn Write, reply: &mut Reply) -> Result<Flow>
     if let Some(usage) = chunk.usage.filter(Value::is_object) {
         reply.usage = Some(usage);
     }
-    if let Some(choice) = chunk.choices.as_ref().and_then(|c| c.first()) {
+    if let Some(choice) = chunk.choices.as_ref().and_then(|c| c.0.as_ref()) {
         if let Some(text) = choice.delta.as_ref().and_then(|d| d.content.as_deref()) {
             write_text(text, out, reply)?;
         }

@@ -26,8 +26,10 @@ impl Bar {
         Bar(bar)
     }
 
+    /// Shows the totals so far; requests skipped on resume count as done.
     pub fn update(&self, totals: &Totals) {
-        self.0.inc(1);
+        self.0
+            .set_position(totals.succeeded + totals.failed + totals.skipped);
         let cost = if totals.unpriced > 0 && totals.cost == 0.0 {
             "cost unknown".to_string()
         } else {

@@ -161,6 +161,21 @@ mod tests {
     }
 
     #[test]
+    fn rpm_spaces_sends_evenly() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let gate = Gate::new(8, Some(1200));
+        assert_eq!(gate.spacing, Some(Duration::from_millis(50)));
+        runtime.block_on(async {
+            let _first = gate.enter().await;
+            let early = tokio::time::timeout(Duration::from_millis(10), gate.enter()).await;
+            assert!(early.is_err(), "the second send waits for its turn");
+        });
+    }
+
+    #[test]
     fn permits_are_bounded_by_the_limit() {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
