@@ -9,7 +9,8 @@
 #
 #   bash benches/batch.sh [N]
 #   env: PORT (default 8796), JOBS (default 32), CURL_N (requests for the curl baseline,
-#        default 10000: one process each, so the rate is what matters), BIG (default 1000000)
+#        default 10000: one process each, so the rate is what matters), BIG (default 1000000),
+#        SKIP_BUILD=1 to use the release binaries already built
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,8 +26,10 @@ for tool in /usr/bin/time curl xargs; do
   command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install -y time curl)" >&2; exit 1; }
 done
 
-cargo build --release --quiet
-cargo build --release --quiet --example fake-server
+if [ -z "${SKIP_BUILD:-}" ]; then
+  cargo build --release --quiet
+  cargo build --release --quiet --example fake-server
+fi
 bin="$PWD/target/release/cometapi"
 server_bin="$PWD/target/release/examples/fake-server"
 
