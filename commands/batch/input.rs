@@ -201,20 +201,20 @@ fn chat_entry(custom_id: String, prompt: &str, defaults: &Defaults, fields: &Map
 pub fn fill(template: &str, fields: &Map<String, Value>) -> Result<String, String> {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else {
-            out.push_str(&rest[start..]);
+    while let Some((before, after)) = rest.split_once("{{") {
+        out.push_str(before);
+        let Some((name, tail)) = after.split_once("}}") else {
+            out.push_str("{{");
+            out.push_str(after);
             return Ok(out);
         };
-        let name = after[..end].trim();
+        let name = name.trim();
         match fields.get(name) {
             Some(Value::String(text)) => out.push_str(text),
             Some(value) => out.push_str(&value.to_string()),
             None => return Err(format!("has no field {name:?} for the template")),
         }
-        rest = &after[end + 2..];
+        rest = tail;
     }
     out.push_str(rest);
     Ok(out)

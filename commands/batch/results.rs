@@ -145,12 +145,15 @@ pub struct Earlier {
 /// only successes are reported as done.
 pub fn resume(path: &Path, retry_failed: bool) -> Result<Earlier> {
     let mut earlier = Earlier::default();
+    // Checked before opening: opening a FIFO would block.
+    fsutil::check_regular(path).map_err(|e| write_error(path, e))?;
     let file = match File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(earlier),
-        Err(e) => return Err(CliError::failure(format!("cannot read {}", path.display())).caused_by(e)),
+        Err(e) => {
+            return Err(CliError::failure(format!("cannot read {}", path.display())).caused_by(e))
+        }
     };
-    fsutil::check_regular(path).map_err(|e| write_error(path, e))?;
     cut_unfinished_line(path)?;
     for line in BufReader::new(file).lines() {
         let line = line.map_err(|e| write_error(path, e))?;

@@ -639,3 +639,29 @@ fn a_sigkilled_run_resumes_to_every_id_exactly_once() {
     assert_eq!(counts.len(), TOTAL, "every id");
     assert!(counts.values().all(|&n| n == 1), "none twice");
 }
+
+#[test]
+fn bad_options_and_an_output_that_is_not_a_file_send_nothing() {
+    let sandbox = Sandbox::new();
+    let input = write_input(&sandbox, "in.txt", "one\ntwo\n");
+    let input = input.to_str().expect("path");
+    let home = sandbox.home.path().to_str().expect("path");
+    for (args, code) in [
+        (vec!["-j", "0"], 2),
+        (vec!["--max-cost", "-1"], 2),
+        (vec!["--temperature", "3"], 2),
+        (vec!["--rpm", "0"], 2),
+        (vec!["--input-format", "csv"], 2),
+        (vec!["-o", home], 1),
+    ] {
+        let output = sandbox
+            .cmd_with_key()
+            .args(["batch", input])
+            .args(&args)
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(code), "{args:?}: {output:?}");
+        assert!(!stderr_of(&output).is_empty());
+    }
+    assert_eq!(sandbox.server.model_requests(), 0, "nothing sent");
+}
