@@ -563,7 +563,11 @@ mod tests {
         let (result, out, reply) = feed(Wire::Chat, body);
         assert!(result.is_ok(), "{result:?}");
         assert_eq!(out, "plain line\nnext \u{e9}");
-        assert_eq!(reply.model.as_deref(), Some("m1"), "an escaped model id is decoded");
+        assert_eq!(
+            reply.model.as_deref(),
+            Some("m1"),
+            "an escaped model id is decoded"
+        );
         assert!(reply.finished && reply.usage.is_some());
     }
 
