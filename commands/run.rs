@@ -53,7 +53,7 @@ impl ValueEnum for Endpoint {
         })
     }
 }
-const ANTHROPIC_VERSION: &str = "2023-06-01";
+pub(crate) const ANTHROPIC_VERSION: &str = "2023-06-01";
 const ANTHROPIC_DEFAULT_MAX_TOKENS: u64 = 1024;
 
 fn args(cmd: clap::Command) -> clap::Command {

@@ -141,9 +141,7 @@ fn write_cache(url: &str, models: &[Value]) {
 /// has no price for the model.
 pub fn cost(ctx: &Context, model: &str, prompt: u64, completion: u64) -> Option<f64> {
     let models = cached_models(ctx)?;
-    let pricing = find(&models, model)?.get("pricing")?;
-    let per_million = |k: &str| pricing.get(k).and_then(Value::as_f64);
-    let (input, output) = (per_million("input")?, per_million("output")?);
+    let (input, output) = token_prices(&models, model)?;
     Some((prompt as f64 * input + completion as f64 * output) / 1_000_000.0)
 }
 
@@ -211,6 +209,14 @@ pub fn endpoints(model: &Value) -> Vec<(String, String, String)> {
             .collect(),
         _ => Vec::new(),
     }
+}
+
+/// A model's prices in USD per million input and output tokens, when the catalog has
+/// it and prices it by the token.
+pub fn token_prices(models: &[Value], id: &str) -> Option<(f64, f64)> {
+    let pricing = find(models, id)?.get("pricing")?;
+    let per_million = |k: &str| pricing.get(k).and_then(Value::as_f64);
+    Some((per_million("input")?, per_million("output")?))
 }
 
 /// `in $0.50/M, out $1.50/M`, `$0.04/request` or `$0.10/second`, in the one money

@@ -34,6 +34,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     file.commit(&target, Replace::Yes)
 }
 
+/// Opens `path` (or the file a symlink there points to) for appending, creating it with
+/// mode 0600 and missing parent directories with 0700. For a log written line by line
+/// (bulk results) that a crash may cut short but never rewrite; anything but a regular
+/// file is refused.
+pub fn open_append_private(path: &Path) -> io::Result<File> {
+    let target = regular_target(path)?;
+    create_private_dir(parent_dir(&target))?;
+    let mut options = OpenOptions::new();
+    options.create(true).append(true).read(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    options.open(&target)
+}
+
 /// Whether committing an [`AtomicFile`] may replace a file already at the target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Replace {

@@ -15,7 +15,7 @@ use crate::secret::{self, Secret};
 use crate::{interrupt, progress, terminal_text, timeout};
 
 pub const USER_AGENT: &str = concat!("cometapi/", env!("CARGO_PKG_VERSION"));
-const MAX_ATTEMPTS: u32 = 3;
+pub const MAX_ATTEMPTS: u32 = 3;
 const BACKOFF_BASE: Duration = Duration::from_millis(250);
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(20);
 /// At most half the time limit, so that an unreachable host is reported as one rather
@@ -175,6 +175,7 @@ impl<'a> Request<'a> {
 
 /// A successful (2xx) reply, read whole.
 pub struct Response {
+    pub status: u16,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
 }
@@ -232,7 +233,7 @@ pub enum StreamEnd {
 }
 
 /// Why one attempt did not succeed.
-enum Failure {
+pub enum Failure {
     /// The server answered with a status other than 2xx.
     Status(u16, HeaderMap, Vec<u8>),
     /// No answer: connection refused, timed out, reset.
@@ -268,31 +269,45 @@ impl Http {
     /// limit, all attempts included; Ctrl-C ends the wait with exit 130.
     pub fn send(&self, request: &Request) -> Result<Response> {
         self.with_retries(request, &waiting_for(request), |deadline| {
-            self.interruptible(async {
-                let started = Instant::now();
-                let reply = async {
-                    let response = self
-                        .build(request)?
-                        .send()
-                        .await
-                        .map_err(Failure::Transport)?;
-                    let status = response.status().as_u16();
-                    let headers = response.headers().clone();
-                    let body = read_capped(response).await?;
-                    Ok((status, headers, body))
-                };
-                let (status, headers, body) = within(deadline, reply)
-                    .await
-                    .unwrap_or_else(|| Err(Failure::Final(self.no_answer(request))))?;
-                self.trace_reply(status, &headers, started, Some(body.len()));
-                self.trace_body("<", &body, request);
-                if (200..300).contains(&status) {
-                    Ok(Response { headers, body })
-                } else {
-                    Err(Failure::Status(status, headers, body))
-                }
-            })
+            self.interruptible(self.exchange(request, deadline))
         })
+    }
+
+    /// One attempt of `request`, its reply read whole by `deadline`: a 2xx reply, or
+    /// the [`Failure`] that [`Http::judge`] turns into an error and a retry decision.
+    /// Not interruptible by itself: the caller selects on Ctrl-C (the bulk engine
+    /// runs many of these at once).
+    pub async fn exchange(
+        &self,
+        request: &Request<'_>,
+        deadline: Instant,
+    ) -> std::result::Result<Response, Failure> {
+        let started = Instant::now();
+        let reply = async {
+            let response = self
+                .build(request)?
+                .send()
+                .await
+                .map_err(Failure::Transport)?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let body = read_capped(response).await?;
+            Ok((status, headers, body))
+        };
+        let (status, headers, body) = within(deadline, reply)
+            .await
+            .unwrap_or_else(|| Err(Failure::Final(self.no_answer(request))))?;
+        self.trace_reply(status, &headers, started, Some(body.len()));
+        self.trace_body("<", &body, request);
+        if (200..300).contains(&status) {
+            Ok(Response {
+                status,
+                headers,
+                body,
+            })
+        } else {
+            Err(Failure::Status(status, headers, body))
+        }
     }
 
     /// Streams a 2xx reply's body into `out` as it arrives, never holding it whole,
@@ -434,22 +449,7 @@ impl Http {
             let (error, retry_after) = match once(deadline) {
                 Ok(value) => return Ok(value),
                 Err(Failure::Final(error)) => return Err(error),
-                Err(Failure::Status(status, headers, body)) => {
-                    let delay = retryable(request, status, &body)
-                        .then(|| server_delay(&headers).unwrap_or_else(|| backoff(attempt)));
-                    (status_error(request, status, &headers, &body), delay)
-                }
-                Err(Failure::Transport(err)) => {
-                    self.trace(format_args!("< failed: {}", describe(&err)));
-                    // A request that never reached the server is always safe to repeat;
-                    // a timed-out one only when it changes nothing (GET).
-                    let safe =
-                        err.is_connect() || (err.is_timeout() && request.method == Method::GET);
-                    (
-                        transport_error(request, &err),
-                        safe.then(|| backoff(attempt)),
-                    )
-                }
+                Err(failure) => self.judge(request, &failure, attempt),
             };
             match retry_after {
                 Some(delay) if attempt < MAX_ATTEMPTS && Instant::now() + delay < deadline => {
@@ -460,6 +460,46 @@ impl Http {
                 _ => return Err(error),
             }
         }
+    }
+
+    /// What a failed attempt means: the error to report, and the pause before the
+    /// next attempt when the client's rules allow one (408, 429 and 5xx replies, and
+    /// connection failures; see [`retryable`]).
+    pub fn judge(
+        &self,
+        request: &Request,
+        failure: &Failure,
+        attempt: u32,
+    ) -> (CliError, Option<Duration>) {
+        match failure {
+            Failure::Final(error) => (error.clone(), None),
+            Failure::Status(status, headers, body) => {
+                let delay = retryable(request, *status, body)
+                    .then(|| server_delay(headers).unwrap_or_else(|| backoff(attempt)));
+                (status_error(request, *status, headers, body), delay)
+            }
+            Failure::Transport(err) => {
+                self.trace(format_args!("< failed: {}", describe(err)));
+                // A request that never reached the server is always safe to repeat;
+                // a timed-out one only when it changes nothing (GET).
+                let safe = err.is_connect() || (err.is_timeout() && request.method == Method::GET);
+                (
+                    transport_error(request, err),
+                    safe.then(|| backoff(attempt)),
+                )
+            }
+        }
+    }
+
+    /// How long one request may take (see [`Http::new`]).
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Runs `work` (many requests at once, say) on the client's runtime, blocking until
+    /// it ends; `work` watches Ctrl-C itself.
+    pub fn block_on<F: Future>(&self, work: F) -> F::Output {
+        self.runtime.block_on(work)
     }
 
     /// Runs one attempt on the runtime; Ctrl-C ends it at once with exit 130.
@@ -674,7 +714,7 @@ impl Http {
         unwrap_console(&mut reply, url)
     }
 
-    fn trace_request(&self, request: &Request, attempt: u32) {
+    pub fn trace_request(&self, request: &Request, attempt: u32) {
         if self.verbose == 0 {
             return;
         }
@@ -796,7 +836,7 @@ fn retryable_status(status: u16, body: &[u8]) -> bool {
 
 /// `retry-after-ms` (OpenAI's) or `Retry-After` in seconds, capped. The cap applies
 /// before the conversion: `Duration::from_secs_f64(1e20)` would panic.
-fn server_delay(headers: &HeaderMap) -> Option<Duration> {
+pub fn server_delay(headers: &HeaderMap) -> Option<Duration> {
     let header = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<f64>().ok();
     let delay = header("retry-after-ms")
         .map(|ms| ms / 1000.0)
@@ -814,8 +854,8 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 /// Every request-id header the server sent (`x-request-id`, `request-id`,
-/// `x-cometapi-request-id`, ...), for the `-v` trace.
-fn request_ids(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
+/// `x-cometapi-request-id`, ...), for the `-v` trace and bulk results.
+pub fn request_ids(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
     headers.iter().filter_map(|(name, value)| {
         let name = name.as_str();
         let is_id = name.ends_with("request-id") || name.ends_with("requestid");

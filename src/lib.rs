@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod attach;
+pub mod bulk;
 pub mod catalog;
 pub mod chatlog;
 pub mod cli;

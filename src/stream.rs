@@ -301,13 +301,61 @@ fn not_json(event: &Event) -> CliError {
 #[derive(Deserialize)]
 struct ChatChunk<'a> {
     #[serde(borrow, default)]
-    model: Option<Cow<'a, str>>,
+    model: Option<Text<'a>>,
     #[serde(borrow, default)]
-    choices: Option<Vec<ChatChoice<'a>>>,
+    choices: Option<FirstChoice<'a>>,
     #[serde(default)]
     usage: Option<Value>,
     #[serde(default)]
     error: Option<Value>,
+}
+
+/// A JSON string borrowed from the event when it has no escapes, owned otherwise.
+/// (serde borrows a bare `Cow<str>` field but always allocates one inside an `Option`.)
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+            type Value = Text<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(text)))
+            }
+            fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(text.to_string())))
+            }
+        }
+        deserializer.deserialize_str(Visit(std::marker::PhantomData))
+    }
+}
+
+/// The first of a chunk's `choices`, the others skipped: no `Vec` is allocated (and
+/// freed) per event.
+struct FirstChoice<'a>(Option<ChatChoice<'a>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for FirstChoice<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct First<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for First<'a> {
+            type Value = FirstChoice<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of choices")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                let first = seq.next_element::<ChatChoice<'a>>()?;
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(FirstChoice(first))
+            }
+        }
+        deserializer.deserialize_seq(First(std::marker::PhantomData))
+    }
 }
 
 #[derive(Deserialize)]
@@ -321,7 +369,7 @@ struct ChatChoice<'a> {
 #[derive(Deserialize)]
 struct ChatDelta<'a> {
     #[serde(borrow, default)]
-    content: Option<Cow<'a, str>>,
+    content: Option<Text<'a>>,
 }
 
 fn chat_fast(data: &str, out: &mut dyn Write, reply: &mut Reply) -> Result<Flow> {
@@ -343,13 +391,18 @@ fn chat_fast(data: &str, out: &mut dyn Write, reply: &mut Reply) -> Result<Flow>
         )));
     }
     if reply.model.is_none() {
-        reply.model = chunk.model.filter(|m| !m.is_empty()).map(Cow::into_owned);
+        reply.model = chunk
+            .model
+            .map(|m| m.0)
+            .filter(|m| !m.is_empty())
+            .map(Cow::into_owned);
     }
     if let Some(usage) = chunk.usage.filter(Value::is_object) {
         reply.usage = Some(usage);
     }
-    if let Some(choice) = chunk.choices.as_ref().and_then(|c| c.first()) {
-        if let Some(text) = choice.delta.as_ref().and_then(|d| d.content.as_deref()) {
+    if let Some(choice) = chunk.choices.as_ref().and_then(|c| c.0.as_ref()) {
+        if let Some(text) = choice.delta.as_ref().and_then(|d| d.content.as_ref()) {
+            let text = text.0.as_ref();
             write_text(text, out, reply)?;
         }
         if choice.finish_reason.is_some() {
@@ -569,6 +622,24 @@ mod tests {
             "never half a character"
         );
         assert!(reply.first_text_at.is_some());
+    }
+
+    #[test]
+    fn chat_text_with_and_without_escapes_and_extra_choices() {
+        let body = concat!(
+            "data: {\"model\":\"m\\u0031\",\"choices\":[{\"delta\":{\"content\":\"plain \"}},{\"delta\":{\"content\":\"ignored\"}}]}\n\n",
+            "data: {\"choices\":[{\"delta\":{\"content\":\"line\\nnext \\u00e9\"},\"finish_reason\":\"stop\"}]}\n\n",
+            "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1}}\n\n",
+        );
+        let (result, out, reply) = feed(Wire::Chat, body);
+        assert!(result.is_ok(), "{result:?}");
+        assert_eq!(out, "plain line\nnext \u{e9}");
+        assert_eq!(
+            reply.model.as_deref(),
+            Some("m1"),
+            "an escaped model id is decoded"
+        );
+        assert!(reply.finished && reply.usage.is_some());
     }
 
     #[test]

@@ -23,6 +23,8 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
+#[path = "fake_bulk.rs"]
+mod bulk;
 #[path = "fake_jobs.rs"]
 mod jobs;
 #[path = "fake_media_audio.rs"]
@@ -327,6 +329,7 @@ struct State {
     foreign: AtomicBool,
     media_images: media_images::Media,
     jobs: jobs::Jobs,
+    bulk: bulk::Bulk,
 }
 
 struct PendingFault {
@@ -393,11 +396,11 @@ fn handle(state: &State, mut request: tiny_http::Request) {
         body: String::from_utf8_lossy(&raw_body).into_owned(),
         body_bytes: raw_body,
     };
-    state
-        .recorded
-        .lock()
-        .expect("recorded mutex")
-        .push(recorded.clone());
+    let flight = bulk::arrive(state, &recorded.path);
+    if !bulk::unrecorded(state) {
+        let mut all = state.recorded.lock().expect("recorded mutex");
+        all.push(recorded.clone());
+    }
 
     let decoded_path = percent_decode(&recorded.path, false);
     let reply = match state.take_fault(&recorded.path, &decoded_path) {
@@ -411,8 +414,10 @@ fn handle(state: &State, mut request: tiny_http::Request) {
         None if state.foreign.load(Ordering::SeqCst) => {
             foreign_reply(route(state, &recorded, &decoded_path, id), &decoded_path)
         }
-        None => route(state, &recorded, &decoded_path, id),
+        None => bulk::intercept(state, &recorded, &decoded_path, &flight)
+            .unwrap_or_else(|| route(state, &recorded, &decoded_path, id)),
     };
+    let reply = bulk::closing(reply, &flight, id);
     if let Some(write) = reply.by_hand {
         write(&mut request.into_writer());
         return;

@@ -1,0 +1,316 @@
+//! `compare -m A -m B [-m C...] PROMPT`: the same prompt to every model at once, each
+//! reply streamed; then the replies side by side on a terminal (stacked when it is too
+//! narrow) or one section per model, and a table per model: time to first token, total
+//! time, tokens, cost, with the fastest and cheapest marked. A model that fails shows
+//! its error; the others carry on; exit 1 if any failed.
+
+use std::io::{self, IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use clap::{value_parser, Arg, ArgAction, ArgMatches};
+use serde_json::{json, Value};
+
+use crate::bulk::stats::{tokens_of, Prices};
+use crate::catalog::{self, CachePolicy};
+use crate::context::Context;
+use crate::error::{CliError, ExitCode, Result};
+use crate::http::{Auth, KeyHeader, Request};
+use crate::output::{Cell, Column, Outcome, Output, Table, Tone};
+use crate::registry::{CommandSpec, Credential};
+use crate::stream::{self, Reply, Wire};
+use crate::{cli, fit, message, money, terminal_text};
+
+/// The narrowest a side-by-side column may be; below it replies are stacked.
+const MIN_COLUMN: usize = 28;
+const GUTTER: &str = " │ ";
+
+fn args(cmd: clap::Command) -> clap::Command {
+    cmd.arg(Arg::new("prompt").value_name("PROMPT").num_args(1..)
+        .help("The prompt; several words are joined with spaces; - or piped stdin reads it"))
+    .arg(Arg::new("model").short('m').long("model").value_name("MODEL").action(ArgAction::Append)
+        .required(true).value_parser(cli::non_blank).help("A model to ask (give two or more)"))
+    .arg(Arg::new("system").short('s').long("system").value_name("PROMPT").help("System prompt"))
+    .arg(Arg::new("temperature").short('t').long("temperature").value_name("T")
+        .value_parser(value_parser!(f64)).help("Sampling temperature, 0.0 to 2.0"))
+    .arg(Arg::new("max_tokens").long("max-tokens").value_name("N")
+        .value_parser(value_parser!(u32).range(1..)).help("Most tokens each model may generate"))
+}
+
+/// One model's run.
+struct Lane {
+    model: String,
+    text: String,
+    first_token: Option<Duration>,
+    total: Duration,
+    input_tokens: u64,
+    output_tokens: u64,
+    cost: Option<f64>,
+    error: Option<CliError>,
+}
+
+/// Keeps a reply's text and when its first piece came.
+struct Capture {
+    started: Instant,
+    first: Option<Duration>,
+    text: Vec<u8>,
+}
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if !buf.is_empty() && self.first.is_none() {
+            self.first = Some(self.started.elapsed());
+        }
+        self.text.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
+    let mut models: Vec<String> = Vec::new();
+    for model in m.get_many::<String>("model").into_iter().flatten() {
+        if !models.contains(model) {
+            models.push(model.clone());
+        }
+    }
+    if models.len() < 2 {
+        return Err(CliError::usage("compare needs two or more different models (-m A -m B)"));
+    }
+    if let Some(t) = m.get_one::<f64>("temperature").filter(|t| !(0.0..=2.0).contains(*t)) {
+        return Err(CliError::usage(format!("--temperature must be between 0.0 and 2.0, not {t}")));
+    }
+    let words: Option<Vec<&str>> = m.get_many::<String>("prompt").map(|w| w.map(String::as_str).collect());
+    let joined = words.map(|w| w.join(" "));
+    let prompt = message::read(joined.as_deref())?;
+    if prompt.trim().is_empty() {
+        return Err(CliError::usage("the prompt is empty"));
+    }
+    let key = ctx.api_key()?;
+    let url = ctx.base_url()?.v1("chat/completions");
+    let http = ctx.http()?;
+    let usage = ctx.stream_usage()?;
+    let bodies: Vec<Value> = models.iter().map(|model| body(m, model, &prompt, usage)).collect();
+    let mut lanes: Vec<Lane> = std::thread::scope(|scope| {
+        let running: Vec<_> = models
+            .iter()
+            .zip(&bodies)
+            .map(|(model, body)| {
+                let request = Request::post_json(url.clone(), Auth::ApiKey(&key, KeyHeader::Bearer), body);
+                scope.spawn(move || ask(http, &request, model))
+            })
+            .collect();
+        running
+            .into_iter()
+            .zip(&models)
+            .map(|(handle, model)| handle.join().unwrap_or_else(|_| failed_lane(model)))
+            .collect()
+    });
+    if lanes.iter().any(|l| l.error.as_ref().is_some_and(|e| e.exit == ExitCode::Interrupted)) {
+        return Err(crate::interrupt::error());
+    }
+    let mut prices = Prices::new(catalog::models(ctx, CachePolicy::Use).unwrap_or_default());
+    for lane in &mut lanes {
+        lane.cost = prices.cost(&lane.model, lane.input_tokens, lane.output_tokens);
+    }
+    let exit = if lanes.iter().any(|l| l.error.is_some()) { ExitCode::Failure } else { ExitCode::Success };
+    if ctx.formatter().structured {
+        return Ok(Outcome::with_exit(Output::Json(as_json(&lanes)), exit));
+    }
+    show_replies(&lanes, ctx.globals.format.is_some())?;
+    Ok(Outcome::with_exit(Output::Table(summary(&lanes)), exit))
+}
+
+/// The streamed chat request for one model.
+fn body(m: &ArgMatches, model: &str, prompt: &str, usage: bool) -> Value {
+    let mut messages = Vec::new();
+    if let Some(system) = m.get_one::<String>("system") {
+        messages.push(json!({"role": "system", "content": system}));
+    }
+    messages.push(json!({"role": "user", "content": prompt}));
+    let mut body = json!({"model": model, "messages": messages, "stream": true});
+    if usage {
+        body["stream_options"] = json!({"include_usage": true});
+    }
+    if let Some(t) = m.get_one::<f64>("temperature") {
+        body["temperature"] = json!(t);
+    }
+    if let Some(n) = m.get_one::<u32>("max_tokens") {
+        body["max_tokens"] = json!(n);
+    }
+    body
+}
+
+/// Streams one model's reply into a [`Lane`]; a failure is kept, not raised.
+fn ask(http: &crate::http::Http, request: &Request, model: &str) -> Lane {
+    let started = Instant::now();
+    let mut capture = Capture { started, first: None, text: Vec::new() };
+    let mut reply = Reply::new(false);
+    let result = stream::run(http, request, Wire::Chat, &mut capture, &mut reply);
+    let (input_tokens, output_tokens) = reply
+        .usage
+        .as_ref()
+        .map_or((0, 0), |usage| tokens_of(&json!({"usage": usage})));
+    Lane {
+        model: model.to_string(),
+        text: String::from_utf8_lossy(&capture.text).into_owned(),
+        first_token: capture.first,
+        total: started.elapsed(),
+        input_tokens,
+        output_tokens,
+        cost: None,
+        error: result.err(),
+    }
+}
+
+fn failed_lane(model: &str) -> Lane {
+    Lane {
+        model: model.to_string(),
+        text: String::new(),
+        first_token: None,
+        total: Duration::ZERO,
+        input_tokens: 0,
+        output_tokens: 0,
+        cost: None,
+        error: Some(CliError::failure("the request failed unexpectedly")),
+    }
+}
+
+/// The replies: side by side on a wide enough terminal, else one section per model.
+fn show_replies(lanes: &[Lane], format_given: bool) -> Result<()> {
+    let terminal = io::stdout().is_terminal();
+    let width = fit::terminal_width();
+    let column = width.saturating_sub(fit::width(GUTTER) * (lanes.len() - 1)) / lanes.len();
+    let text_of = |lane: &Lane| match &lane.error {
+        Some(err) => format!("error: {}", err.message),
+        None => lane.text.trim_end().to_string(),
+    };
+    let shown = if terminal && !format_given && column >= MIN_COLUMN {
+        side_by_side(lanes, column, &text_of)
+    } else {
+        lanes
+            .iter()
+            .map(|lane| format!("== {} ==\n{}\n", lane.model, text_of(lane)))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let shown = if terminal { terminal_text::for_stdout(&shown).into_owned() } else { shown };
+    let mut out = io::stdout().lock();
+    writeln!(out, "{shown}").and_then(|()| out.flush()).map_err(CliError::from_output)
+}
+
+fn side_by_side(lanes: &[Lane], column: usize, text_of: &dyn Fn(&Lane) -> String) -> String {
+    let wrapped: Vec<Vec<String>> = lanes
+        .iter()
+        .map(|lane| {
+            let mut lines = vec![fit::truncate(&lane.model, column), "─".repeat(column)];
+            lines.extend(fit::wrap(&text_of(lane), column).lines().map(str::to_string));
+            lines
+        })
+        .collect();
+    let height = wrapped.iter().map(Vec::len).max().unwrap_or(0);
+    (0..height)
+        .map(|row| {
+            let cells: Vec<String> = wrapped
+                .iter()
+                .map(|lines| {
+                    let cell = lines.get(row).map_or("", String::as_str);
+                    format!("{cell}{}", " ".repeat(column.saturating_sub(fit::width(cell))))
+                })
+                .collect();
+            cells.join(GUTTER).trim_end().to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The fastest (total time) and cheapest model among those that answered.
+fn best(lanes: &[Lane]) -> (Option<usize>, Option<usize>) {
+    let ok = || lanes.iter().enumerate().filter(|(_, l)| l.error.is_none());
+    let fastest = ok().min_by_key(|(_, l)| l.total).map(|(i, _)| i);
+    let cheapest = ok()
+        .filter_map(|(i, l)| Some((i, l.cost?)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| i);
+    (fastest, cheapest)
+}
+
+fn seconds(duration: Option<Duration>) -> Cell {
+    match duration {
+        Some(d) => {
+            let secs = (d.as_secs_f64() * 1000.0).round() / 1000.0;
+            Cell::with_text(json!(secs), format!("{secs:.2}"))
+        }
+        None => Cell::new(Value::Null),
+    }
+}
+
+fn summary(lanes: &[Lane]) -> Table {
+    let (fastest, cheapest) = best(lanes);
+    let mut table = Table::new(
+        vec![
+            Column::new("model", "Model"),
+            Column::new("status", "Status").truncates(),
+            Column::new("first_token_secs", "First token (s)"),
+            Column::new("total_secs", "Total (s)"),
+            Column::new("input_tokens", "In").droppable(2),
+            Column::new("output_tokens", "Out").droppable(2),
+            Column::new("cost_usd", "Cost").droppable(1),
+            Column::new("best", "Best"),
+        ],
+        "No models.",
+    );
+    for (i, lane) in lanes.iter().enumerate() {
+        let status = match &lane.error {
+            Some(err) => Cell::new(err.message.clone()).tone(Tone::Bad),
+            None => Cell::new("ok").tone(Tone::Good),
+        };
+        let marks: Vec<&str> = [(fastest == Some(i), "fastest"), (cheapest == Some(i), "cheapest")]
+            .into_iter()
+            .filter_map(|(yes, mark)| yes.then_some(mark))
+            .collect();
+        table.push(vec![
+            Cell::new(lane.model.clone()),
+            status,
+            seconds(lane.first_token),
+            seconds(lane.error.is_none().then_some(lane.total)),
+            Cell::count(json!(lane.input_tokens)),
+            Cell::count(json!(lane.output_tokens)),
+            lane.cost.map_or_else(|| Cell::new(Value::Null), money::usd_cell),
+            Cell::new(json!(marks)),
+        ]);
+    }
+    table
+}
+
+fn as_json(lanes: &[Lane]) -> Value {
+    let (fastest, cheapest) = best(lanes);
+    let models: Vec<Value> = lanes
+        .iter()
+        .enumerate()
+        .map(|(i, lane)| {
+            json!({
+                "model": lane.model,
+                "content": lane.error.is_none().then_some(&lane.text),
+                "error": lane.error.as_ref().map(|e| &e.message),
+                "first_token_ms": lane.first_token.map(|d| d.as_millis() as u64),
+                "total_ms": lane.total.as_millis() as u64,
+                "input_tokens": lane.input_tokens,
+                "output_tokens": lane.output_tokens,
+                "cost_usd": lane.cost,
+                "fastest": fastest == Some(i),
+                "cheapest": cheapest == Some(i),
+            })
+        })
+        .collect();
+    json!({"models": models})
+}
+
+inventory::submit! {
+    CommandSpec::new("compare", "Ask several models the same prompt at once and compare them", run)
+        .needs(Credential::ApiKey)
+        .with_args(args)
+        .model_id_args(&["model"])
+}

@@ -1,0 +1,126 @@
+//! `compare`: one prompt to several models at once; a failing model does not stop the
+//! others; sections in a stable order when piped; fastest and cheapest marked.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::sandbox::{stderr_of, stdout_of, Sandbox};
+
+const CHAT: &str = "/v1/chat/completions";
+
+fn three_models(sandbox: &Sandbox) {
+    sandbox
+        .server
+        .set_model_latency("gpt-5.4", Duration::from_millis(300));
+    sandbox.server.set_failing_model("broken-model", 400);
+}
+
+#[test]
+fn three_models_one_failing_sections_in_order_and_exit_1() {
+    let sandbox = Sandbox::new();
+    three_models(&sandbox);
+    let output = sandbox
+        .cmd_with_key()
+        .args([
+            "compare",
+            "-m",
+            "gpt-5.4",
+            "-m",
+            "broken-model",
+            "-m",
+            "gpt-4o-mini",
+            "say",
+            "hi",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stdout = stdout_of(&output);
+    let first = stdout.find("== gpt-5.4 ==").expect("first section");
+    let second = stdout.find("== broken-model ==").expect("second section");
+    let third = stdout.find("== gpt-4o-mini ==").expect("third section");
+    assert!(
+        first < second && second < third,
+        "the order given: {stdout}"
+    );
+    assert_eq!(
+        stdout.matches("echo: say hi").count(),
+        2,
+        "both others answered: {stdout}"
+    );
+    assert!(
+        stdout.contains("error: HTTP 400"),
+        "the failure in its section: {stdout}"
+    );
+    assert!(
+        stdout.contains("fastest") && stdout.contains("cheapest"),
+        "{stdout}"
+    );
+    let bodies: Vec<Value> = sandbox
+        .server
+        .requests_to(CHAT)
+        .iter()
+        .map(|r| serde_json::from_str(&r.body).expect("json"))
+        .collect();
+    assert_eq!(bodies.len(), 3, "one request per model");
+    assert!(bodies
+        .iter()
+        .all(|b| b["stream"] == true && b["messages"][0]["content"] == "say hi"));
+    assert!(stderr_of(&output).is_empty() || !stderr_of(&output).contains("panick"));
+}
+
+#[test]
+fn json_marks_the_fastest_and_cheapest_and_keeps_the_error() {
+    let sandbox = Sandbox::new();
+    three_models(&sandbox);
+    let output = sandbox
+        .cmd_with_key()
+        .args([
+            "compare",
+            "-m",
+            "gpt-5.4",
+            "-m",
+            "broken-model",
+            "-m",
+            "gpt-4o-mini",
+            "--json",
+            "-",
+        ])
+        .write_stdin("from stdin")
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let value: Value = serde_json::from_slice(&output.stdout).expect("json");
+    let models = value["models"].as_array().expect("models");
+    let names: Vec<&str> = models.iter().filter_map(|m| m["model"].as_str()).collect();
+    assert_eq!(names, ["gpt-5.4", "broken-model", "gpt-4o-mini"]);
+    let mini = &models[2];
+    assert_eq!(mini["content"], "echo: from stdin");
+    assert_eq!(mini["fastest"], true, "gpt-5.4 waits 300 ms");
+    assert_eq!(mini["cheapest"], true, "$0.12/M against $1.25/M");
+    assert!(mini["first_token_ms"].is_u64() && mini["cost_usd"].as_f64() > Some(0.0));
+    assert!(models[0]["total_ms"].as_u64() >= Some(300));
+    assert!(models[1]["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("fake failure")));
+    assert_eq!(models[1]["fastest"], false);
+}
+
+#[test]
+fn one_model_or_a_blank_prompt_is_a_usage_error() {
+    let sandbox = Sandbox::new();
+    let output = sandbox
+        .cmd_with_key()
+        .args(["compare", "-m", "gpt-4o", "-m", "gpt-4o", "hi"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let output = sandbox
+        .cmd_with_key()
+        .args(["compare", "-m", "a", "-m", "b", " "])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(sandbox.server.requests_to(CHAT).is_empty());
+}
