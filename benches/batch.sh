@@ -13,6 +13,7 @@
 #        SKIP_BUILD=1 to use the release binaries already built
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/lib.sh
 
 n=${1:-100000}
 port=${PORT:-8796}
@@ -43,10 +44,7 @@ trap cleanup EXIT
 
 "$server_bin" --port "$port" --bulk-fast >"$work/server.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 300); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
-  sleep 0.1
-done
+wait_for_port "$port" "$server_pid" "$work/server.log"
 
 export HOME="$work/home" COMETAPI_KEY="$key" COMETAPI_BASE_URL="http://127.0.0.1:$port/v1"
 mkdir -p "$HOME"

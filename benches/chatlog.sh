@@ -10,6 +10,7 @@
 #   bash benches/chatlog.sh            env: PORT (default 8796), RUNS (default 50)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/lib.sh
 
 port=${PORT:-8796}
 runs=${RUNS:-50}
@@ -26,12 +27,9 @@ cleanup() {
   rm -rf "$home"
 }
 trap cleanup EXIT
-"$server_bin" --port "$port" >/dev/null 2>&1 &
+"$server_bin" --port "$port" >"$home/server.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  sleep 0.05
-done
+wait_for_port "$port" "$server_pid" "$home/server.log"
 
 HOME="$home" BIN="$bin" PORT="$port" RUNS="$runs" python3 - <<'PY'
 import os, statistics, subprocess, sys, time

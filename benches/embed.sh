@@ -8,6 +8,7 @@
 #   bash benches/embed.sh [LINES]      (default 200000; env PORT, default 8796; RUNS, default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/lib.sh
 
 lines=${1:-200000}
 port=${PORT:-8796}
@@ -26,13 +27,7 @@ target/release/examples/fake-server --port "$port" >"$home/server.log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$home"' EXIT
 
-# Wait for the port: poll, no fixed sleep (at most ~30 s).
-for _ in $(seq 300); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
-  kill -0 "$server" 2>/dev/null || { cat "$home/server.log" >&2; exit 1; }
-  sleep 0.1
-done
-(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "fake server did not start" >&2; exit 1; }
+wait_for_port "$port" "$server" "$home/server.log"
 
 export HOME="$home/home" COMETAPI_BASE_URL="http://127.0.0.1:$port/v1" COMETAPI_KEY="$key"
 mkdir -p "$HOME"

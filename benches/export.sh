@@ -8,6 +8,7 @@
 #   bash benches/export.sh [ROWS]      (default 2000000; env PORT, default 8797; RUNS, default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/lib.sh
 
 rows=${1:-2000000}
 port=${PORT:-8797}
@@ -31,13 +32,7 @@ setsid cargo run --release --quiet --example fake-server -- --port "$port" --exp
 server=$!
 trap 'kill -- -"$server" 2>/dev/null || true; rm -rf "$home"' EXIT
 
-# Wait for the port: poll, no fixed sleep (at most ~30 s).
-for _ in $(seq 300); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
-  kill -0 "$server" 2>/dev/null || { cat "$home/server.log" >&2; exit 1; }
-  sleep 0.1
-done
-(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "fake server did not start" >&2; exit 1; }
+wait_for_port "$port" "$server" "$home/server.log"
 
 export HOME="$home" COMETAPI_BASE_URL="http://127.0.0.1:$port/v1" COMETAPI_ACCESS_TOKEN="$token"
 

@@ -10,6 +10,7 @@
 #   env: PORT (default 8799), RUNS (default 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/lib.sh
 
 repeat=${1:-2000}
 port=${PORT:-8799}
@@ -62,10 +63,7 @@ events=$(((chars + 7) / 8))
 
 "$server_bin" --port "$port" --reply-file "$home/reply.md" >"$home/server.log" 2>&1 &
 pid=$!
-for _ in $(seq 300); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
-  sleep 0.1
-done
+wait_for_port "$port" "$pid" "$home/server.log"
 export HOME="$home" COMETAPI_KEY="$key" COMETAPI_BASE_URL="http://127.0.0.1:$port/v1" TERM=xterm-256color
 unset NO_COLOR
 

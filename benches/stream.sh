@@ -12,6 +12,7 @@
 #        PY_CLI (default /tmp/pyref/bin/cometapi)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/lib.sh
 
 chunks=${1:-1000000}
 port=${PORT:-8798}
@@ -42,12 +43,7 @@ trap cleanup EXIT
 start_server() { # port chunks
   "$server_bin" --port "$1" --stream-chunks "$2" >"$home/server-$1.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 300); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return; fi
-    sleep 0.1
-  done
-  cat "$home/server-$1.log" >&2
-  exit 1
+  wait_for_port "$1" "$!" "$home/server-$1.log"
 }
 
 start_server "$port" "$chunks"
