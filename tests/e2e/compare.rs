@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::fake_server::API_KEY;
+use crate::pty::{spawn, Screen};
 use crate::sandbox::{stderr_of, stdout_of, Sandbox};
 
 const CHAT: &str = "/v1/chat/completions";
@@ -123,4 +125,83 @@ fn one_model_or_a_blank_prompt_is_a_usage_error() {
         .expect("run");
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     assert!(sandbox.server.requests_to(CHAT).is_empty());
+}
+
+/// `compare` on a pty, `COLUMNS` wide, with the test key.
+fn on_terminal(sandbox: &Sandbox, models: &[&str], prompt: &str, columns: &str) -> Screen {
+    let mut args = vec!["compare"];
+    for model in models {
+        args.extend(["-m", model]);
+    }
+    args.push(prompt);
+    Screen::new(spawn(
+        sandbox,
+        &args,
+        &[("COMETAPI_KEY", API_KEY), ("COLUMNS", columns)],
+    ))
+}
+
+#[test]
+fn on_a_terminal_a_fast_reply_shows_while_a_slow_one_waits_and_ctrl_c_stops_all() {
+    let sandbox = Sandbox::new();
+    // Far beyond the test's expect timeout: the slow model cannot finish before Ctrl-C,
+    // so the fast reply on the screen was drawn while the slow one was still waiting.
+    sandbox
+        .server
+        .set_model_latency("slow-model", Duration::from_secs(60));
+    let mut screen = on_terminal(&sandbox, &["gpt-4o-mini", "slow-model"], "say hi", "100");
+    let header = screen.wait_for("slow-model");
+    assert!(header.contains("gpt-4o-mini"), "side by side: {header}");
+    screen.wait_for("echo: say hi");
+    assert!(
+        !screen.text.contains("Total (s)"),
+        "no summary yet: {}",
+        screen.text
+    );
+    screen.send("\x03");
+    assert_eq!(screen.exit_code(), 130, "{}", screen.text);
+    assert!(!screen.text.contains("Total (s)"), "{}", screen.text);
+    assert_eq!(sandbox.server.requests_to(CHAT).len(), 2);
+}
+
+#[test]
+fn on_a_terminal_the_replies_end_side_by_side_with_the_summary() {
+    let sandbox = Sandbox::new();
+    sandbox
+        .server
+        .set_model_latency("gpt-5.4", Duration::from_millis(300));
+    let mut screen = on_terminal(&sandbox, &["gpt-4o-mini", "gpt-5.4"], "say hi", "100");
+    screen.wait_for("echo: say hi");
+    screen.wait_for("Total (s)");
+    assert_eq!(screen.exit_code(), 0, "{}", screen.text);
+    // Once side by side at the end; more often when it was also drawn live.
+    assert!(
+        screen.text.matches("echo: say hi").count() > 2,
+        "the replies were drawn as they came: {}",
+        screen.text
+    );
+    let summary = screen.text.rfind("Total (s)").expect("summary");
+    let both = |line: &&str| line.matches("echo: say hi").count() == 2 && line.contains(" │ ");
+    assert!(
+        screen.text[..summary].lines().any(|line| both(&line)),
+        "side by side at the end: {}",
+        screen.text
+    );
+}
+
+#[test]
+fn on_a_narrow_terminal_the_live_replies_are_stacked_and_neutralised() {
+    let sandbox = Sandbox::new();
+    sandbox
+        .server
+        .set_model_latency("slow-model", Duration::from_secs(60));
+    let models = ["gpt-4o-mini", "slow-model", "gpt-5.4"];
+    let mut screen = on_terminal(&sandbox, &models, "say \x1b[2J hi", "50");
+    screen.wait_for("== gpt-4o-mini ==");
+    // The escape shown as a visible stand-in (a real one would be stripped here).
+    screen.wait_for("echo: say ␛[2J hi");
+    screen.wait_for("== slow-model ==");
+    screen.wait_for("== gpt-5.4 ==");
+    screen.send("\x03");
+    assert_eq!(screen.exit_code(), 130, "{}", screen.text);
 }
