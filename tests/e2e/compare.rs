@@ -1,5 +1,6 @@
 //! `compare`: one prompt to several models at once; a failing model does not stop the
-//! others; sections in a stable order when piped; fastest and cheapest marked.
+//! others; sections in a stable order when piped or with `--format`; fastest and
+//! cheapest marked; on a terminal (a pty) the replies drawn as they arrive.
 
 use std::time::Duration;
 
@@ -149,10 +150,17 @@ fn on_a_terminal_a_fast_reply_shows_while_a_slow_one_waits_and_ctrl_c_stops_all(
     sandbox
         .server
         .set_model_latency("slow-model", Duration::from_secs(60));
-    let mut screen = on_terminal(&sandbox, &["gpt-4o-mini", "slow-model"], "say hi", "100");
-    let header = screen.wait_for("slow-model");
-    assert!(header.contains("gpt-4o-mini"), "side by side: {header}");
+    sandbox.server.set_failing_model("broken-model", 400);
+    let models = ["gpt-4o-mini", "slow-model", "broken-model"];
+    let mut screen = on_terminal(&sandbox, &models, "say hi", "100");
+    let header = screen.wait_for("broken-model");
+    assert!(
+        header.contains("gpt-4o-mini") && header.contains("slow-model"),
+        "side by side: {header}"
+    );
     screen.wait_for("echo: say hi");
+    // The failure in its column as soon as it failed, the slow model still waiting.
+    screen.wait_for("error: HTTP 400");
     assert!(
         !screen.text.contains("Total (s)"),
         "no summary yet: {}",
@@ -161,7 +169,7 @@ fn on_a_terminal_a_fast_reply_shows_while_a_slow_one_waits_and_ctrl_c_stops_all(
     screen.send("\x03");
     assert_eq!(screen.exit_code(), 130, "{}", screen.text);
     assert!(!screen.text.contains("Total (s)"), "{}", screen.text);
-    assert_eq!(sandbox.server.requests_to(CHAT).len(), 2);
+    assert_eq!(sandbox.server.requests_to(CHAT).len(), 3);
 }
 
 #[test]
@@ -204,4 +212,35 @@ fn on_a_narrow_terminal_the_live_replies_are_stacked_and_neutralised() {
     screen.wait_for("== gpt-5.4 ==");
     screen.send("\x03");
     assert_eq!(screen.exit_code(), 130, "{}", screen.text);
+}
+
+#[test]
+fn on_a_terminal_with_format_the_sections_come_once_at_the_end() {
+    let sandbox = Sandbox::new();
+    let args = [
+        "--format",
+        "markdown",
+        "compare",
+        "-m",
+        "gpt-4o-mini",
+        "-m",
+        "gpt-5.4",
+        "say hi",
+    ];
+    let env = [("COMETAPI_KEY", API_KEY), ("COLUMNS", "100")];
+    let mut screen = Screen::new(spawn(&sandbox, &args, &env));
+    assert_eq!(screen.exit_code(), 0, "{}", screen.text);
+    let first = screen
+        .text
+        .find("== gpt-4o-mini ==")
+        .expect("first section");
+    let second = screen.text.find("== gpt-5.4 ==").expect("second section");
+    assert!(first < second, "{}", screen.text);
+    assert_eq!(
+        screen.text.matches("echo: say hi").count(),
+        2,
+        "not drawn live: {}",
+        screen.text
+    );
+    assert!(!screen.text.contains(" │ "), "{}", screen.text);
 }
