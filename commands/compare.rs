@@ -6,6 +6,7 @@
 //! its error; the others carry on; exit 1 if any failed.
 
 use std::io::{self, IsTerminal, Write};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -165,25 +166,38 @@ fn live_lanes(models: &[String]) -> LiveLanes {
 }
 
 /// Every model asked at once, a thread each on the one client; the lanes in model order.
+/// With a live view, one more thread draws the text held back between redraws.
 fn ask_all(http: &crate::http::Http, requests: &[Request], models: &[String], live: Option<&Mutex<LiveLanes>>) -> Vec<Lane> {
+    let (running, all_done) = mpsc::channel::<()>();
     std::thread::scope(|scope| {
-        let running: Vec<_> = requests
+        let handles: Vec<_> = requests
             .iter()
             .zip(models)
             .enumerate()
             .map(|(i, (request, model))| {
                 let live = live.map(|l| (l, i));
+                // Dropped when this model is done; the last one ends the drawing thread.
+                let running = running.clone();
                 scope.spawn(move || {
                     let lane = ask(http, request, model, live);
                     if let Some((live, i)) = live {
                         let error = lane.error.as_ref().map(|e| format!("error: {}", e.message));
                         let _ = live.lock().unwrap_or_else(PoisonError::into_inner).finish(i, error.as_deref());
                     }
+                    drop(running);
                     lane
                 })
             })
             .collect();
-        running
+        drop(running);
+        if let Some(live) = live {
+            scope.spawn(move || {
+                while let Err(RecvTimeoutError::Timeout) = all_done.recv_timeout(columns::REDRAW_EVERY) {
+                    let _ = live.lock().unwrap_or_else(PoisonError::into_inner).catch_up();
+                }
+            });
+        }
+        handles
             .into_iter()
             .zip(models)
             .map(|(handle, model)| handle.join().unwrap_or_else(|_| failed_lane(model)))

@@ -10,7 +10,7 @@ use crate::fit;
 use crate::terminal_text::neutralise;
 
 /// The least time between two redraws while text arrives (a finished text redraws at once).
-const REDRAW_EVERY: Duration = Duration::from_millis(40);
+pub const REDRAW_EVERY: Duration = Duration::from_millis(40);
 
 /// The narrowest a side-by-side column may be; below it the texts are stacked.
 pub const MIN_COLUMN: usize = 28;
@@ -157,6 +157,8 @@ pub struct LiveLanes {
     texts: Vec<Vec<u8>>,
     board: Board,
     last_draw: Option<Instant>,
+    /// Text arrived since the last redraw (held back because that was very recent).
+    behind: bool,
 }
 
 impl LiveLanes {
@@ -166,6 +168,7 @@ impl LiveLanes {
             texts: vec![Vec::new(); titles.len()],
             board: Board::new(width, height),
             last_draw: None,
+            behind: false,
         }
     }
 
@@ -175,9 +178,20 @@ impl LiveLanes {
             text.extend_from_slice(bytes);
         }
         if self.last_draw.is_some_and(|at| at.elapsed() < REDRAW_EVERY) {
+            self.behind = true;
             return Ok(());
         }
         self.redraw()
+    }
+
+    /// Draws text held back by [`push`](Self::push), so a reply that pauses right after
+    /// a piece still shows that piece; call it every [`REDRAW_EVERY`].
+    pub fn catch_up(&mut self) -> io::Result<()> {
+        if self.behind {
+            self.redraw()
+        } else {
+            Ok(())
+        }
     }
 
     /// Text `lane` is complete (replaced by `replacement`, an error, when given): redrawn now.
@@ -202,6 +216,7 @@ impl LiveLanes {
             .map(|(title, text)| (title.as_str(), text.as_str()))
             .collect();
         self.last_draw = Some(Instant::now());
+        self.behind = false;
         self.board.draw(&panes, &mut io::stdout().lock())
     }
 
