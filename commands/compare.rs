@@ -1,10 +1,13 @@
 //! `compare -m A -m B [-m C...] PROMPT`: the same prompt to every model at once, each
-//! reply streamed; then the replies side by side on a terminal (stacked when it is too
-//! narrow) or one section per model, and a table per model: time to first token, total
-//! time, tokens, cost, with the fastest and cheapest marked. A model that fails shows
+//! reply streamed. On a terminal the replies are drawn as they arrive, side by side
+//! (stacked when it is too narrow), then shown in full; piped or with `--format`, one
+//! section per model once all have finished. Then a table per model: time to first
+//! token, total time, tokens, cost, with the fastest and cheapest marked. A model that fails shows
 //! its error; the others carry on; exit 1 if any failed.
 
 use std::io::{self, IsTerminal, Write};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use clap::{value_parser, Arg, ArgAction, ArgMatches};
@@ -17,12 +20,9 @@ use crate::error::{CliError, ExitCode, Result};
 use crate::http::{Auth, KeyHeader, Request};
 use crate::output::{Cell, Column, Outcome, Output, Table, Tone};
 use crate::registry::{CommandSpec, Credential};
+use crate::columns::{self, LiveLanes};
 use crate::stream::{self, Reply, Wire};
 use crate::{cli, fit, message, money, terminal_text};
-
-/// The narrowest a side-by-side column may be; below it replies are stacked.
-const MIN_COLUMN: usize = 28;
-const GUTTER: &str = " │ ";
 
 fn args(cmd: clap::Command) -> clap::Command {
     cmd.arg(Arg::new("prompt").value_name("PROMPT").num_args(1..)
@@ -48,19 +48,28 @@ struct Lane {
     error: Option<CliError>,
 }
 
-/// Keeps a reply's text and when its first piece came.
-struct Capture {
+/// The replies drawn as they arrive (stdout a terminal, no `--format`), as lane `usize`.
+type Live<'a> = Option<(&'a Mutex<LiveLanes>, usize)>;
+
+/// Keeps a reply's text and when its first piece came, and shows it live when asked.
+struct Capture<'a> {
     started: Instant,
     first: Option<Duration>,
     text: Vec<u8>,
+    live: Live<'a>,
 }
 
-impl Write for Capture {
+impl Write for Capture<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         if !buf.is_empty() && self.first.is_none() {
             self.first = Some(self.started.elapsed());
         }
         self.text.extend_from_slice(buf);
+        if let Some((live, lane)) = self.live {
+            // A terminal that cannot be drawn on must not stop the request; the full
+            // replies are printed again at the end.
+            let _ = live.lock().unwrap_or_else(PoisonError::into_inner).push(lane, buf);
+        }
         Ok(buf.len())
     }
 
@@ -92,29 +101,36 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     let url = ctx.base_url()?.v1("chat/completions");
     let http = ctx.http()?;
     let usage = ctx.stream_usage()?;
-    let bodies: Vec<Value> = models.iter().map(|model| body(m, model, &prompt, usage)).collect();
-    let mut lanes: Vec<Lane> = std::thread::scope(|scope| {
-        let running: Vec<_> = models
-            .iter()
-            .zip(&bodies)
-            .map(|(model, body)| {
-                let request = Request::post_json(url.clone(), Auth::ApiKey(&key, KeyHeader::Bearer), body);
-                scope.spawn(move || ask(http, &request, model))
-            })
-            .collect();
-        running
-            .into_iter()
-            .zip(&models)
-            .map(|(handle, model)| handle.join().unwrap_or_else(|_| failed_lane(model)))
-            .collect()
-    });
+    let requests: Vec<Request> = models
+        .iter()
+        .map(|model| {
+            let body = body(m, model, &prompt, usage);
+            Request::post_json(url.clone(), Auth::ApiKey(&key, KeyHeader::Bearer), &body)
+        })
+        .collect();
+    let live = (io::stdout().is_terminal() && ctx.globals.format.is_none() && !ctx.formatter().structured)
+        .then(|| Mutex::new(live_lanes(&models)));
+    let spinner_off = live.as_ref().map(|_| crate::progress::silence());
+    if let Some(live) = &live {
+        let _ = live.lock().unwrap_or_else(PoisonError::into_inner).redraw();
+    }
+    let mut lanes = ask_all(http, &requests, &models, live.as_ref());
+    let live = live.map(|l| l.into_inner().unwrap_or_else(PoisonError::into_inner));
     if lanes.iter().any(|l| l.error.as_ref().is_some_and(|e| e.exit == ExitCode::Interrupted)) {
+        if let Some(mut live) = live {
+            let _ = live.leave();
+        }
         return Err(crate::interrupt::error());
     }
+    // The prices load (perhaps from the network) under the live block, without a spinner.
     let mut prices = Prices::new(catalog::models(ctx, CachePolicy::Use).unwrap_or_default());
     for lane in &mut lanes {
         lane.cost = prices.cost(&lane.model, lane.input_tokens, lane.output_tokens);
     }
+    if let Some(mut live) = live {
+        live.clear().map_err(CliError::from_output)?;
+    }
+    drop(spinner_off);
     let exit = if lanes.iter().any(|l| l.error.is_some()) { ExitCode::Failure } else { ExitCode::Success };
     if ctx.formatter().structured {
         return Ok(Outcome::with_exit(Output::Json(as_json(&lanes)), exit));
@@ -143,10 +159,56 @@ fn body(m: &ArgMatches, model: &str, prompt: &str, usage: bool) -> Value {
     body
 }
 
+/// The live view for stdout's terminal: `COLUMNS` (else its width) wide, as tall as it is.
+fn live_lanes(models: &[String]) -> LiveLanes {
+    let height = crossterm::terminal::size().map_or(24, |(_, h)| usize::from(h));
+    LiveLanes::new(models, fit::terminal_width(), height)
+}
+
+/// Every model asked at once, a thread each on the one client; the lanes in model order.
+/// With a live view, one more thread draws the text held back between redraws.
+fn ask_all(http: &crate::http::Http, requests: &[Request], models: &[String], live: Option<&Mutex<LiveLanes>>) -> Vec<Lane> {
+    let (running, all_done) = mpsc::channel::<()>();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = requests
+            .iter()
+            .zip(models)
+            .enumerate()
+            .map(|(i, (request, model))| {
+                let live = live.map(|l| (l, i));
+                // Dropped when this model is done; the last one ends the drawing thread.
+                let running = running.clone();
+                scope.spawn(move || {
+                    let lane = ask(http, request, model, live);
+                    if let Some((live, i)) = live {
+                        let error = lane.error.as_ref().map(|e| format!("error: {}", e.message));
+                        let _ = live.lock().unwrap_or_else(PoisonError::into_inner).finish(i, error.as_deref());
+                    }
+                    drop(running);
+                    lane
+                })
+            })
+            .collect();
+        drop(running);
+        if let Some(live) = live {
+            scope.spawn(move || {
+                while let Err(RecvTimeoutError::Timeout) = all_done.recv_timeout(columns::REDRAW_EVERY) {
+                    let _ = live.lock().unwrap_or_else(PoisonError::into_inner).catch_up();
+                }
+            });
+        }
+        handles
+            .into_iter()
+            .zip(models)
+            .map(|(handle, model)| handle.join().unwrap_or_else(|_| failed_lane(model)))
+            .collect()
+    })
+}
+
 /// Streams one model's reply into a [`Lane`]; a failure is kept, not raised.
-fn ask(http: &crate::http::Http, request: &Request, model: &str) -> Lane {
+fn ask(http: &crate::http::Http, request: &Request, model: &str, live: Live<'_>) -> Lane {
     let started = Instant::now();
-    let mut capture = Capture { started, first: None, text: Vec::new() };
+    let mut capture = Capture { started, first: None, text: Vec::new(), live };
     let mut reply = Reply::new(false);
     let result = stream::run(http, request, Wire::Chat, &mut capture, &mut reply);
     let (input_tokens, output_tokens) = reply
@@ -181,14 +243,15 @@ fn failed_lane(model: &str) -> Lane {
 /// The replies: side by side on a wide enough terminal, else one section per model.
 fn show_replies(lanes: &[Lane], format_given: bool) -> Result<()> {
     let terminal = io::stdout().is_terminal();
-    let width = fit::terminal_width();
-    let column = width.saturating_sub(fit::width(GUTTER) * (lanes.len() - 1)) / lanes.len();
     let text_of = |lane: &Lane| match &lane.error {
         Some(err) => format!("error: {}", err.message),
         None => lane.text.trim_end().to_string(),
     };
-    let shown = if terminal && !format_given && column >= MIN_COLUMN {
-        side_by_side(lanes, column, &text_of)
+    let column = columns::column_width(lanes.len(), fit::terminal_width());
+    let shown = if let Some(column) = column.filter(|_| terminal && !format_given) {
+        let texts: Vec<String> = lanes.iter().map(text_of).collect();
+        let panes: Vec<(&str, &str)> = lanes.iter().zip(&texts).map(|(l, t)| (l.model.as_str(), t.as_str())).collect();
+        columns::side_by_side(&panes, column, None).join("\n")
     } else {
         lanes
             .iter()
@@ -199,31 +262,6 @@ fn show_replies(lanes: &[Lane], format_given: bool) -> Result<()> {
     let shown = if terminal { terminal_text::for_stdout(&shown).into_owned() } else { shown };
     let mut out = io::stdout().lock();
     writeln!(out, "{shown}").and_then(|()| out.flush()).map_err(CliError::from_output)
-}
-
-fn side_by_side(lanes: &[Lane], column: usize, text_of: &dyn Fn(&Lane) -> String) -> String {
-    let wrapped: Vec<Vec<String>> = lanes
-        .iter()
-        .map(|lane| {
-            let mut lines = vec![fit::truncate(&lane.model, column), "─".repeat(column)];
-            lines.extend(fit::wrap(&text_of(lane), column).lines().map(str::to_string));
-            lines
-        })
-        .collect();
-    let height = wrapped.iter().map(Vec::len).max().unwrap_or(0);
-    (0..height)
-        .map(|row| {
-            let cells: Vec<String> = wrapped
-                .iter()
-                .map(|lines| {
-                    let cell = lines.get(row).map_or("", String::as_str);
-                    format!("{cell}{}", " ".repeat(column.saturating_sub(fit::width(cell))))
-                })
-                .collect();
-            cells.join(GUTTER).trim_end().to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// The fastest (total time) and cheapest model among those that answered.

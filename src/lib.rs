@@ -9,6 +9,7 @@ pub mod bulk;
 pub mod catalog;
 pub mod chatlog;
 pub mod cli;
+pub mod columns;
 pub mod completion;
 pub mod config;
 pub mod console;

@@ -32,6 +32,14 @@ pub fn pin(message: String) -> Pinned {
     Pinned
 }
 
+/// No spinner until the returned guard is dropped: output redrawn in place (several
+/// replies drawn as they arrive) owns the screen, and a spinner line would overwrite it.
+pub fn silence() -> Pinned {
+    hide();
+    PINNED.store(true, Ordering::SeqCst);
+    Pinned
+}
+
 /// Changes the message of the pinned spinner.
 pub fn update(message: String) {
     draw(message);

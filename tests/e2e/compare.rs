@@ -1,10 +1,13 @@
 //! `compare`: one prompt to several models at once; a failing model does not stop the
-//! others; sections in a stable order when piped; fastest and cheapest marked.
+//! others; sections in a stable order when piped or with `--format`; fastest and
+//! cheapest marked; on a terminal (a pty) the replies drawn as they arrive.
 
 use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::fake_server::API_KEY;
+use crate::pty::{spawn, Screen};
 use crate::sandbox::{stderr_of, stdout_of, Sandbox};
 
 const CHAT: &str = "/v1/chat/completions";
@@ -123,4 +126,121 @@ fn one_model_or_a_blank_prompt_is_a_usage_error() {
         .expect("run");
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     assert!(sandbox.server.requests_to(CHAT).is_empty());
+}
+
+/// `compare` on a pty, `COLUMNS` wide, with the test key.
+fn on_terminal(sandbox: &Sandbox, models: &[&str], prompt: &str, columns: &str) -> Screen {
+    let mut args = vec!["compare"];
+    for model in models {
+        args.extend(["-m", model]);
+    }
+    args.push(prompt);
+    Screen::new(spawn(
+        sandbox,
+        &args,
+        &[("COMETAPI_KEY", API_KEY), ("COLUMNS", columns)],
+    ))
+}
+
+#[test]
+fn on_a_terminal_a_fast_reply_shows_while_a_slow_one_waits_and_ctrl_c_stops_all() {
+    let sandbox = Sandbox::new();
+    // Far beyond the test's expect timeout: the slow model cannot finish before Ctrl-C,
+    // so the fast reply on the screen was drawn while the slow one was still waiting.
+    sandbox
+        .server
+        .set_model_latency("slow-model", Duration::from_secs(60));
+    sandbox.server.set_failing_model("broken-model", 400);
+    let models = ["gpt-4o-mini", "slow-model", "broken-model"];
+    let mut screen = on_terminal(&sandbox, &models, "say hi", "100");
+    let header = screen.wait_for("broken-model");
+    assert!(
+        header.contains("gpt-4o-mini") && header.contains("slow-model"),
+        "side by side: {header}"
+    );
+    screen.wait_for("echo: say hi");
+    // The failure in its column as soon as it failed, the slow model still waiting.
+    screen.wait_for("error: HTTP 400");
+    assert!(
+        !screen.text.contains("Total (s)"),
+        "no summary yet: {}",
+        screen.text
+    );
+    screen.send("\x03");
+    assert_eq!(screen.exit_code(), 130, "{}", screen.text);
+    assert!(!screen.text.contains("Total (s)"), "{}", screen.text);
+    assert_eq!(sandbox.server.requests_to(CHAT).len(), 3);
+}
+
+#[test]
+fn on_a_terminal_the_replies_end_side_by_side_with_the_summary() {
+    let sandbox = Sandbox::new();
+    sandbox
+        .server
+        .set_model_latency("gpt-5.4", Duration::from_millis(300));
+    let mut screen = on_terminal(&sandbox, &["gpt-4o-mini", "gpt-5.4"], "say hi", "100");
+    screen.wait_for("echo: say hi");
+    screen.wait_for("Total (s)");
+    assert_eq!(screen.exit_code(), 0, "{}", screen.text);
+    // Once side by side at the end; more often when it was also drawn live.
+    assert!(
+        screen.text.matches("echo: say hi").count() > 2,
+        "the replies were drawn as they came: {}",
+        screen.text
+    );
+    let summary = screen.text.rfind("Total (s)").expect("summary");
+    let both = |line: &&str| line.matches("echo: say hi").count() == 2 && line.contains(" │ ");
+    assert!(
+        screen.text[..summary].lines().any(|line| both(&line)),
+        "side by side at the end: {}",
+        screen.text
+    );
+}
+
+#[test]
+fn on_a_narrow_terminal_the_live_replies_are_stacked_and_neutralised() {
+    let sandbox = Sandbox::new();
+    sandbox
+        .server
+        .set_model_latency("slow-model", Duration::from_secs(60));
+    let models = ["gpt-4o-mini", "slow-model", "gpt-5.4"];
+    let mut screen = on_terminal(&sandbox, &models, "say \x1b[2J hi", "50");
+    screen.wait_for("== gpt-4o-mini ==");
+    // The escape shown as a visible stand-in (a real one would be stripped here).
+    screen.wait_for("echo: say ␛[2J hi");
+    screen.wait_for("== slow-model ==");
+    screen.wait_for("== gpt-5.4 ==");
+    screen.send("\x03");
+    assert_eq!(screen.exit_code(), 130, "{}", screen.text);
+}
+
+#[test]
+fn on_a_terminal_with_format_the_sections_come_once_at_the_end() {
+    let sandbox = Sandbox::new();
+    let args = [
+        "--format",
+        "markdown",
+        "compare",
+        "-m",
+        "gpt-4o-mini",
+        "-m",
+        "gpt-5.4",
+        "say hi",
+    ];
+    let env = [("COMETAPI_KEY", API_KEY), ("COLUMNS", "100")];
+    let mut screen = Screen::new(spawn(&sandbox, &args, &env));
+    assert_eq!(screen.exit_code(), 0, "{}", screen.text);
+    let first = screen
+        .text
+        .find("== gpt-4o-mini ==")
+        .expect("first section");
+    let second = screen.text.find("== gpt-5.4 ==").expect("second section");
+    assert!(first < second, "{}", screen.text);
+    assert_eq!(
+        screen.text.matches("echo: say hi").count(),
+        2,
+        "not drawn live: {}",
+        screen.text
+    );
+    assert!(!screen.text.contains(" │ "), "{}", screen.text);
 }
