@@ -17,6 +17,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::chat_scan;
 use crate::error::{CliError, ExitCode, Result};
 use crate::http::{message_in, Http, Progress, Request, StreamEnd};
 use crate::render::Renderer;
@@ -56,6 +57,8 @@ pub struct Reply {
     pub content_cap: usize,
     /// Some text was left out of `content` because of `content_cap`.
     pub content_cut: bool,
+    /// Reused for a chat delta's text when it has escapes (no allocation per event).
+    scratch: String,
 }
 
 impl Reply {
@@ -372,7 +375,38 @@ struct ChatDelta<'a> {
     content: Option<Text<'a>>,
 }
 
+/// A chat chunk: the common shape read by [`chat_scan`], anything else by serde.
 fn chat_fast(data: &str, out: &mut dyn Write, reply: &mut Reply) -> Result<Flow> {
+    let mut scratch = std::mem::take(&mut reply.scratch);
+    let result = match chat_scan::scan(data, &mut scratch) {
+        Some(chunk) => chat_scanned(&chunk, &scratch, out, reply),
+        None => chat_serde(data, out, reply),
+    };
+    reply.scratch = scratch;
+    result
+}
+
+fn chat_scanned(
+    chunk: &chat_scan::Scanned,
+    scratch: &str,
+    out: &mut dyn Write,
+    reply: &mut Reply,
+) -> Result<Flow> {
+    if reply.model.is_none() {
+        reply.model = chunk.model.filter(|m| !m.is_empty()).map(str::to_string);
+    }
+    match chunk.content {
+        Some(chat_scan::Content::Plain(text)) => write_text(text, out, reply)?,
+        Some(chat_scan::Content::Decoded) => write_text(scratch, out, reply)?,
+        None => {}
+    }
+    if chunk.finished {
+        reply.finished = true;
+    }
+    Ok(Flow::Continue)
+}
+
+fn chat_serde(data: &str, out: &mut dyn Write, reply: &mut Reply) -> Result<Flow> {
     let chunk: ChatChunk = serde_json::from_str(data).map_err(|_| {
         not_json(&Event {
             kind: "message",
@@ -587,6 +621,10 @@ fn gemini(value: &Value, reply: &mut Reply, out: &mut dyn Write) -> Result<bool>
     }
     Ok(false)
 }
+
+#[cfg(test)]
+#[path = "stream_chat_scan_tests.rs"]
+mod chat_scan_tests;
 
 #[cfg(test)]
 mod tests {
