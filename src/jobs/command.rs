@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::{value_parser, Arg, ArgAction, ArgMatches};
+use clap::{Arg, ArgAction, ArgMatches};
 use serde_json::{json, Value};
 
 use crate::context::Context;
@@ -18,8 +18,18 @@ pub fn out_dir_arg() -> Arg {
     Arg::new("out_dir")
         .long("out-dir")
         .value_name("DIR")
-        .value_parser(value_parser!(PathBuf))
+        .value_parser(directory_or_new)
         .help("Save the results here (created if missing; default: the current directory)")
+}
+
+/// A directory, or a path where one can be made: checked by the parser, so a file in
+/// the way is exit 2 before anything is submitted (not after the job was paid for).
+fn directory_or_new(text: &str) -> std::result::Result<PathBuf, String> {
+    let path = PathBuf::from(text);
+    match std::fs::metadata(&path) {
+        Ok(meta) if !meta.is_dir() => Err(format!("{text} exists and is not a directory")),
+        _ => Ok(path),
+    }
 }
 
 /// `--no-wait`.

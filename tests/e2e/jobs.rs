@@ -604,3 +604,29 @@ fn an_expired_result_url_is_an_error_and_saves_nothing() {
     );
     assert!(files(out.path()).is_empty());
 }
+
+#[test]
+fn an_out_dir_that_is_a_file_is_refused_before_the_submit() {
+    let sandbox = Sandbox::new();
+    let file = sandbox.home.path().join("taken");
+    fs::write(&file, "mine").expect("file");
+    let file = file.to_str().expect("utf-8");
+    for args in [
+        &["video", "create", "x"][..],
+        &["music", "wait", "suno-0001"],
+    ] {
+        let output = sandbox
+            .cmd_with_key()
+            .args(args)
+            .args(["--out-dir", file])
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
+        assert!(
+            stderr_of(&output).contains("exists and is not a directory"),
+            "{output:?}"
+        );
+    }
+    assert!(sandbox.server.requests().is_empty(), "nothing submitted");
+    assert_eq!(fs::read_to_string(file).expect("file"), "mine");
+}
