@@ -211,6 +211,19 @@ fn body_of(req: &Recorded) -> Value {
     serde_json::from_str(&req.body).unwrap_or(Value::Null)
 }
 
+/// The `ids` of a batch fetch's body.
+fn ids_of(req: &Recorded) -> Vec<String> {
+    body_of(req)["ids"]
+        .as_array()
+        .map(|ids| {
+            ids.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn text(body: &Value, key: &str) -> String {
     body.get(key)
         .and_then(Value::as_str)
@@ -425,15 +438,7 @@ fn mj_fetch(state: &State, id: &str) -> Reply {
 }
 
 fn mj_list(state: &State, req: &Recorded) -> Reply {
-    let ids: Vec<String> = body_of(req)["ids"]
-        .as_array()
-        .map(|ids| {
-            ids.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default();
+    let ids = ids_of(req);
     let tasks: Vec<Value> = ids
         .iter()
         .filter_map(|id| advance(state, id, |k| k == Kind::Midjourney))
@@ -498,15 +503,7 @@ fn suno_fetch(state: &State, id: &str) -> Reply {
 }
 
 fn suno_fetch_many(state: &State, req: &Recorded) -> Reply {
-    let ids: Vec<String> = body_of(req)["ids"]
-        .as_array()
-        .map(|ids| {
-            ids.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default();
+    let ids = ids_of(req);
     let tasks: Vec<Value> = ids
         .iter()
         .filter_map(|id| advance(state, id, |k| k == Kind::Suno))
