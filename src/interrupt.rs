@@ -92,11 +92,14 @@ fn sender() -> &'static Option<watch::Sender<u64>> {
 
 /// What the handler thread does with one Ctrl-C.
 fn on_interrupt(wake: &watch::Sender<u64>) {
-    PENDING.store(true, Ordering::SeqCst);
-    wake.send_modify(|count| *count += 1);
+    // Decide before anything can see the interrupt: once a wait is woken it may end and
+    // drop its count while the command is still printing how to resume, and exiting
+    // then would cut that message off.
     if !IN_SHELL.load(Ordering::SeqCst) && WAITS.load(Ordering::SeqCst) == 0 {
         std::process::exit(i32::from(ExitCode::Interrupted.code()));
     }
+    PENDING.store(true, Ordering::SeqCst);
+    wake.send_modify(|count| *count += 1);
 }
 
 /// `signal-hook` does the async-signal-safe part (a self-pipe); a thread turns each
