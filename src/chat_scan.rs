@@ -6,6 +6,14 @@
 //! malformed) gives `None`, and the caller parses it with serde as before. Whatever it
 //! answers is exactly what the serde path would have found (a proptest in
 //! `stream.rs` holds it to that).
+//!
+//! The chunks of one stream mostly differ only in their content (the id, model and
+//! time repeat), so [`Scanner`] remembers the bytes around the content string of the
+//! last chunk it read whole. A chunk with exactly those bytes around one JSON string
+//! is that chunk with another string: reading the string alone gives what reading it
+//! all would, because a JSON parser is in the same state on the same bytes.
+
+use std::ops::Range;
 
 /// What a common chat chunk holds.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -16,19 +24,124 @@ pub struct Scanned<'a> {
     pub content: Option<Content<'a>>,
     /// `choices[0].finish_reason` is present and not null.
     pub finished: bool,
+    /// Where the content string is, quotes included.
+    pub(crate) content_span: Option<Range<usize>>,
 }
 
 /// A JSON string's text: borrowed when it has no escapes, else decoded into the
-/// caller's scratch buffer.
+/// scanner (see [`Scanner::decoded`]).
 #[derive(Debug, PartialEq, Eq)]
 pub enum Content<'a> {
     Plain(&'a str),
     Decoded,
 }
 
-/// Scans `data` as a chat chunk; `None` means "ask serde". `scratch` receives the
-/// content when it has escapes (cleared first; reused, so no allocation per event).
-pub fn scan<'a>(data: &'a str, scratch: &mut String) -> Option<Scanned<'a>> {
+/// Scans the chunks of a stream one after another, reusing its buffers: nothing is
+/// allocated per chunk once the first few have been seen.
+#[derive(Debug, Default)]
+pub struct Scanner {
+    /// The content of the last chunk, when it had escapes.
+    scratch: String,
+    shape: Shape,
+}
+
+/// The last chunk read whole that had a content string: the bytes around the string
+/// and what the chunk said besides it.
+#[derive(Debug, Default)]
+struct Shape {
+    known: bool,
+    before: Vec<u8>,
+    after: Vec<u8>,
+    model: Option<Place>,
+    finished: bool,
+}
+
+/// Where the model string is: counted from the start when it comes before the
+/// content, from the end when after (the content's length varies between them).
+#[derive(Debug, Clone, Copy)]
+enum Place {
+    FromStart(usize, usize),
+    FromEnd(usize, usize),
+}
+
+impl Scanner {
+    /// Scans `data` as a chat chunk; `None` means "ask serde".
+    pub fn scan<'a>(&mut self, data: &'a str) -> Option<Scanned<'a>> {
+        if let Some(found) = self.same_shape(data) {
+            return Some(found);
+        }
+        let found = scan_whole(data, &mut self.scratch)?;
+        if let Some(span) = &found.content_span {
+            self.shape.learn(data, span, &found);
+        }
+        Some(found)
+    }
+
+    /// The content of the last chunk scanned, when it was [`Content::Decoded`].
+    pub fn decoded(&self) -> &str {
+        &self.scratch
+    }
+
+    /// `data` read as the last shape with another content string, if it is one.
+    fn same_shape<'a>(&mut self, data: &'a str) -> Option<Scanned<'a>> {
+        let shape = &self.shape;
+        let bytes = data.as_bytes();
+        let end = bytes.len().checked_sub(shape.after.len())?;
+        if !shape.known
+            || end < shape.before.len() + 2
+            || !bytes.starts_with(&shape.before)
+            || !bytes.ends_with(&shape.after)
+        {
+            return None;
+        }
+        let mut cursor = Cursor {
+            text: data,
+            bytes,
+            at: shape.before.len(),
+        };
+        let content = cursor.string(&mut self.scratch)?;
+        if cursor.at != end {
+            return None;
+        }
+        let model = match shape.model {
+            None => None,
+            Some(Place::FromStart(from, to)) => Some(data.get(from..to)?),
+            Some(Place::FromEnd(from, to)) => Some(data.get(bytes.len() - from..bytes.len() - to)?),
+        };
+        Some(Scanned {
+            model,
+            content: Some(content),
+            finished: shape.finished,
+            content_span: Some(shape.before.len()..end),
+        })
+    }
+}
+
+impl Shape {
+    fn learn(&mut self, data: &str, span: &Range<usize>, found: &Scanned) {
+        let bytes = data.as_bytes();
+        self.before.clear();
+        self.before.extend_from_slice(&bytes[..span.start]);
+        self.after.clear();
+        self.after.extend_from_slice(&bytes[span.end..]);
+        self.finished = found.finished;
+        // The model is a slice of `data`: its offsets are pointer differences.
+        self.model = found.model.map(|model| {
+            let from = model.as_ptr() as usize - data.as_ptr() as usize;
+            let to = from + model.len();
+            if to <= span.start {
+                Place::FromStart(from, to)
+            } else {
+                Place::FromEnd(bytes.len() - from, bytes.len() - to)
+            }
+        });
+        self.known = true;
+    }
+}
+
+/// Scans `data` whole; `scratch` receives the content when it has escapes (cleared
+/// first).
+fn scan_whole<'a>(data: &'a str, scratch: &mut String) -> Option<Scanned<'a>> {
     let mut cursor = Cursor {
         text: data,
         bytes: data.as_bytes(),
@@ -99,7 +212,10 @@ fn delta<'a>(c: &mut Cursor<'a>, found: &mut Scanned<'a>, scratch: &mut String) 
         "content" => {
             once(&mut seen)?;
             if !c.null() {
+                c.skip_space();
+                let start = c.at;
                 found.content = Some(c.string(scratch)?);
+                found.content_span = Some(start..c.at);
             }
             Some(())
         }
@@ -302,6 +418,28 @@ fn escape(after: &[u8]) -> Option<(char, usize)> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_chunk_of_the_last_shape_is_read_from_its_string_alone() {
+        let chunk = |content: &str| {
+            format!(
+                r#"{{"id":"c","choices":[{{"delta":{{"content":{content}}},"finish_reason":null}}],"model":"m"}}"#
+            )
+        };
+        let mut scanner = Scanner::default();
+        assert!(
+            scanner.same_shape(&chunk(r#""a""#)).is_none(),
+            "nothing learnt yet"
+        );
+        scanner.scan(&chunk(r#""a""#)).expect("common");
+        let (second, third) = (chunk(r#""bc\n""#), chunk("null"));
+        let found = scanner.same_shape(&second).expect("same shape");
+        assert_eq!(found.content, Some(Content::Decoded));
+        assert_eq!(scanner.decoded(), "bc\n");
+        assert_eq!(found.model, Some("m"), "found after the content");
+        assert!(scanner.same_shape(&third).is_none(), "null is not a string");
+        assert_eq!(scanner.scan(&third).expect("common").content, None);
+    }
 
     proptest! {
         #[test]

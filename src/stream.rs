@@ -57,8 +57,8 @@ pub struct Reply {
     pub content_cap: usize,
     /// Some text was left out of `content` because of `content_cap`.
     pub content_cut: bool,
-    /// Reused for a chat delta's text when it has escapes (no allocation per event).
-    scratch: String,
+    /// Reads the chat chunks of the stream; reused, so nothing is allocated per event.
+    scanner: chat_scan::Scanner,
 }
 
 impl Reply {
@@ -377,18 +377,18 @@ struct ChatDelta<'a> {
 
 /// A chat chunk: the common shape read by [`chat_scan`], anything else by serde.
 fn chat_fast(data: &str, out: &mut dyn Write, reply: &mut Reply) -> Result<Flow> {
-    let mut scratch = std::mem::take(&mut reply.scratch);
-    let result = match chat_scan::scan(data, &mut scratch) {
-        Some(chunk) => chat_scanned(&chunk, &scratch, out, reply),
+    let mut scanner = std::mem::take(&mut reply.scanner);
+    let result = match scanner.scan(data) {
+        Some(chunk) => chat_scanned(&chunk, scanner.decoded(), out, reply),
         None => chat_serde(data, out, reply),
     };
-    reply.scratch = scratch;
+    reply.scanner = scanner;
     result
 }
 
 fn chat_scanned(
     chunk: &chat_scan::Scanned,
-    scratch: &str,
+    decoded: &str,
     out: &mut dyn Write,
     reply: &mut Reply,
 ) -> Result<Flow> {
@@ -397,7 +397,7 @@ fn chat_scanned(
     }
     match chunk.content {
         Some(chat_scan::Content::Plain(text)) => write_text(text, out, reply)?,
-        Some(chat_scan::Content::Decoded) => write_text(scratch, out, reply)?,
+        Some(chat_scan::Content::Decoded) => write_text(decoded, out, reply)?,
         None => {}
     }
     if chunk.finished {

@@ -20,30 +20,32 @@ struct Effect {
     timed: bool,
 }
 
-fn effect_of(
-    path: fn(&str, &mut dyn Write, &mut Reply) -> Result<Flow>,
-    data: &str,
-    cap: usize,
-) -> Effect {
+type Path = fn(&str, &mut dyn Write, &mut Reply) -> Result<Flow>;
+
+fn effect_of(path: Path, data: &str, cap: usize) -> Effect {
+    next_effect(path, data, &mut Reply::keeping_at_most(cap))
+}
+
+/// What one more chunk of a stream does to `reply`, and the reply after it.
+fn next_effect(path: Path, data: &str, reply: &mut Reply) -> Effect {
     let mut written = Vec::new();
-    let mut reply = Reply::keeping_at_most(cap);
-    let result = path(data, &mut written, &mut reply).map_err(|e| e.message);
+    let result = path(data, &mut written, reply).map_err(|e| e.message);
     Effect {
         result,
         written,
-        model: reply.model,
-        usage: reply.usage,
+        model: reply.model.clone(),
+        usage: reply.usage.clone(),
         finished: reply.finished,
         chars: reply.chars,
         ends_line: reply.ends_line,
-        content: reply.content,
+        content: reply.content.clone(),
         content_cut: reply.content_cut,
         timed: reply.first_text_at.is_some(),
     }
 }
 
 fn scans(data: &str) -> bool {
-    chat_scan::scan(data, &mut String::new()).is_some()
+    chat_scan::Scanner::default().scan(data).is_some()
 }
 
 #[test]
@@ -261,4 +263,75 @@ proptest! {
         let data = String::from_utf8_lossy(&bytes);
         prop_assert_eq!(effect_of(chat_fast, &data, 8), effect_of(chat_serde, &data, 8));
     }
+
+    #[test]
+    fn a_stream_of_one_shape_gives_what_serde_gives_chunk_by_chunk(
+        data in chunk(),
+        others in proptest::collection::vec(
+            (
+                prop_oneof![8 => json_string(), 1 => r#""[a-z",:\\ ]{0,6}"#],
+                0u8..4,
+                any::<prop::sample::Index>(),
+                any::<u8>(),
+            ),
+            1..6,
+        ),
+        cap in 0usize..40,
+    ) {
+        let stream = same_shape_stream(&data, &others);
+        let (mut fast, mut slow) = (Reply::keeping_at_most(cap), Reply::keeping_at_most(cap));
+        let mut remembering = chat_scan::Scanner::default();
+        for data in &stream {
+            let mut fresh = chat_scan::Scanner::default();
+            prop_assert_eq!(scanned(&mut remembering, data), scanned(&mut fresh, data), "{}", data);
+            prop_assert_eq!(
+                next_effect(chat_fast, data, &mut fast),
+                next_effect(chat_serde, data, &mut slow),
+                "{}", data
+            );
+        }
+    }
+}
+
+/// What `scanner` makes of `data`, with the decoded text when there is one.
+fn scanned<'a>(
+    scanner: &mut chat_scan::Scanner,
+    data: &'a str,
+) -> Option<(chat_scan::Scanned<'a>, Option<String>)> {
+    let found = scanner.scan(data)?;
+    let decoded = matches!(found.content, Some(chat_scan::Content::Decoded))
+        .then(|| scanner.decoded().to_string());
+    Some((found, decoded))
+}
+
+/// `data` followed by copies with another content string, some of them damaged by
+/// one byte before or after it (`how`: 0 intact, 1 before, 2 after, 3 `data` again).
+fn same_shape_stream(data: &str, others: &[(String, u8, prop::sample::Index, u8)]) -> Vec<String> {
+    let span = chat_scan::Scanner::default()
+        .scan(data)
+        .and_then(|found| found.content_span);
+    let mut stream = vec![data.to_string()];
+    let Some(span) = span else {
+        return stream;
+    };
+    let (before, after) = (&data.as_bytes()[..span.start], &data.as_bytes()[span.end..]);
+    for (content, how, at, byte) in others {
+        let (mut before, mut after) = (before.to_vec(), after.to_vec());
+        let damaged = match how {
+            1 => &mut before,
+            2 => &mut after,
+            3 => {
+                stream.push(data.to_string());
+                continue;
+            }
+            _ => &mut Vec::new(),
+        };
+        if !damaged.is_empty() {
+            let i = at.index(damaged.len());
+            damaged[i] = *byte;
+        }
+        let bytes = [before, content.as_bytes().to_vec(), after].concat();
+        stream.push(String::from_utf8_lossy(&bytes).into_owned());
+    }
+    stream
 }
