@@ -193,6 +193,23 @@ impl Response {
     }
 }
 
+/// A reply's status line and headers, read before its body.
+struct Head {
+    status: u16,
+    version: reqwest::Version,
+    headers: HeaderMap,
+}
+
+impl Head {
+    fn of(response: &reqwest::Response) -> Head {
+        Head {
+            status: response.status().as_u16(),
+            version: response.version(),
+            headers: response.headers().clone(),
+        }
+    }
+}
+
 const BASE_URL_HINT: &str =
     "the base URL should end in /v1 (e.g. https://api.cometapi.com/v1); check `cometapi config show`";
 
@@ -249,7 +266,12 @@ impl Http {
             .connect_timeout(CONNECT_TIMEOUT.min(timeout / 2))
             .redirect(redirect_policy())
             .build()
-            .map_err(|e| CliError::failure(format!("cannot set up HTTP client: {e}")))?;
+            .map_err(|e| {
+                CliError::failure(format!("cannot set up HTTP client: {}", describe(&e))).with_hint(
+                    "HTTPS needs the system's CA certificates (the ca-certificates package), \
+                     or SSL_CERT_FILE naming a PEM bundle",
+                )
+            })?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -289,15 +311,17 @@ impl Http {
                 .send()
                 .await
                 .map_err(Failure::Transport)?;
-            let status = response.status().as_u16();
-            let headers = response.headers().clone();
+            let head = Head::of(&response);
             let body = read_capped(response).await?;
-            Ok((status, headers, body))
+            Ok((head, body))
         };
-        let (status, headers, body) = within(deadline, reply)
+        let (head, body) = within(deadline, reply)
             .await
             .unwrap_or_else(|| Err(Failure::Final(self.no_answer(request))))?;
-        self.trace_reply(status, &headers, started, Some(body.len()));
+        self.trace_reply(&head, started, Some(body.len()));
+        let Head {
+            status, headers, ..
+        } = head;
         self.trace_body("<", &body, request);
         if (200..300).contains(&status) {
             Ok(Response {
@@ -645,15 +669,14 @@ impl Http {
             .send()
             .await
             .map_err(Failure::Transport)?;
-        let status = response.status().as_u16();
-        if !(200..300).contains(&status) {
-            let headers = response.headers().clone();
+        let head = Head::of(&response);
+        if !(200..300).contains(&head.status) {
             let body = read_capped(response).await?;
-            self.trace_reply(status, &headers, started, Some(body.len()));
+            self.trace_reply(&head, started, Some(body.len()));
             self.trace_body("<", &body, request);
-            return Err(Failure::Status(status, headers, body));
+            return Err(Failure::Status(head.status, head.headers, body));
         }
-        self.trace_reply(status, response.headers(), started, None);
+        self.trace_reply(&head, started, None);
         Ok(response)
     }
 
@@ -697,7 +720,10 @@ impl Http {
             }))
             .build()
             .map_err(|e| {
-                Failure::Final(CliError::failure(format!("cannot set up HTTP client: {e}")))
+                Failure::Final(CliError::failure(format!(
+                    "cannot set up HTTP client: {}",
+                    describe(&e)
+                )))
             })?;
         Ok(self.anywhere_client.get_or_init(|| client))
     }
@@ -759,22 +785,23 @@ impl Http {
         }
     }
 
-    fn trace_reply(
-        &self,
-        status: u16,
-        headers: &HeaderMap,
-        started: Instant,
-        bytes: Option<usize>,
-    ) {
+    /// `< 200 (HTTP/2.0, 12 ms, 345 bytes) request-id …`: the protocol shows whether
+    /// the server took HTTP/2.
+    fn trace_reply(&self, head: &Head, started: Instant, bytes: Option<usize>) {
         if self.verbose == 0 {
             return;
         }
+        let Head {
+            status,
+            version,
+            headers,
+        } = head;
         let size = bytes.map(|n| format!(", {n} bytes")).unwrap_or_default();
         let ids: String = request_ids(headers)
             .map(|(name, id)| format!(" {name} {id}"))
             .collect();
         let ms = started.elapsed().as_millis();
-        self.trace(format_args!("< {status} ({ms} ms{size}){ids}"));
+        self.trace(format_args!("< {status} ({version:?}, {ms} ms{size}){ids}"));
     }
 
     fn trace(&self, line: std::fmt::Arguments) {
@@ -1091,12 +1118,26 @@ fn transport_error(request: &Request, err: &reqwest::Error) -> CliError {
         ))
         .with_hint("a redirect to another host is refused so that the credential is never sent there; point the base URL at the API itself");
     }
-    CliError::new(
+    let failed = CliError::new(
         ExitCode::Unavailable,
         format!("cannot reach {}: {}", host_of(&request.url), describe(err)),
-    )
-    .with_hint("check the network and the base URL (`cometapi doctor` diagnoses both)")
-    .transient()
+    );
+    if is_certificate_failure(err) {
+        // Trying again meets the same certificate.
+        return failed.with_hint(
+            "the server's TLS certificate is not trusted here; behind a proxy that inspects \
+             HTTPS, name its CA certificate in SSL_CERT_FILE",
+        );
+    }
+    failed
+        .with_hint("check the network and the base URL (`cometapi doctor` diagnoses both)")
+        .transient()
+}
+
+/// rustls refused the server's certificate: its errors say so in words
+/// ("invalid peer certificate: UnknownIssuer"), the one thing they share across kinds.
+fn is_certificate_failure(err: &reqwest::Error) -> bool {
+    err.is_connect() && innermost_cause(err).is_some_and(|c| c.contains("certificate"))
 }
 
 /// `scheme://host:port`, without the path: where we tried to connect.

@@ -4,6 +4,8 @@
 #[path = "../support/fake_server.rs"]
 mod fake_server;
 mod sandbox;
+#[path = "../support/tls_front.rs"]
+mod tls_front;
 
 mod account;
 mod attach;
@@ -24,6 +26,7 @@ mod embed;
 mod errors;
 mod escapes;
 mod http;
+mod http2;
 mod image;
 mod init;
 mod jobs;
