@@ -12,7 +12,7 @@ mod start;
 use std::io::{self, IsTerminal, Write};
 
 use clap::{value_parser, Arg, ArgAction, ArgMatches};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::context::{env_var, Context};
 use crate::error::{CliError, Result};
@@ -22,6 +22,7 @@ use crate::output::{Outcome, Output};
 use crate::registry::{CommandSpec, Credential};
 use crate::stream::{self, Reply, Wire};
 use crate::terminal_text;
+use crate::chat_body::ChatSettings;
 use crate::{attach, catalog, cli, render};
 
 fn args(cmd: clap::Command) -> clap::Command {
@@ -90,36 +91,11 @@ fn args(cmd: clap::Command) -> clap::Command {
 
 /// What every request of one `chat` run shares.
 struct Options {
-    temperature: Option<f64>,
-    max_tokens: Option<u32>,
-    streaming: bool,
-    stream_usage: bool,
+    request: ChatSettings,
     /// Replies rendered as Markdown (a terminal with colour, no `--raw`).
     render: bool,
     /// Record exchanges in the conversation log (no `--no-log`, config `log` not false).
     log: bool,
-}
-
-impl Options {
-    /// The request body for `messages`.
-    fn body(&self, model: &str, messages: Value) -> Value {
-        let mut body = Map::new();
-        body.insert("model".into(), json!(model));
-        body.insert("messages".into(), messages);
-        if let Some(t) = self.temperature {
-            body.insert("temperature".into(), json!(t));
-        }
-        if let Some(n) = self.max_tokens {
-            body.insert("max_tokens".into(), json!(n));
-        }
-        if self.streaming {
-            body.insert("stream".into(), json!(true));
-            if self.stream_usage {
-                body.insert("stream_options".into(), json!({"include_usage": true}));
-            }
-        }
-        body.into()
-    }
 }
 
 fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
@@ -140,10 +116,12 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         message::Source::of(arg, io::stdin().is_terminal()) == message::Source::Interactive;
     let streaming = interactive || !m.get_flag("no_stream");
     let options = Options {
-        temperature,
-        max_tokens: m.get_one::<u32>("max_tokens").copied(),
-        streaming,
-        stream_usage: streaming && ctx.stream_usage()?,
+        request: ChatSettings {
+            temperature,
+            max_tokens: m.get_one::<u32>("max_tokens").copied(),
+            streaming,
+            stream_usage: streaming && ctx.stream_usage()?,
+        },
         render: ctx.render(m.get_flag("raw"))?,
         log: crate::chatlog::enabled(ctx, m),
     };
@@ -165,7 +143,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     if let Some(last) = messages.as_array_mut().and_then(|all| all.last_mut()) {
         last["content"] = attach::user_content(Wire::Chat, &message, &conversation.pending)?;
     }
-    let body = options.body(&model, messages);
+    let body = options.request.body(&model, messages);
     let key = ctx.api_key()?;
     let url = ctx.base_url()?.v1("chat/completions");
     let request = Request::post_json(url, Auth::ApiKey(&key, KeyHeader::Bearer), &body);
@@ -194,7 +172,7 @@ fn one_shot(
     structured: bool,
     reply: &mut Reply,
 ) -> Result<Outcome> {
-    if !options.streaming {
+    if !options.request.streaming {
         let whole = ctx.http()?.send(request)?.json()?;
         stream::check_whole_reply(&whole)?;
         let output = whole_reply(options, model, &whole, structured)?;

@@ -22,6 +22,7 @@ use crate::output::{Cell, Column, Outcome, Output, Table, Tone};
 use crate::registry::{CommandSpec, Credential};
 use crate::columns::{self, LiveLanes};
 use crate::stream::{self, Reply, Wire};
+use crate::chat_body::{self, ChatSettings};
 use crate::{cli, fit, message, money, terminal_text};
 
 fn args(cmd: clap::Command) -> clap::Command {
@@ -141,22 +142,14 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
 
 /// The streamed chat request for one model.
 fn body(m: &ArgMatches, model: &str, prompt: &str, usage: bool) -> Value {
-    let mut messages = Vec::new();
-    if let Some(system) = m.get_one::<String>("system") {
-        messages.push(json!({"role": "system", "content": system}));
-    }
-    messages.push(json!({"role": "user", "content": prompt}));
-    let mut body = json!({"model": model, "messages": messages, "stream": true});
-    if usage {
-        body["stream_options"] = json!({"include_usage": true});
-    }
-    if let Some(t) = m.get_one::<f64>("temperature") {
-        body["temperature"] = json!(t);
-    }
-    if let Some(n) = m.get_one::<u32>("max_tokens") {
-        body["max_tokens"] = json!(n);
-    }
-    body
+    let settings = ChatSettings {
+        temperature: m.get_one::<f64>("temperature").copied(),
+        max_tokens: m.get_one::<u32>("max_tokens").copied(),
+        streaming: true,
+        stream_usage: usage,
+    };
+    let system = m.get_one::<String>("system").map(String::as_str);
+    settings.body(model, chat_body::first_turn(system, prompt))
 }
 
 /// The live view for stdout's terminal: `COLUMNS` (else its width) wide, as tall as it is.

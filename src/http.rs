@@ -306,12 +306,7 @@ impl Http {
     ) -> std::result::Result<Response, Failure> {
         let started = Instant::now();
         let reply = async {
-            let response = self
-                .build(request)?
-                .send()
-                .await
-                .map_err(Failure::Transport)?;
-            let head = Head::of(&response);
+            let (head, response) = self.open_unread(request, started).await?;
             let body = read_capped(response).await?;
             Ok((head, body))
         };
@@ -319,19 +314,12 @@ impl Http {
             .await
             .unwrap_or_else(|| Err(Failure::Final(self.no_answer(request))))?;
         self.trace_reply(&head, started, Some(body.len()));
-        let Head {
-            status, headers, ..
-        } = head;
         self.trace_body("<", &body, request);
-        if (200..300).contains(&status) {
-            Ok(Response {
-                status,
-                headers,
-                body,
-            })
-        } else {
-            Err(Failure::Status(status, headers, body))
-        }
+        Ok(Response {
+            status: head.status,
+            headers: head.headers,
+            body,
+        })
     }
 
     /// Streams a 2xx reply's body into `out` as it arrives, never holding it whole,
@@ -664,6 +652,19 @@ impl Http {
     /// any other status is read whole and becomes [`Failure::Status`].
     async fn open(&self, request: &Request<'_>) -> std::result::Result<reqwest::Response, Failure> {
         let started = Instant::now();
+        let (head, response) = self.open_unread(request, started).await?;
+        self.trace_reply(&head, started, None);
+        Ok(response)
+    }
+
+    /// [`Http::open`] without tracing a 2xx reply, which the caller does once it knows
+    /// the body's size; any other status is read whole, traced and returned as
+    /// [`Failure::Status`].
+    async fn open_unread(
+        &self,
+        request: &Request<'_>,
+        started: Instant,
+    ) -> std::result::Result<(Head, reqwest::Response), Failure> {
         let response = self
             .build(request)?
             .send()
@@ -676,8 +677,7 @@ impl Http {
             self.trace_body("<", &body, request);
             return Err(Failure::Status(head.status, head.headers, body));
         }
-        self.trace_reply(&head, started, None);
-        Ok(response)
+        Ok((head, response))
     }
 
     fn build(&self, request: &Request) -> std::result::Result<reqwest::RequestBuilder, Failure> {

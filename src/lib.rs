@@ -7,6 +7,7 @@ pub mod app;
 pub mod attach;
 pub mod bulk;
 pub mod catalog;
+pub mod chat_body;
 pub mod chat_scan;
 pub mod chatlog;
 pub mod cli;

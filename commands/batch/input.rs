@@ -11,6 +11,7 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
+use crate::chat_body::{self, ChatSettings};
 use crate::error::{CliError, Result};
 
 /// The Batch API URLs a line may name, and the `batch` endpoints they are.
@@ -177,22 +178,15 @@ fn simple(fields: &Map<String, Value>, number: u64, defaults: &Defaults) -> Resu
 fn chat_entry(custom_id: String, prompt: &str, defaults: &Defaults, fields: &Map<String, Value>) -> Entry {
     let text = |k: &str| fields.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
     let model = text("model").unwrap_or(&defaults.model);
-    let mut messages = Vec::new();
-    if let Some(system) = text("system").or(defaults.system.as_deref()) {
-        messages.push(json!({"role": "system", "content": system}));
-    }
-    messages.push(json!({"role": "user", "content": prompt}));
-    let mut body = Map::new();
-    body.insert("model".into(), json!(model));
-    body.insert("messages".into(), Value::Array(messages));
-    let temperature = fields.get("temperature").and_then(Value::as_f64).or(defaults.temperature);
-    if let Some(t) = temperature {
-        body.insert("temperature".into(), json!(t));
-    }
+    let system = text("system").or(defaults.system.as_deref());
+    let settings = ChatSettings {
+        temperature: fields.get("temperature").and_then(Value::as_f64).or(defaults.temperature),
+        ..ChatSettings::default()
+    };
     Entry {
         custom_id,
         url: URLS[0],
-        body: Value::Object(body),
+        body: settings.body(model, chat_body::first_turn(system, prompt)),
     }
 }
 

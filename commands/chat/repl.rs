@@ -211,7 +211,7 @@ fn send(
     if let Some(last) = messages.as_array_mut().and_then(|m| m.last_mut()) {
         last["content"] = attach::user_content(Wire::Chat, message, &conversation.pending)?;
     }
-    let body = options.body(&conversation.model, messages);
+    let body = options.request.body(&conversation.model, messages);
     let request = Request::post_json(url, Auth::ApiKey(&key, KeyHeader::Bearer), &body);
     stream_to_stdout(ctx, &conversation.model, &request, reply, options.render)
 }
