@@ -88,7 +88,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         Some(("action", m)) => action(ctx, m),
         Some(("fetch", m)) => fetch(ctx, m),
         Some(("wait", m)) => {
-            let ids: Vec<String> = m.get_many::<String>("id").into_iter().flatten().cloned().collect();
+            let ids = command::ids(m);
             wait_and_save(ctx, m, WaitPlan::for_command(ctx)?, &ids, None)
         }
         _ => Err(CliError::usage("a subcommand is needed: imagine, action, fetch or wait")),

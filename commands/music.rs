@@ -114,7 +114,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
             Ok(command::status_record(&jobs::fetch(ctx, &Suno, &id)?, Vec::new()))
         }
         Some(("wait", m)) => {
-            let ids: Vec<String> = m.get_many::<String>("id").into_iter().flatten().cloned().collect();
+            let ids = command::ids(m);
             wait_and_save(ctx, m, WaitPlan::for_command(ctx)?, &ids, None)
         }
         _ => Err(CliError::usage("a subcommand is needed: create, fetch or wait")),

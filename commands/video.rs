@@ -111,7 +111,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     match m.subcommand() {
         Some(("create", m)) => create(ctx, m),
         Some((verb, m)) => {
-            let ids: Vec<String> = m.get_many::<String>("id").into_iter().flatten().cloned().collect();
+            let ids = command::ids(m);
             let spec = by_id(m, &ids)?;
             match verb {
                 "status" => {

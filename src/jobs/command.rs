@@ -54,6 +54,15 @@ pub fn ids_arg(several: bool) -> Arg {
     }
 }
 
+/// The ids given to [`ids_arg`].
+pub fn ids(m: &ArgMatches) -> Vec<String> {
+    m.get_many::<String>("id")
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect()
+}
+
 /// `out_dir`, or the current directory.
 pub fn out_dir(m: &ArgMatches) -> PathBuf {
     m.get_one::<PathBuf>("out_dir")
