@@ -31,8 +31,7 @@ fn id_arg(many: bool) -> Arg {
 }
 
 fn args(cmd: clap::Command) -> clap::Command {
-    cmd.alias("conv")
-        .subcommand_required(true)
+    cmd.subcommand_required(true)
         .subcommand(
             clap::Command::new("list")
                 .about("List logged conversations, newest first")
@@ -199,4 +198,5 @@ fn rm(m: &ArgMatches) -> Result<Output> {
 inventory::submit! {
     CommandSpec::new("conversations", "List, show, delete, export and import logged conversations (alias conv)", run)
         .with_args(args)
+        .hidden_aliases(&["conv"])
 }

@@ -19,8 +19,7 @@ use provider::{buttons, Midjourney};
 
 fn args(cmd: clap::Command) -> clap::Command {
     let waiting = |cmd: clap::Command| cmd.arg(command::out_dir_arg());
-    cmd.alias("mj")
-        .subcommand_required(true)
+    cmd.subcommand_required(true)
         .subcommand(waiting(
             clap::Command::new("imagine")
                 .about("Make a grid of four images and download it")
@@ -184,4 +183,5 @@ inventory::submit! {
     CommandSpec::new("midjourney", "Midjourney images as jobs (alias mj): imagine, action, fetch, wait", run)
         .needs(Credential::ApiKey)
         .with_args(args)
+        .hidden_aliases(&["mj"])
 }

@@ -47,6 +47,9 @@ pub struct CommandSpec {
     /// Ids of arguments, anywhere under this command, whose value is a model id: the
     /// REPL completes them from the cached catalog.
     pub model_id_args: &'static [&'static str],
+    /// Other names the command answers to, never listed (help and completion show the
+    /// registry's names only).
+    pub hidden_aliases: &'static [&'static str],
 }
 
 impl CommandSpec {
@@ -66,6 +69,7 @@ impl CommandSpec {
             run,
             secret_values: no_secrets,
             model_id_args: &[],
+            hidden_aliases: &[],
         }
     }
 
@@ -91,6 +95,12 @@ impl CommandSpec {
     /// Declares the arguments whose value is a model id (see [`CommandSpec::model_id_args`]).
     pub const fn model_id_args(mut self, ids: &'static [&'static str]) -> CommandSpec {
         self.model_id_args = ids;
+        self
+    }
+
+    /// Declares other names for the command (see [`CommandSpec::hidden_aliases`]).
+    pub const fn hidden_aliases(mut self, names: &'static [&'static str]) -> CommandSpec {
+        self.hidden_aliases = names;
         self
     }
 }
