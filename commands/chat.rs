@@ -14,6 +14,7 @@ use std::io::{self, IsTerminal, Write};
 use clap::{value_parser, Arg, ArgAction, ArgMatches};
 use serde_json::{json, Value};
 
+use crate::chat_body::ChatSettings;
 use crate::context::{env_var, Context};
 use crate::error::{CliError, Result};
 use crate::http::{Auth, KeyHeader, Request};
@@ -22,7 +23,6 @@ use crate::output::{Outcome, Output};
 use crate::registry::{CommandSpec, Credential};
 use crate::stream::{self, Reply, Wire};
 use crate::terminal_text;
-use crate::chat_body::ChatSettings;
 use crate::{attach, catalog, cli, render};
 
 fn args(cmd: clap::Command) -> clap::Command {

@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 
 use crate::bulk::stats::{tokens_of, Prices};
 use crate::catalog::{self, CachePolicy};
+use crate::chat_body::{self, ChatSettings};
 use crate::context::Context;
 use crate::error::{CliError, ExitCode, Result};
 use crate::http::{Auth, KeyHeader, Request};
@@ -22,7 +23,6 @@ use crate::output::{Cell, Column, Outcome, Output, Table, Tone};
 use crate::registry::{CommandSpec, Credential};
 use crate::columns::{self, LiveLanes};
 use crate::stream::{self, Reply, Wire};
-use crate::chat_body::{self, ChatSettings};
 use crate::{cli, fit, message, money, terminal_text};
 
 fn args(cmd: clap::Command) -> clap::Command {

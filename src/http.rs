@@ -492,13 +492,13 @@ impl Http {
             }
             Failure::Transport(err) => {
                 self.trace(format_args!("< failed: {}", describe(err)));
-                // A request that never reached the server is always safe to repeat;
-                // a timed-out one only when it changes nothing (GET).
-                let safe = err.is_connect() || (err.is_timeout() && request.method == Method::GET);
-                (
-                    transport_error(request, err),
-                    safe.then(|| backoff(attempt)),
-                )
+                // A request that never reached the server is always safe to repeat
+                // (but a refused certificate will be refused again); a timed-out one
+                // only when it changes nothing (GET).
+                let error = transport_error(request, err);
+                let safe = (err.is_connect() && error.transient)
+                    || (err.is_timeout() && request.method == Method::GET);
+                (error, safe.then(|| backoff(attempt)))
             }
         }
     }

@@ -117,6 +117,11 @@ fn a_certificate_from_an_untrusted_issuer_is_refused_before_anything_is_sent() {
         "{stderr}"
     );
     assert!(front.seen().is_empty());
+    assert_eq!(
+        front.dialled(),
+        1,
+        "not retried: the certificate will not change"
+    );
     assert!(sandbox.server.requests().is_empty());
 }
 

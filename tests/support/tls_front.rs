@@ -34,6 +34,8 @@ pub struct Seen {
 pub struct TlsFront {
     addr: SocketAddr,
     seen: Arc<Mutex<Vec<Seen>>>,
+    /// TCP connections accepted, whether or not their TLS handshake succeeded.
+    dialled: Arc<AtomicUsize>,
 }
 
 /// The protocols a front offers in its ALPN list.
@@ -49,6 +51,7 @@ impl TlsFront {
         listener.set_nonblocking(true).expect("non-blocking");
         let addr = listener.local_addr().expect("address");
         let seen = Arc::new(Mutex::new(Vec::new()));
+        let dialled = Arc::new(AtomicUsize::new(0));
         let front = Front {
             backend: backend_root.to_string(),
             client: reqwest::Client::builder()
@@ -57,6 +60,7 @@ impl TlsFront {
                 .expect("backend client"),
             seen: Arc::clone(&seen),
             connections: AtomicUsize::new(0),
+            dialled: Arc::clone(&dialled),
         };
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -66,7 +70,11 @@ impl TlsFront {
                 .expect("front runtime");
             runtime.block_on(serve(listener, acceptor, Arc::new(front)));
         });
-        TlsFront { addr, seen }
+        TlsFront {
+            addr,
+            seen,
+            dialled,
+        }
     }
 
     /// "https://127.0.0.1:PORT/v1"
@@ -79,6 +87,12 @@ impl TlsFront {
         self.seen.lock().expect("seen mutex").clone()
     }
 
+    /// How many TCP connections were made to the front, handshakes that failed
+    /// included.
+    pub fn dialled(&self) -> usize {
+        self.dialled.load(Ordering::SeqCst)
+    }
+
     /// The CA that signed the front's certificate, for `SSL_CERT_FILE`.
     pub fn ca_file() -> PathBuf {
         tls_dir().join("ca.pem")
@@ -89,7 +103,9 @@ struct Front {
     backend: String,
     client: reqwest::Client,
     seen: Arc<Mutex<Vec<Seen>>>,
+    /// TLS connections established, numbering them.
     connections: AtomicUsize,
+    dialled: Arc<AtomicUsize>,
 }
 
 fn tls_dir() -> PathBuf {
@@ -119,6 +135,7 @@ async fn serve(listener: std::net::TcpListener, acceptor: TlsAcceptor, front: Ar
         let Ok((tcp, _)) = listener.accept().await else {
             continue;
         };
+        front.dialled.fetch_add(1, Ordering::SeqCst);
         let (acceptor, front) = (acceptor.clone(), Arc::clone(&front));
         tokio::spawn(async move {
             // A client that gives up on the handshake (an untrusted certificate) is fine.
