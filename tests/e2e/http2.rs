@@ -22,32 +22,20 @@ fn versions(front: &TlsFront) -> Vec<String> {
 }
 
 #[test]
-fn a_streamed_chat_goes_over_http2_when_the_server_offers_it() {
-    let sandbox = Sandbox::new();
-    let front = TlsFront::start(&sandbox.server.root_url(), HTTP2_AND_1);
-    let output = through(&sandbox, &front)
-        .args(["chat", "hello", "-v"])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
-    assert_eq!(stdout_of(&output), "echo: hello\n");
-    assert_eq!(versions(&front), ["HTTP/2.0"]);
-    let trace = stderr_of(&output);
-    assert!(trace.contains("< 200 (HTTP/2.0, "), "{trace}");
-}
-
-#[test]
-fn a_server_that_offers_only_http1_gets_http1() {
-    let sandbox = Sandbox::new();
-    let front = TlsFront::start(&sandbox.server.root_url(), HTTP1_ONLY);
-    let output = through(&sandbox, &front)
-        .args(["chat", "hello", "-v"])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
-    assert_eq!(stdout_of(&output), "echo: hello\n");
-    assert_eq!(versions(&front), ["HTTP/1.1"]);
-    assert!(stderr_of(&output).contains("< 200 (HTTP/1.1, "));
+fn a_streamed_chat_takes_http2_when_offered_and_http1_when_not() {
+    for (offered, expected) in [(HTTP2_AND_1, "HTTP/2.0"), (HTTP1_ONLY, "HTTP/1.1")] {
+        let sandbox = Sandbox::new();
+        let front = TlsFront::start(&sandbox.server.root_url(), offered);
+        let output = through(&sandbox, &front)
+            .args(["chat", "hello", "-v"])
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+        assert_eq!(stdout_of(&output), "echo: hello\n");
+        assert_eq!(versions(&front), [expected]);
+        let trace = stderr_of(&output);
+        assert!(trace.contains(&format!("< 200 ({expected}, ")), "{trace}");
+    }
 }
 
 #[test]

@@ -56,6 +56,7 @@ impl TlsFront {
             backend: backend_root.to_string(),
             client: reqwest::Client::builder()
                 .http1_only()
+                .no_proxy() // the fake server is on loopback, whatever the machine's proxy
                 .build()
                 .expect("backend client"),
             seen: Arc::clone(&seen),
