@@ -126,13 +126,11 @@ impl Decoder {
     ) -> Result<Option<(Flow, usize)>, E> {
         if let Some((value, used)) = self.one_line_event(bytes) {
             let data = text(value, &mut self.text_data);
-            return Ok(Some((
-                on_event(&Event {
-                    kind: "message",
-                    data,
-                })?,
-                used,
-            )));
+            let flow = on_event(&Event {
+                kind: "message",
+                data,
+            })?;
+            return Ok(Some((flow, used)));
         }
         let Some(end) = line_end(bytes) else {
             return Ok(None);
@@ -244,8 +242,6 @@ impl Decoder {
     }
 }
 
-/// The bytes as text: borrowed when they are valid UTF-8 (no copy), else decoded with
-/// replacement characters into `spare`.
 /// Where the line at the start of `bytes` ends. Every event ends in a blank line, so
 /// a line end at once is looked for before a search, which costs more than a look.
 fn line_end(bytes: &[u8]) -> Option<usize> {
