@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -18,6 +18,21 @@ fn write_input(sandbox: &Sandbox, name: &str, text: &str) -> PathBuf {
     let path = sandbox.home.path().join(name);
     fs::write(&path, text).expect("write input");
     path
+}
+
+/// `cometapi batch INPUT ARGS...` with the valid key.
+fn batch(sandbox: &Sandbox, input: &Path, args: &[&str]) -> Output {
+    sandbox
+        .cmd_with_key()
+        .arg("batch")
+        .arg(input)
+        .args(args)
+        .output()
+        .expect("run")
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
 }
 
 fn lines_of(path: &Path) -> Vec<Value> {
@@ -104,18 +119,7 @@ fn every_input_shape_becomes_its_request() {
         ),
     );
     let out = sandbox.home.path().join("out.jsonl");
-    let output = sandbox
-        .cmd_with_key()
-        .args([
-            "batch",
-            input.to_str().expect("path"),
-            "-o",
-            out.to_str().expect("path"),
-            "-m",
-            "gpt-5.2",
-        ])
-        .output()
-        .expect("run");
+    let output = batch(&sandbox, &input, &["-o", path(&out), "-m", "gpt-5.2"]);
     assert!(output.status.success(), "{output:?}");
     let lines = lines_of(&out);
     let mut ids = ids_of(&lines);
@@ -171,17 +175,12 @@ fn csv_rows_and_json_objects_fill_a_template() {
         "in.csv",
         "id,city,days\nx,Oslo,3\ny,\"Rome, Italy\",2\n",
     );
-    let output = sandbox
-        .cmd_with_key()
-        .args([
-            "batch",
-            csv.to_str().expect("path"),
-            "--input-format",
-            "csv",
-        ])
-        .args(["--template", "Plan {{days}} days in {{city}}"])
-        .output()
-        .expect("run");
+    let template = ["--template", "Plan {{days}} days in {{city}}"];
+    let output = batch(
+        &sandbox,
+        &csv,
+        &[&["--input-format", "csv"], &template[..]].concat(),
+    );
     assert!(output.status.success(), "{output:?}");
     let sent = prompts_sent(&sandbox);
     assert!(
@@ -196,16 +195,11 @@ fn csv_rows_and_json_objects_fill_a_template() {
         "in.jsonl",
         "{\"n\":1,\"thing\":\"cats\"}\n{\"n\":2,\"thing\":\"dogs\"}\n",
     );
-    let output = sandbox
-        .cmd_with_key()
-        .args([
-            "batch",
-            objects.to_str().expect("path"),
-            "--template",
-            "{{n}}: about {{thing}}",
-        ])
-        .output()
-        .expect("run");
+    let output = batch(
+        &sandbox,
+        &objects,
+        &["--template", "{{n}}: about {{thing}}"],
+    );
     assert!(output.status.success(), "{output:?}");
     let sent = prompts_sent(&sandbox);
     assert!(
@@ -263,11 +257,7 @@ fn bad_lines_and_duplicate_ids_exit_2_with_line_numbers_and_nothing_sent() {
             "\n",
         ),
     );
-    let output = sandbox
-        .cmd_with_key()
-        .args(["batch", input.to_str().expect("path")])
-        .output()
-        .expect("run");
+    let output = batch(&sandbox, &input, &[]);
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     let stderr = stderr_of(&output);
     for expected in [
@@ -283,25 +273,14 @@ fn bad_lines_and_duplicate_ids_exit_2_with_line_numbers_and_nothing_sent() {
     assert!(sandbox.server.requests().is_empty(), "not even the catalog");
 
     let csv = write_input(&sandbox, "in.csv", "a,b\n1\n");
-    let output = sandbox
-        .cmd_with_key()
-        .args([
-            "batch",
-            csv.to_str().expect("path"),
-            "--input-format",
-            "csv",
-            "--template",
-            "{{a}}",
-        ])
-        .output()
-        .expect("run");
+    let output = batch(
+        &sandbox,
+        &csv,
+        &["--input-format", "csv", "--template", "{{a}}"],
+    );
     assert_eq!(output.status.code(), Some(2), "a short CSV row: {output:?}");
     assert!(stderr_of(&output).contains("line 2"), "{output:?}");
-    let output = sandbox
-        .cmd_with_key()
-        .args(["batch", "/no/such/file"])
-        .output()
-        .expect("run");
+    let output = batch(&sandbox, Path::new("/no/such/file"), &[]);
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     assert!(sandbox.server.requests().is_empty());
 }
@@ -311,19 +290,7 @@ fn resume_skips_exactly_the_successes_and_drops_a_cut_line() {
     let sandbox = Sandbox::new();
     let input = write_input(&sandbox, "in.txt", &numbered_prompts(10));
     let out = sandbox.home.path().join("out.jsonl");
-    let run = |extra: &[&str]| {
-        sandbox
-            .cmd_with_key()
-            .args([
-                "batch",
-                input.to_str().expect("path"),
-                "-o",
-                out.to_str().expect("path"),
-            ])
-            .args(extra)
-            .output()
-            .expect("run")
-    };
+    let run = |extra: &[&str]| batch(&sandbox, &input, &[&["-o", path(&out)], extra].concat());
     assert!(run(&["--ordered"]).status.success());
     // Keep lines 1-4 and half of line 5, as a kill mid-write would.
     let text = fs::read_to_string(&out).expect("out");
@@ -362,19 +329,7 @@ fn retry_failed_reruns_only_the_failures() {
     let input = write_input(&sandbox, "in.txt", &numbered_prompts(30));
     let out = sandbox.home.path().join("out.jsonl");
     let errors = sandbox.home.path().join("out.errors.jsonl");
-    let run = |extra: &[&str]| {
-        sandbox
-            .cmd_with_key()
-            .args([
-                "batch",
-                input.to_str().expect("path"),
-                "-o",
-                out.to_str().expect("path"),
-            ])
-            .args(extra)
-            .output()
-            .expect("run")
-    };
+    let run = |extra: &[&str]| batch(&sandbox, &input, &[&["-o", path(&out)], extra].concat());
     sandbox.server.set_error_rate(0.3, 400, 7);
     let first = run(&[]);
     assert_eq!(first.status.code(), Some(1), "some failed: {first:?}");
@@ -425,12 +380,7 @@ fn ordered_output_follows_the_input_whatever_finishes_first() {
         .collect();
     let input = write_input(&sandbox, "in.jsonl", &text);
     let run = |extra: &[&str]| {
-        let output = sandbox
-            .cmd_with_key()
-            .args(["batch", input.to_str().expect("path"), "-j", "4"])
-            .args(extra)
-            .output()
-            .expect("run");
+        let output = batch(&sandbox, &input, &[&["-j", "4"], extra].concat());
         assert!(output.status.success(), "{output:?}");
         stdout_of(&output)
             .lines()
@@ -454,18 +404,7 @@ fn a_429_burst_is_ridden_out_with_concurrency_cut() {
     sandbox.server.set_429_burst(16, 12, 50);
     let input = write_input(&sandbox, "in.txt", &numbered_prompts(60));
     let out = sandbox.home.path().join("out.jsonl");
-    let output = sandbox
-        .cmd_with_key()
-        .args([
-            "batch",
-            input.to_str().expect("path"),
-            "-j",
-            "8",
-            "-o",
-            out.to_str().expect("path"),
-        ])
-        .output()
-        .expect("run");
+    let output = batch(&sandbox, &input, &["-j", "8", "-o", path(&out)]);
     assert!(output.status.success(), "{output:?}");
     let lines = lines_of(&out);
     assert_eq!(lines.len(), 60);
@@ -502,18 +441,7 @@ fn a_429_burst_is_ridden_out_with_concurrency_cut() {
 fn dry_run_counts_and_estimates_but_sends_nothing() {
     let sandbox = Sandbox::new();
     let input = write_input(&sandbox, "in.txt", &numbered_prompts(25));
-    let output = sandbox
-        .cmd_with_key()
-        .args([
-            "batch",
-            input.to_str().expect("path"),
-            "--dry-run",
-            "-m",
-            "gpt-5.4",
-            "--json",
-        ])
-        .output()
-        .expect("run");
+    let output = batch(&sandbox, &input, &["--dry-run", "-m", "gpt-5.4", "--json"]);
     assert!(output.status.success(), "{output:?}");
     let record: Value = serde_json::from_slice(&output.stdout).expect("json");
     assert_eq!(record["requests"], 25);
@@ -543,19 +471,12 @@ fn max_cost_stops_submitting_and_names_the_resume_command() {
     let input = write_input(&sandbox, "in.txt", &numbered_prompts(40));
     let out = sandbox.home.path().join("out.jsonl");
     // gpt-5.4: $1.25/M in, $10/M out; each request is about $0.00004.
-    let output = sandbox
-        .cmd_with_key()
-        .args([
-            "batch",
-            input.to_str().expect("path"),
-            "-m",
-            "gpt-5.4",
-            "-j",
-            "1",
-        ])
-        .args(["--max-cost", "0.0001", "-o", out.to_str().expect("path")])
-        .output()
-        .expect("run");
+    let limits = ["-m", "gpt-5.4", "-j", "1", "--max-cost", "0.0001"];
+    let output = batch(
+        &sandbox,
+        &input,
+        &[&limits[..], &["-o", path(&out)]].concat(),
+    );
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let stderr = stderr_of(&output);
     assert!(
@@ -580,14 +501,7 @@ fn ctrl_c_stops_flushes_and_exits_130() {
     let out = sandbox.home.path().join("out.jsonl");
     let child = spawn(
         &sandbox,
-        &[
-            "batch",
-            input.to_str().expect("path"),
-            "-j",
-            "4",
-            "-o",
-            out.to_str().expect("path"),
-        ],
+        &["batch", path(&input), "-j", "4", "-o", path(&out)],
     );
     wait_until("a few results", || lines_of(&out).len() >= 8);
     let pid = libc::pid_t::try_from(child.id()).expect("pid");
@@ -613,14 +527,7 @@ fn a_sigkilled_run_resumes_to_every_id_exactly_once() {
     sandbox.server.set_bulk_fast(true);
     let input = write_input(&sandbox, "in.txt", &numbered_prompts(TOTAL));
     let out = sandbox.home.path().join("out.jsonl");
-    let args = [
-        "batch",
-        input.to_str().expect("path"),
-        "-j",
-        "32",
-        "-o",
-        out.to_str().expect("path"),
-    ];
+    let args = ["batch", path(&input), "-j", "32", "-o", path(&out)];
     let mut child = spawn(&sandbox, &args);
     wait_until("half the results", || {
         fs::metadata(&out).map_or(0, |m| m.len()) > 200 * TOTAL as u64 / 2
@@ -644,8 +551,8 @@ fn a_sigkilled_run_resumes_to_every_id_exactly_once() {
 fn bad_options_and_an_output_that_is_not_a_file_send_nothing() {
     let sandbox = Sandbox::new();
     let input = write_input(&sandbox, "in.txt", "one\ntwo\n");
-    let input = input.to_str().expect("path");
-    let home = sandbox.home.path().to_str().expect("path");
+    let input = path(&input);
+    let home = path(sandbox.home.path());
     for (args, code) in [
         (vec!["-j", "0"], 2),
         (vec!["--max-cost", "-1"], 2),
