@@ -12,6 +12,10 @@ use crate::sandbox::{stderr_of, stdout_of, Sandbox};
 
 const CHAT: &str = "/v1/chat/completions";
 
+/// The models [`three_models`] sets up, as `compare` takes them.
+const THREE_MODELS: [&str; 6] = ["-m", "gpt-5.4", "-m", "broken-model", "-m", "gpt-4o-mini"];
+
+/// A slow model and a failing one on the server.
 fn three_models(sandbox: &Sandbox) {
     sandbox
         .server
@@ -25,17 +29,9 @@ fn three_models_one_failing_sections_in_order_and_exit_1() {
     three_models(&sandbox);
     let output = sandbox
         .cmd_with_key()
-        .args([
-            "compare",
-            "-m",
-            "gpt-5.4",
-            "-m",
-            "broken-model",
-            "-m",
-            "gpt-4o-mini",
-            "say",
-            "hi",
-        ])
+        .arg("compare")
+        .args(THREE_MODELS)
+        .args(["say", "hi"])
         .output()
         .expect("run");
     assert_eq!(output.status.code(), Some(1), "{output:?}");
@@ -79,17 +75,9 @@ fn json_marks_the_fastest_and_cheapest_and_keeps_the_error() {
     three_models(&sandbox);
     let output = sandbox
         .cmd_with_key()
-        .args([
-            "compare",
-            "-m",
-            "gpt-5.4",
-            "-m",
-            "broken-model",
-            "-m",
-            "gpt-4o-mini",
-            "--json",
-            "-",
-        ])
+        .arg("compare")
+        .args(THREE_MODELS)
+        .args(["--json", "-"])
         .write_stdin("from stdin")
         .output()
         .expect("run");
