@@ -3,18 +3,18 @@
 use clap::ArgMatches;
 use serde_json::Value;
 
-use crate::console;
-use crate::context::Context;
+use crate::api::web_console;
+use crate::cli::context::Context;
 use crate::error::Result;
 use crate::output::{Cell, Outcome, Output, Record};
-use crate::registry::{CommandSpec, Credential};
-use crate::secret::mask;
+use crate::cli::registry::{CommandSpec, Credential};
+use crate::config::secret::mask;
 
 /// Fields of the server's record that are credentials, masked even in `--json`.
 const SECRET_FIELDS: [&str; 2] = ["access_token", "password"];
 
 fn run(ctx: &Context, _: &ArgMatches) -> Result<Outcome> {
-    let mut user = console::get(ctx, "user/self", &[])?;
+    let mut user = web_console::get(ctx, "user/self", &[])?;
     for field in SECRET_FIELDS {
         if let Some(value) = user
             .get_mut(field)

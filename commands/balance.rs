@@ -4,14 +4,15 @@ use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgMatches};
 use serde_json::Value;
 
-use crate::console;
-use crate::{app, terminal_text};
-use crate::context::Context;
+use crate::api::web_console;
+use crate::cli::app;
+use crate::term::sanitize;
+use crate::cli::context::Context;
 use crate::error::{CliError, Result};
-use crate::http::{Auth, KeyHeader};
-use crate::money::{quota_to_usd, unlimited_cell, usd_cell};
+use crate::net::{Auth, KeyHeader};
+use crate::api::money::{quota_to_usd, unlimited_cell, usd_cell};
 use crate::output::{Cell, Outcome, Output, Record};
-use crate::registry::{CommandSpec, Credential};
+use crate::cli::registry::{CommandSpec, Credential};
 
 /// `hard_limit_usd` at or above this means the key has no limit.
 const UNLIMITED_USD: f64 = 100_000_000.0;
@@ -46,7 +47,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
                 let why = app::redacted(err, ctx).message;
                 eprintln!(
                     "note: account balance unavailable ({}); showing the API key's billing",
-                    terminal_text::for_stderr(&why)
+                    sanitize::for_stderr(&why)
                 );
                 key_balance(ctx)?
             }
@@ -58,7 +59,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
 
 /// From `/api/user/self`: quota left, quota used, and their sum (all ever topped up).
 fn account_balance(ctx: &Context) -> Result<Record> {
-    let user = console::get(ctx, "user/self", &[])?;
+    let user = web_console::get(ctx, "user/self", &[])?;
     let number = |k: &str| user.get(k).and_then(Value::as_f64).unwrap_or(0.0);
     let (quota, used) = (number("quota"), number("used_quota"));
     Ok(Record::new()

@@ -15,18 +15,18 @@ use std::time::{Duration, Instant};
 use clap::{value_parser, Arg, ArgAction, ArgMatches};
 use serde_json::{json, Value};
 
-use crate::bulk::engine::{self, Ended, Finished, Flow, Settings};
-use crate::bulk::stats::{tokens_of, Prices, Totals};
-use crate::catalog::{self, CachePolicy};
-use crate::cli;
-use crate::context::Context;
+use crate::api::bulk::engine::{self, Ended, Finished, Flow, Settings};
+use crate::api::bulk::stats::{tokens_of, Prices, Totals};
+use crate::api::catalog::{self, CachePolicy};
+use crate::cli::front;
+use crate::cli::context::Context;
 use crate::error::{CliError, ExitCode, Result};
-use crate::http::{Auth, KeyHeader, Request};
-use crate::money::usd_text;
+use crate::net::{Auth, KeyHeader, Request};
+use crate::api::money::usd_text;
 use crate::output::{Outcome, Output, Record};
-use crate::registry::{CommandSpec, Credential};
-use crate::secret::Secret;
-use crate::urls::BaseUrl;
+use crate::cli::registry::{CommandSpec, Credential};
+use crate::config::secret::Secret;
+use crate::net::urls::BaseUrl;
 
 use input::{Checked, Defaults, Entry, Format};
 use results::{ResultLine, Sink};
@@ -46,7 +46,7 @@ fn args(cmd: clap::Command) -> clap::Command {
     .arg(Arg::new("output").short('o').long("output").value_name("OUT.jsonl")
         .value_parser(value_parser!(PathBuf))
         .help("Append results here (default stdout); failures also go to OUT.errors.jsonl"))
-    .arg(Arg::new("model").short('m').long("model").value_name("MODEL").value_parser(cli::non_blank)
+    .arg(Arg::new("model").short('m').long("model").value_name("MODEL").value_parser(front::non_blank)
         .help("Model for lines that name none (default: the default model)"))
     .arg(Arg::new("system").short('s').long("system").value_name("PROMPT")
         .help("System prompt for lines that give none"))
@@ -141,7 +141,7 @@ fn defaults(ctx: &Context, m: &ArgMatches) -> Result<Defaults> {
 /// is read twice: checked whole, then sent), which lives as long as the guard.
 fn input_path(given: &str) -> Result<(PathBuf, Option<tempfile::NamedTempFile>)> {
     if given != "-" {
-        crate::fsutil::check_regular(Path::new(given)).map_err(|e| {
+        crate::store::files::check_regular(Path::new(given)).map_err(|e| {
             CliError::usage(format!("cannot read {given}")).caused_by(e)
         })?;
         return Ok((PathBuf::from(given), None));
@@ -210,7 +210,7 @@ impl Batch {
         // A 200 that carries an error is an error.
         let error = match done.error {
             Some(err) => Some((error_code(done.status, &body), err.message)),
-            None => crate::stream::check_whole_reply(&body)
+            None => crate::api::stream::check_whole_reply(&body)
                 .err()
                 .map(|err| ("error_in_reply".to_string(), err.message)),
         };

@@ -14,16 +14,19 @@ use std::io::{self, IsTerminal, Write};
 use clap::{value_parser, Arg, ArgAction, ArgMatches};
 use serde_json::{json, Value};
 
-use crate::chat_body::ChatSettings;
-use crate::context::{env_var, Context};
+use crate::api::chat_body::ChatSettings;
+use crate::cli::context::{env_var, Context};
 use crate::error::{CliError, Result};
-use crate::http::{Auth, KeyHeader, Request};
-use crate::message;
+use crate::net::{Auth, KeyHeader, Request};
+use crate::api::message;
 use crate::output::{Outcome, Output};
-use crate::registry::{CommandSpec, Credential};
-use crate::stream::{self, Reply, Wire};
-use crate::terminal_text;
-use crate::{attach, catalog, cli, render};
+use crate::cli::registry::{CommandSpec, Credential};
+use crate::api::stream::{self, Reply, Wire};
+use crate::term::sanitize;
+use crate::api::attach;
+use crate::api::catalog;
+use crate::cli::front;
+use crate::term::markdown;
 
 fn args(cmd: clap::Command) -> clap::Command {
     start::args(cmd.after_help(
@@ -45,7 +48,7 @@ fn args(cmd: clap::Command) -> clap::Command {
             .short('m')
             .long("model")
             .value_name("MODEL")
-            .value_parser(cli::non_blank)
+            .value_parser(front::non_blank)
             .help("Model id (default: COMETAPI_DEFAULT_MODEL, config default_model, gpt-5.4)"),
     )
     .arg(
@@ -86,7 +89,7 @@ fn args(cmd: clap::Command) -> clap::Command {
             .help("Wait for the whole reply, then show it (rendered as Markdown on a terminal)"),
     )
     .arg(attach::arg())
-    .arg(render::raw_arg()))
+    .arg(markdown::raw_arg()))
 }
 
 /// What every request of one `chat` run shares.
@@ -123,7 +126,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
             stream_usage: streaming && ctx.stream_usage()?,
         },
         render: ctx.render(m.get_flag("raw"))?,
-        log: crate::chatlog::enabled(ctx, m),
+        log: crate::store::chatlog::enabled(ctx, m),
     };
     let specs = || m.get_many::<String>("attach").into_iter().flatten();
     let mut conversation = conversation;
@@ -151,7 +154,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     let started = std::time::Instant::now();
     // Kept for the log, at most its cap (a huge reply does not grow memory with it).
     let mut reply = if options.log {
-        Reply::keeping_at_most(crate::chatlog::REPLY_CAP)
+        Reply::keeping_at_most(crate::store::chatlog::REPLY_CAP)
     } else {
         Reply::new(false)
     };
@@ -217,7 +220,7 @@ fn stream_to_stdout(
 fn print_usage_line(ctx: &Context, model: &str, reply: &Reply) {
     if io::stderr().is_terminal() {
         let line = usage_line(ctx, reply.model.as_deref().unwrap_or(model), reply);
-        let line = terminal_text::neutralise(&line);
+        let line = sanitize::neutralise(&line);
         let dim = !ctx.globals.no_color && env_var("NO_COLOR").is_none();
         let (on, off) = if dim {
             ("\x1b[2m", "\x1b[0m")
@@ -239,7 +242,7 @@ fn usage_line(ctx: &Context, model: &str, reply: &Reply) -> String {
             " · {prompt} prompt + {completion} completion tokens"
         ));
         if let Some(cost) = catalog::cost(ctx, model, prompt, completion) {
-            line.push_str(&format!(" · ~{}", crate::money::usd_text(cost)));
+            line.push_str(&format!(" · ~{}", crate::api::money::usd_text(cost)));
         }
     }
     line
@@ -281,9 +284,9 @@ fn whole_reply(options: &Options, model: &str, reply: &Value, structured: bool) 
     // Neutralised here, not by the app, because rendering adds escapes of its own.
     let content = content.trim_end_matches('\n');
     Ok(Output::Text(if options.render {
-        render::to_string(content)
+        markdown::to_string(content)
     } else {
-        terminal_text::for_stdout(content).into_owned()
+        sanitize::for_stdout(content).into_owned()
     }))
 }
 

@@ -13,23 +13,29 @@ use std::time::{Duration, Instant};
 use clap::{value_parser, Arg, ArgAction, ArgMatches};
 use serde_json::{json, Value};
 
-use crate::bulk::stats::{tokens_of, Prices};
-use crate::catalog::{self, CachePolicy};
-use crate::chat_body::{self, ChatSettings};
-use crate::context::Context;
+use crate::api::bulk::stats::{tokens_of, Prices};
+use crate::api::catalog::{self, CachePolicy};
+use crate::api::chat_body::{self, ChatSettings};
+use crate::cli::context::Context;
 use crate::error::{CliError, ExitCode, Result};
-use crate::http::{Auth, KeyHeader, Request};
+use crate::net::{Auth, KeyHeader, Request};
 use crate::output::{Cell, Column, Outcome, Output, Table, Tone};
-use crate::registry::{CommandSpec, Credential};
-use crate::columns::{self, LiveLanes};
-use crate::stream::{self, Reply, Wire};
-use crate::{cli, fit, message, money, terminal_text};
+use crate::cli::registry::{CommandSpec, Credential};
+mod columns;
+
+use columns::LiveLanes;
+use crate::api::stream::{self, Reply, Wire};
+use crate::cli::front;
+use crate::output::fit;
+use crate::api::message;
+use crate::api::money;
+use crate::term::sanitize;
 
 fn args(cmd: clap::Command) -> clap::Command {
     cmd.arg(Arg::new("prompt").value_name("PROMPT").num_args(1..)
         .help("The prompt; several words are joined with spaces; - or piped stdin reads it"))
     .arg(Arg::new("model").short('m').long("model").value_name("MODEL").action(ArgAction::Append)
-        .required(true).value_parser(cli::non_blank).help("A model to ask (give two or more)"))
+        .required(true).value_parser(front::non_blank).help("A model to ask (give two or more)"))
     .arg(Arg::new("system").short('s').long("system").value_name("PROMPT").help("System prompt"))
     .arg(Arg::new("temperature").short('t').long("temperature").value_name("T")
         .value_parser(value_parser!(f64)).help("Sampling temperature, 0.0 to 2.0"))
@@ -111,7 +117,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         .collect();
     let live = (io::stdout().is_terminal() && ctx.globals.format.is_none() && !ctx.formatter().structured)
         .then(|| Mutex::new(live_lanes(&models)));
-    let spinner_off = live.as_ref().map(|_| crate::progress::silence());
+    let spinner_off = live.as_ref().map(|_| crate::term::progress::silence());
     if let Some(live) = &live {
         let _ = live.lock().unwrap_or_else(PoisonError::into_inner).redraw();
     }
@@ -121,7 +127,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         if let Some(mut live) = live {
             let _ = live.leave();
         }
-        return Err(crate::interrupt::error());
+        return Err(crate::term::interrupt::error());
     }
     // The prices load (perhaps from the network) under the live block, without a spinner.
     let mut prices = Prices::new(catalog::models(ctx, CachePolicy::Use).unwrap_or_default());
@@ -160,7 +166,7 @@ fn live_lanes(models: &[String]) -> LiveLanes {
 
 /// Every model asked at once, a thread each on the one client; the lanes in model order.
 /// With a live view, one more thread draws the text held back between redraws.
-fn ask_all(http: &crate::http::Http, requests: &[Request], models: &[String], live: Option<&Mutex<LiveLanes>>) -> Vec<Lane> {
+fn ask_all(http: &crate::net::Http, requests: &[Request], models: &[String], live: Option<&Mutex<LiveLanes>>) -> Vec<Lane> {
     let (running, all_done) = mpsc::channel::<()>();
     std::thread::scope(|scope| {
         let handles: Vec<_> = requests
@@ -199,7 +205,7 @@ fn ask_all(http: &crate::http::Http, requests: &[Request], models: &[String], li
 }
 
 /// Streams one model's reply into a [`Lane`]; a failure is kept, not raised.
-fn ask(http: &crate::http::Http, request: &Request, model: &str, live: Live<'_>) -> Lane {
+fn ask(http: &crate::net::Http, request: &Request, model: &str, live: Live<'_>) -> Lane {
     let started = Instant::now();
     let mut capture = Capture { started, first: None, text: Vec::new(), live };
     let mut reply = Reply::new(false);
@@ -252,7 +258,7 @@ fn show_replies(lanes: &[Lane], format_given: bool) -> Result<()> {
             .collect::<Vec<_>>()
             .join("\n")
     };
-    let shown = if terminal { terminal_text::for_stdout(&shown).into_owned() } else { shown };
+    let shown = if terminal { sanitize::for_stdout(&shown).into_owned() } else { shown };
     let mut out = io::stdout().lock();
     writeln!(out, "{shown}").and_then(|()| out.flush()).map_err(CliError::from_output)
 }

@@ -3,11 +3,11 @@
 use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgMatches};
 
-use crate::completion;
-use crate::context::Context;
+use crate::cli::completion;
+use crate::cli::context::Context;
 use crate::error::{CliError, Result};
 use crate::output::{Outcome, Output};
-use crate::registry::CommandSpec;
+use crate::cli::registry::CommandSpec;
 
 fn run(_: &Context, matches: &ArgMatches) -> Result<Outcome> {
     let name = matches

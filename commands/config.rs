@@ -7,13 +7,13 @@ use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgMatches};
 
 use crate::config::{key_names, key_spec, ConfigFile, KeySpec, KEYS};
-use crate::context::{env_var, Context};
+use crate::cli::context::{env_var, Context};
 use crate::error::{CliError, Result};
 use crate::output::{Cell, Column, Outcome, Output, Table};
-use crate::registry::{self, CommandSpec};
-use crate::secret::mask;
-use crate::settings::{is_sendable, Setting};
-use crate::urls::{redact_url, BaseUrl};
+use crate::cli::registry::{self, CommandSpec};
+use crate::config::secret::mask;
+use crate::config::settings::{is_sendable, Setting};
+use crate::net::urls::{redact_url, BaseUrl};
 
 /// A setting's typed value for structured output, a password in a URL masked.
 fn shown_json(setting: &Setting) -> serde_json::Value {

@@ -11,14 +11,14 @@ use std::io::{self, IsTerminal};
 use clap::{value_parser, Arg, ArgAction, ArgMatches};
 use serde_json::Value;
 
-use crate::chatlog::{self, Filter, Stored};
-use crate::context::Context;
-use crate::dates::{self, DayEdge};
+use crate::store::chatlog::{self, Filter, Stored};
+use crate::cli::context::Context;
+use crate::output::dates::{self, DayEdge};
 use crate::error::{CliError, Result};
-use crate::money;
+use crate::api::money;
 use crate::output::{Cell, Column, Outcome, Output, Table};
-use crate::prompt;
-use crate::registry::CommandSpec;
+use crate::term::line_input;
+use crate::cli::registry::CommandSpec;
 
 fn id_arg(many: bool) -> Arg {
     let arg = Arg::new("id").value_name("ID").required(true);
@@ -186,7 +186,7 @@ fn rm(m: &ArgMatches) -> Result<Output> {
                 .with_hint("add --yes to delete from a script"));
         }
         let question = format!("delete {} conversation(s) ({})? [y/N] ", ids.len(), ids.join(", "));
-        let answer = prompt::read_line(&question, false)?;
+        let answer = line_input::read_line(&question, false)?;
         if !matches!(answer.trim().to_lowercase().as_str(), "y" | "yes") {
             return Ok(Output::Text("nothing deleted".into()));
         }

@@ -2,13 +2,13 @@
 
 use clap::ArgMatches;
 
-use crate::context::Context;
+use crate::cli::context::Context;
 use crate::error::{CliError, ExitCode, Result};
-use crate::http::{Auth, Http, KeyHeader};
+use crate::net::{Auth, Http, KeyHeader};
 use crate::output::{Cell, Column, Outcome, Output, Table, Tone};
-use crate::registry::{self, CommandSpec, Credential};
-use crate::settings::Setting;
-use crate::urls::BaseUrl;
+use crate::cli::registry::{self, CommandSpec, Credential};
+use crate::config::settings::Setting;
+use crate::net::urls::BaseUrl;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Status {

@@ -13,11 +13,11 @@ use std::path::PathBuf;
 
 use clap::{value_parser, Arg, ArgAction, ArgMatches};
 
-use crate::cli;
-use crate::context::Context;
+use crate::cli::front;
+use crate::cli::context::Context;
 use crate::error::{CliError, Result};
 use crate::output::Outcome;
-use crate::registry::{CommandSpec, Credential};
+use crate::cli::registry::{CommandSpec, Credential};
 
 use request::Embedder;
 use rows::{Rows, Style};
@@ -28,12 +28,12 @@ fn args(cmd: clap::Command) -> clap::Command {
         Arg::new("text")
             .value_name("TEXT")
             .num_args(1..)
-            .value_parser(cli::non_blank)
+            .value_parser(front::non_blank)
             .conflicts_with("input_file")
             .help("Texts to embed, one vector each (default: one input per line of stdin); rows come out as JSON lines when piped, a short table on a terminal"),
     )
     .arg(
-        cli::model_arg("Embedding model").default_value("text-embedding-3-small"),
+        front::model_arg("Embedding model").default_value("text-embedding-3-small"),
     )
     .arg(
         Arg::new("dimensions")
@@ -95,7 +95,7 @@ inventory::submit! {
 
 #[cfg(test)]
 mod tests {
-    use crate::shell::completer::for_cli;
+    use crate::term::shell::completer::for_cli;
 
     #[test]
     fn the_repl_completes_its_flags_and_models() {

@@ -12,13 +12,13 @@ use clap::builder::PossibleValuesParser;
 use clap::{value_parser, Arg, ArgMatches};
 use serde_json::{json, Map, Value};
 
-use crate::cli;
-use crate::context::Context;
+use crate::cli::front;
+use crate::cli::context::Context;
 use crate::error::{CliError, Result};
-use crate::http::{Auth, KeyHeader, Request};
-use crate::message;
+use crate::net::{Auth, KeyHeader, Request};
+use crate::api::message;
 use crate::output::Outcome;
-use crate::registry::{CommandSpec, Credential};
+use crate::cli::registry::{CommandSpec, Credential};
 
 const DEFAULT_MODEL: &str = "gpt-image-1";
 const QUALITIES: [&str; 6] = ["auto", "low", "medium", "high", "standard", "hd"];
@@ -31,7 +31,7 @@ fn args(cmd: clap::Command) -> clap::Command {
         .arg(
             Arg::new("prompt")
                 .value_name("PROMPT")
-                .value_parser(cli::non_blank)
+                .value_parser(front::non_blank)
                 .help("What to draw; `-` or piped stdin reads it"),
         )
         .subcommand(edit::command());
@@ -42,7 +42,7 @@ fn args(cmd: clap::Command) -> clap::Command {
 /// background, format, where to save, overwriting.
 fn options(cmd: clap::Command) -> clap::Command {
     cmd.arg(
-        cli::model_arg("Image model (gpt-image-1, dall-e-3, dall-e-2, ...)").default_value(DEFAULT_MODEL),
+        front::model_arg("Image model (gpt-image-1, dall-e-3, dall-e-2, ...)").default_value(DEFAULT_MODEL),
     )
     .arg(
         Arg::new("n")
@@ -55,7 +55,7 @@ fn options(cmd: clap::Command) -> clap::Command {
         Arg::new("size")
             .long("size")
             .value_name("WxH")
-            .value_parser(cli::non_blank)
+            .value_parser(front::non_blank)
             .help("Image size: 1024x1024, 1536x1024, 1024x1536, auto, ... (the model's own list)"),
     )
     .arg(
@@ -91,7 +91,7 @@ fn options(cmd: clap::Command) -> clap::Command {
             .help("A file for one image, a directory for several (default: the current directory)"),
     )
     .arg(
-        cli::force_arg("Overwrite existing files"),
+        front::force_arg("Overwrite existing files"),
     )
 }
 
@@ -161,7 +161,7 @@ inventory::submit! {
 
 #[cfg(test)]
 mod tests {
-    use crate::shell::completer::for_cli;
+    use crate::term::shell::completer::for_cli;
 
     /// What the REPL offers after `before` for the word `current`.
     fn offered(before: &[&str], current: &str) -> Vec<String> {

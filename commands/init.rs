@@ -9,14 +9,14 @@ use std::io::{self, IsTerminal, Read};
 use clap::{Arg, ArgAction, ArgMatches};
 
 use crate::config::{ConfigFile, DEFAULT_MODEL};
-use crate::context::Context;
+use crate::cli::context::Context;
 use crate::error::{CliError, ExitCode, Result};
-use crate::http::{Auth, KeyHeader, Request};
+use crate::net::{Auth, KeyHeader, Request};
 use crate::output::{Cell, Outcome, Output, Record, Tone};
-use crate::prompt;
-use crate::registry::{self, CommandSpec};
-use crate::secret::{mask, Secret};
-use crate::settings::is_sendable;
+use crate::term::line_input;
+use crate::cli::registry::{self, CommandSpec};
+use crate::config::secret::{mask, Secret};
+use crate::config::settings::is_sendable;
 
 /// The values the wizard (or the flags) settled on; `None` leaves a key as it is.
 #[derive(Debug, Default)]
@@ -161,7 +161,7 @@ fn ask(file: &ConfigFile) -> Result<Answers> {
     loop {
         let current = file.get("api_key").map(mask);
         let shown = current.as_deref().unwrap_or("none");
-        let value = prompt::read_line(&format!("API key [{shown}]: "), true)?;
+        let value = line_input::read_line(&format!("API key [{shown}]: "), true)?;
         if !value.trim().is_empty() || current.is_some() {
             answers.api_key = Some(value.trim().to_string());
             break;
@@ -169,7 +169,7 @@ fn ask(file: &ConfigFile) -> Result<Answers> {
         eprintln!("An API key is needed (sk-...; from the CometAPI console).");
     }
     let shown = file.get("access_token").map(mask);
-    let value = prompt::read_line(
+    let value = line_input::read_line(
         &format!(
             "Access token, optional [{}]: ",
             shown.as_deref().unwrap_or("none")
@@ -178,12 +178,12 @@ fn ask(file: &ConfigFile) -> Result<Answers> {
     )?;
     answers.access_token = Some(value.trim().to_string());
     let model = file.get("default_model").unwrap_or(DEFAULT_MODEL);
-    let value = prompt::read_line(&format!("Default model [{model}]: "), false)?;
+    let value = line_input::read_line(&format!("Default model [{model}]: "), false)?;
     answers.default_model = Some(value.trim().to_string());
     let names = registry::formatter_names();
     let format = file.get("output_format").unwrap_or("table");
     loop {
-        let value = prompt::read_line(
+        let value = line_input::read_line(
             &format!("Output format ({}) [{format}]: ", names.join(", ")),
             false,
         )?;
@@ -296,7 +296,7 @@ fn args(cmd: clap::Command) -> clap::Command {
         Arg::new("output_format")
             .long("output-format")
             .value_name("FORMAT")
-            .value_parser(crate::cli::format_values())
+            .value_parser(crate::cli::front::format_values())
             .help("Default output format; never prompt"),
     )
     .arg(

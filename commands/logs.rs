@@ -8,15 +8,15 @@ use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgAction, ArgMatches};
 use serde_json::{Map, Value};
 
-use crate::console;
-use crate::context::Context;
-use crate::dates;
+use crate::api::web_console;
+use crate::cli::context::Context;
+use crate::output::dates;
 use crate::error::{CliError, ExitCode, Result};
-use crate::http::{self, Auth, Request};
-use crate::money::{self, quota_cell};
+use crate::net::{self, Auth, Request};
+use crate::api::money::{self, quota_cell};
 use crate::output::{Cell, Column, Outcome, Output, Record, Table};
-use crate::registry::{CommandSpec, Credential};
-use crate::urls::with_query;
+use crate::cli::registry::{CommandSpec, Credential};
+use crate::net::urls::with_query;
 
 /// Query parameters; `None` values are not sent.
 type Query = Vec<(&'static str, Option<String>)>;
@@ -42,7 +42,7 @@ fn args(cmd: clap::Command) -> clap::Command {
         .arg(Arg::new("start").long("start").value_name("DATE").help("From this time (UTC): YYYY-MM-DD (start of the day), ISO 8601 or Unix seconds"))
         .arg(Arg::new("end").long("end").value_name("DATE").help("Until this time (UTC): YYYY-MM-DD (end of the day), ISO 8601 or Unix seconds"))
         .arg(Arg::new("group").short('g').long("group").value_name("GROUP").help("Only this group"))
-        .args(console::page_args())
+        .args(web_console::page_args())
         .arg(Arg::new("detail").long("detail").action(ArgAction::SetTrue).help("Add the request id and pricing ratio columns"))
         .arg(Arg::new("request_id").long("request-id").value_name("ID").help("Show one request's detail card (ids are in the X-Cometapi-Request-Id header)"))
         .arg(
@@ -62,10 +62,10 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     if let Some(id) = m.get_one::<String>("request_id") {
         return by_request_id(ctx, id, &filters);
     }
-    let mut query: Query = console::page_query(m).into();
+    let mut query: Query = web_console::page_query(m).into();
     query.extend(filters);
-    let (logs, total) = console::page(console::get(ctx, "log/self", &query)?);
-    let table = table(&logs, m.get_flag("detail")).listed(total, console::page_of(m));
+    let (logs, total) = web_console::page(web_console::get(ctx, "log/self", &query)?);
+    let table = table(&logs, m.get_flag("detail")).listed(total, web_console::page_of(m));
     Ok(Output::Table(table).into())
 }
 
@@ -396,8 +396,8 @@ fn indexed_lookup(ctx: &Context, id: &str, filters: &Query) -> Result<Option<Val
         ("page_size", Some("1".to_string())),
     ];
     query.extend(filters.iter().cloned());
-    match console::get(ctx, "log/", &query) {
-        Ok(data) => Ok(exact_match(console::items(data), id)),
+    match web_console::get(ctx, "log/", &query) {
+        Ok(data) => Ok(exact_match(web_console::items(data), id)),
         Err(err) if matches!(err.exit, ExitCode::AuthRejected | ExitCode::Failure) => Ok(None),
         Err(err) => Err(err),
     }
@@ -410,7 +410,7 @@ fn recent_scan(ctx: &Context, id: &str, filters: &Query) -> Result<Option<Value>
         ("page_size", Some(SCAN_PAGE_SIZE.to_string())),
     ];
     query.extend(filters.iter().cloned());
-    let logs = console::items(console::get(ctx, "log/self", &query)?);
+    let logs = web_console::items(web_console::get(ctx, "log/self", &query)?);
     Ok(exact_match(logs, id))
 }
 
@@ -503,7 +503,7 @@ impl<W: Write> CsvOut<W> {
                 // A console failure envelope is reported with the server's own message.
                 if let Ok(mut reply) = serde_json::from_slice::<Value>(&self.held) {
                     if reply.get("success") == Some(&Value::Bool(false)) {
-                        http::unwrap_console(&mut reply, url)?;
+                        net::unwrap_console(&mut reply, url)?;
                     }
                 }
                 return Err(not_csv("JSON"));

@@ -9,12 +9,12 @@ use std::path::Path;
 use clap::{Arg, ArgAction, ArgMatches};
 use serde_json::{json, Value};
 
-use crate::context::Context;
+use crate::cli::context::Context;
 use crate::error::{CliError, Result};
-use crate::jobs::command::{self, Destination, ExtraColumn};
-use crate::jobs::{self, Provider, Snapshot, Submission, WaitPlan};
+use crate::api::jobs::command::{self, Destination, ExtraColumn};
+use crate::api::jobs::{self, Provider, Snapshot, Submission, WaitPlan};
 use crate::output::{Cell, Outcome};
-use crate::registry::{CommandSpec, Credential};
+use crate::cli::registry::{CommandSpec, Credential};
 use provider::{buttons, Midjourney};
 
 fn args(cmd: clap::Command) -> clap::Command {
@@ -27,7 +27,7 @@ fn args(cmd: clap::Command) -> clap::Command {
                     Arg::new("prompt")
                         .value_name("PROMPT")
                         .required(true)
-                        .value_parser(crate::cli::non_blank)
+                        .value_parser(crate::cli::front::non_blank)
                         .help("The prompt; Midjourney flags (--ar 16:9 --v 7) go inside it"),
                 )
                 .arg(
@@ -41,7 +41,7 @@ fn args(cmd: clap::Command) -> clap::Command {
                         .long("image")
                         .value_name("FILE|URL")
                         .action(ArgAction::Append)
-                        .value_parser(crate::cli::non_blank)
+                        .value_parser(crate::cli::front::non_blank)
                         .help("A reference image (repeatable): a file is sent inline, a URL goes before the prompt"),
                 )
                 .arg(command::no_wait_arg()),
@@ -54,7 +54,7 @@ fn args(cmd: clap::Command) -> clap::Command {
                     Arg::new("label")
                         .value_name("LABEL")
                         .required(true)
-                        .value_parser(crate::cli::non_blank)
+                        .value_parser(crate::cli::front::non_blank)
                         .help("The button's label, as `fetch` lists them (U2, V1, 🔄)"),
                 )
                 .arg(command::no_wait_arg()),
@@ -102,7 +102,7 @@ fn imagine(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         if image.starts_with("http://") || image.starts_with("https://") {
             prompt = format!("{image} {prompt}");
         } else {
-            inline.push(json!(crate::attach::inline_image(Path::new(image))?.data_url()));
+            inline.push(json!(crate::api::attach::inline_image(Path::new(image))?.data_url()));
         }
     }
     let mut job = Submission {

@@ -3,12 +3,12 @@
 use clap::{Arg, ArgMatches};
 use serde_json::Value;
 
-use crate::catalog::{self, CachePolicy};
-use crate::context::Context;
+use crate::api::catalog::{self, CachePolicy};
+use crate::cli::context::Context;
 use crate::error::{CliError, ExitCode, Result};
 use crate::output::{Cell, Outcome, Output, Record};
-use crate::registry::CommandSpec;
-use crate::suggest;
+use crate::cli::registry::CommandSpec;
+use crate::cli::suggest;
 
 const OVERVIEW_CHARS: usize = 600;
 
@@ -20,7 +20,7 @@ fn args(cmd: clap::Command) -> clap::Command {
                 Arg::new("id")
                     .required(true)
                     .value_name("ID")
-                    .value_parser(crate::cli::non_blank)
+                    .value_parser(crate::cli::front::non_blank)
                     .help("Model id or catalog code (gpt-5.4, gemini-2.5-pro)"),
             )
             .args(CachePolicy::args()),

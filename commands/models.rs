@@ -4,12 +4,12 @@ use clap::builder::PossibleValuesParser;
 use clap::{value_parser, Arg, ArgMatches};
 use serde_json::Value;
 
-use crate::catalog::{self, CachePolicy};
-use crate::context::Context;
+use crate::api::catalog::{self, CachePolicy};
+use crate::cli::context::Context;
 use crate::error::{CliError, Result};
-use crate::http::{Auth, KeyHeader};
+use crate::net::{Auth, KeyHeader};
 use crate::output::{Cell, Column, Outcome, Output, Table};
-use crate::registry::CommandSpec;
+use crate::cli::registry::CommandSpec;
 
 /// The catalog's `model_type` values, declared so help, completion and the REPL offer them.
 const MODEL_TYPES: [&str; 5] = ["text", "image", "video", "audio", "embedding"];

@@ -9,12 +9,12 @@ use std::io::Read;
 use clap::{Arg, ArgAction, ArgGroup, ArgMatches};
 use serde_json::json;
 
-use crate::context::Context;
+use crate::cli::context::Context;
 use crate::error::{CliError, Result};
-use crate::jobs::command::{self, Destination};
-use crate::jobs::{self, Provider, Snapshot, Submission, WaitPlan};
+use crate::api::jobs::command::{self, Destination};
+use crate::api::jobs::{self, Provider, Snapshot, Submission, WaitPlan};
 use crate::output::Outcome;
-use crate::registry::{CommandSpec, Credential};
+use crate::cli::registry::{CommandSpec, Credential};
 use suno::Suno;
 
 /// The longest lyrics read from a file or stdin.
@@ -29,14 +29,14 @@ fn args(cmd: clap::Command) -> clap::Command {
                     Arg::new("description")
                         .long("description")
                         .value_name("TEXT")
-                        .value_parser(crate::cli::non_blank)
+                        .value_parser(crate::cli::front::non_blank)
                         .help("What the song is about (inspiration mode: Suno writes the lyrics)"),
                 )
                 .arg(
                     Arg::new("lyrics")
                         .long("lyrics")
                         .value_name("FILE|-")
-                        .value_parser(crate::cli::non_blank)
+                        .value_parser(crate::cli::front::non_blank)
                         .help("The lyrics, from a file or `-` for stdin (custom mode)"),
                 )
                 .group(
@@ -70,7 +70,7 @@ fn args(cmd: clap::Command) -> clap::Command {
                         .long("mv")
                         .visible_alias("model")
                         .value_name("MODEL")
-                        .value_parser(crate::cli::non_blank)
+                        .value_parser(crate::cli::front::non_blank)
                         .default_value("chirp-v4")
                         .help("Suno model version"),
                 )
@@ -153,7 +153,7 @@ fn read_lyrics(source: &str) -> Result<String> {
     let read = if source == "-" {
         std::io::stdin().take(MAX_LYRICS_BYTES + 1).read_to_string(&mut text)
     } else {
-        crate::fsutil::check_regular(std::path::Path::new(source))
+        crate::store::files::check_regular(std::path::Path::new(source))
             .and_then(|()| std::fs::File::open(source))
             .and_then(|f| f.take(MAX_LYRICS_BYTES + 1).read_to_string(&mut text))
     };

@@ -10,15 +10,15 @@ use std::io::IsTerminal;
 use clap::ArgMatches;
 use reedline::Signal;
 
-use crate::catalog;
-use crate::context::{Context, GlobalArgs};
+use crate::api::catalog;
+use crate::cli::context::{Context, GlobalArgs};
 use crate::error::{CliError, Result};
-use crate::interrupt;
+use crate::term::interrupt;
 use crate::output::{Outcome, Output};
-use crate::paths;
-use crate::plugins::{self, Plugin};
-use crate::registry::{self, CommandSpec};
-use crate::shell::{self, completer, completer::Extra};
+use crate::config::paths;
+use crate::cli::plugins::{self, Plugin};
+use crate::cli::registry::{self, CommandSpec};
+use crate::term::shell::{self, completer, completer::Extra};
 
 const PROGRAM: &str = "cometapi";
 

@@ -9,12 +9,12 @@ use std::process::Command;
 use clap::{Arg, ArgMatches};
 use serde_json::Value;
 
-use crate::context::{env_var, Context};
+use crate::cli::context::{env_var, Context};
 use crate::error::{CliError, Result};
-use crate::fsutil;
+use crate::store::files;
 use crate::output::{Cell, Column, Outcome, Output, Record, Table};
-use crate::registry::CommandSpec;
-use crate::roles::{self, Role};
+use crate::cli::registry::CommandSpec;
+use crate::store::roles::{self, Role};
 
 const TEMPLATE: &str = "---\n# model: gpt-5.4\n# temperature: 0.7\n# description: what this role is for\n---\nYou are a helpful assistant.\n";
 
@@ -85,7 +85,7 @@ fn record(name: &str, role: &Role) -> Result<Record> {
 fn edit(name: &str) -> Result<Output> {
     let path = roles::path_of(name)?;
     if !path.exists() {
-        fsutil::write_private(&path, TEMPLATE.as_bytes())
+        files::write_private(&path, TEMPLATE.as_bytes())
             .map_err(|e| CliError::failure(format!("cannot create {}: {e}", path.display())))?;
     }
     open_editor(&path)?;

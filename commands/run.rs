@@ -11,17 +11,19 @@ use clap::builder::{EnumValueParser, PossibleValue};
 use clap::{value_parser, Arg, ArgAction, ArgMatches, ValueEnum};
 use serde_json::{json, Map, Value};
 
-use crate::chatlog::{self, Exchange, Status};
-use crate::cli;
-use crate::context::Context;
+use crate::store::chatlog::{self, Exchange, Status};
+use crate::cli::front;
+use crate::cli::context::Context;
 use crate::error::{CliError, Result};
-use crate::http::{Auth, KeyHeader, Request};
+use crate::net::{Auth, KeyHeader, Request};
 use crate::output::{Outcome, Output};
-use crate::registry::{CommandSpec, Credential};
-use crate::stream::{self, Reply, Wire};
-use crate::urls::{path_segment, BaseUrl};
-use crate::attach::{self, Attachment};
-use crate::{inputs, message, render};
+use crate::cli::registry::{CommandSpec, Credential};
+use crate::api::stream::{self, Reply, Wire};
+use crate::net::urls::{path_segment, BaseUrl};
+use crate::api::attach::{self, Attachment};
+mod inputs;
+use crate::api::message;
+use crate::term::markdown;
 
 /// The request formats `-e` accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,7 +62,7 @@ fn args(cmd: clap::Command) -> clap::Command {
     cmd.arg(
         Arg::new("model")
             .value_name("MODEL")
-            .value_parser(cli::non_blank)
+            .value_parser(front::non_blank)
             .conflicts_with("model_option")
             .help("Model id (default: the body's `model`, then the default model)"),
     )
@@ -69,7 +71,7 @@ fn args(cmd: clap::Command) -> clap::Command {
             .short('m')
             .long("model")
             .value_name("MODEL")
-            .value_parser(cli::non_blank)
+            .value_parser(front::non_blank)
             .help("Model id, as an option (same as the MODEL argument)"),
     )
         .arg(
@@ -100,7 +102,7 @@ fn args(cmd: clap::Command) -> clap::Command {
         )
         .arg(Arg::new("stream").long("stream").action(ArgAction::SetTrue).help("Stream the reply's text as it is written"))
         .arg(attach::arg())
-        .arg(render::raw_arg())
+        .arg(markdown::raw_arg())
         .arg(chatlog::no_log_arg())
 }
 
@@ -180,7 +182,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     let started = Instant::now();
     // Kept for the log, at most its cap (a huge reply does not grow memory with it).
     let mut reply = if logged_prompt.is_some() {
-        Reply::keeping_at_most(crate::chatlog::REPLY_CAP)
+        Reply::keeping_at_most(crate::store::chatlog::REPLY_CAP)
     } else {
         Reply::new(false)
     };
@@ -220,7 +222,7 @@ fn whole(
         // Rendered here, not by the app, whose neutralising would show our escapes.
         Some(text) if render => {
             let mut out = std::io::stdout().lock();
-            writeln!(out, "{}", render::to_string(text.trim_end_matches('\n')))
+            writeln!(out, "{}", markdown::to_string(text.trim_end_matches('\n')))
                 .and_then(|()| out.flush())
                 .map_err(CliError::from_output)?;
             Output::Empty
@@ -288,7 +290,7 @@ fn target<'a>(
     base: &BaseUrl,
     model: &str,
     streaming: bool,
-    key: &'a crate::secret::Secret,
+    key: &'a crate::config::secret::Secret,
 ) -> (String, Auth<'a>) {
     match endpoint {
         Endpoint::Responses => (

@@ -9,15 +9,15 @@ use clap::builder::PossibleValuesParser;
 use clap::{value_parser, Arg, ArgMatches};
 use serde_json::{json, Value};
 
-use crate::cli;
-use crate::context::Context;
+use crate::cli::front;
+use crate::cli::context::Context;
 use crate::error::{CliError, Result};
-use crate::http::{Auth, KeyHeader, Request};
-use crate::message;
+use crate::net::{Auth, KeyHeader, Request};
+use crate::api::message;
 use crate::output::{Cell, Outcome, Output, Record};
-use crate::registry::{CommandSpec, Credential};
-use crate::save::Sink;
-use crate::sniff;
+use crate::cli::registry::{CommandSpec, Credential};
+use crate::store::save::Sink;
+use crate::store::sniff;
 
 /// The API's limit on `input`, in characters.
 const MAX_CHARS: usize = 4096;
@@ -31,11 +31,11 @@ fn args(cmd: clap::Command) -> clap::Command {
     cmd.arg(
         Arg::new("text")
             .value_name("TEXT")
-            .value_parser(cli::non_blank)
+            .value_parser(front::non_blank)
             .help("The text to speak (at most 4096 characters); `-` or piped stdin reads it"),
     )
     .arg(
-        cli::model_arg("Speech model (tts-1, tts-1-hd, gpt-4o-mini-tts)").default_value("tts-1"),
+        front::model_arg("Speech model (tts-1, tts-1-hd, gpt-4o-mini-tts)").default_value("tts-1"),
     )
     .arg(
         Arg::new("voice")
@@ -71,7 +71,7 @@ fn args(cmd: clap::Command) -> clap::Command {
             .help("Write the audio to FILE (default: stdout, which must not be a terminal)"),
     )
     .arg(
-        cli::force_arg("Overwrite FILE if it exists"),
+        front::force_arg("Overwrite FILE if it exists"),
     )
 }
 
@@ -147,8 +147,8 @@ fn check_length(text: &str) -> Result<()> {
 
 /// What was saved: path, size, the type read from the bytes, model and voice.
 fn saved(path: &Path, bytes: u64, model: &str, voice: &str, format: &str) -> Result<Record> {
-    let mut file = std::fs::File::open(path).map_err(|e| crate::save::write_error(path, e))?;
-    let head = sniff::head_of(&mut file).map_err(|e| crate::save::write_error(path, e))?;
+    let mut file = std::fs::File::open(path).map_err(|e| crate::store::save::write_error(path, e))?;
+    let head = sniff::head_of(&mut file).map_err(|e| crate::store::save::write_error(path, e))?;
     let kind = sniff::kind(&head).map_or(Value::Null, |k| json!(k.mime));
     Ok(Record::new()
         .field("path", "Path", path.display().to_string())

@@ -3,15 +3,15 @@
 use clap::ArgMatches;
 use serde_json::Value;
 
-use crate::console;
-use crate::context::Context;
+use crate::api::web_console;
+use crate::cli::context::Context;
 use crate::error::Result;
-use crate::money::usd_cell;
+use crate::api::money::usd_cell;
 use crate::output::{Cell, Outcome, Output, Record};
-use crate::registry::{CommandSpec, Credential};
+use crate::cli::registry::{CommandSpec, Credential};
 
 fn run(ctx: &Context, _: &ArgMatches) -> Result<Outcome> {
-    let stats = console::get(ctx, "user/self/stats", &[])?;
+    let stats = web_console::get(ctx, "user/self/stats", &[])?;
     let get = |k: &str| stats.get(k).cloned().unwrap_or(Value::Null);
     let record = Record::new()
         .field(

@@ -4,13 +4,13 @@ use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgMatches};
 use serde_json::Value;
 
-use crate::console;
-use crate::context::Context;
-use crate::dates::{self, timestamp_cell};
+use crate::api::web_console;
+use crate::cli::context::Context;
+use crate::output::dates::{self, timestamp_cell};
 use crate::error::{CliError, Result};
-use crate::money;
+use crate::api::money;
 use crate::output::{Cell, Column, Outcome, Output, Table, Tone};
-use crate::registry::{CommandSpec, Credential};
+use crate::cli::registry::{CommandSpec, Credential};
 
 /// The platforms the server knows, in the spelling it expects (lower case).
 const PLATFORMS: [&str; 12] = [
@@ -69,18 +69,18 @@ fn args(cmd: clap::Command) -> clap::Command {
             "DATE",
             "Submitted at or before DATE (a bare YYYY-MM-DD means the end of that day)".into(),
         ))
-        .args(console::page_args())
+        .args(web_console::page_args())
 }
 
 fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     let query = query(m)?;
-    let (tasks, total) = console::page(console::get(ctx, "task/self", &query)?);
-    Ok(Output::Table(table(&tasks).listed(total, console::page_of(m))).into())
+    let (tasks, total) = web_console::page(web_console::get(ctx, "task/self", &query)?);
+    Ok(Output::Table(table(&tasks).listed(total, web_console::page_of(m))).into())
 }
 
 /// The `/api/task/self` query: paging plus the filters that were given, checked first.
 fn query(m: &ArgMatches) -> Result<Vec<(&'static str, Option<String>)>> {
-    let [page, page_size] = console::page_query(m);
+    let [page, page_size] = web_console::page_query(m);
     let (start, end) = dates::range(m)?;
     Ok(vec![
         page,
@@ -142,17 +142,17 @@ fn table(tasks: &[Value]) -> Table {
 }
 
 fn row(task: &Value) -> Vec<Cell> {
-    let submit = console::int_field(task, "submit_time");
-    let finish = console::int_field(task, "finish_time");
-    let created = console::int_field(task, "created_at");
+    let submit = web_console::int_field(task, "submit_time");
+    let finish = web_console::int_field(task, "finish_time");
+    let created = web_console::int_field(task, "created_at");
     vec![
         timestamp_cell(if created > 0 { created } else { submit }),
-        Cell::new(console::field(task, "platform")),
-        Cell::new(console::field(task, "task_id")),
-        Cell::new(console::field(task, "action")),
+        Cell::new(web_console::field(task, "platform")),
+        Cell::new(web_console::field(task, "task_id")),
+        Cell::new(web_console::field(task, "action")),
         status_cell(task.get("status").and_then(Value::as_str)),
-        Cell::new(console::field(task, "model_name")),
-        Cell::new(console::field(task, "progress")),
+        Cell::new(web_console::field(task, "model_name")),
+        Cell::new(web_console::field(task, "progress")),
         money::quota_cell(task.get("quota")),
         duration_cell(submit, finish),
         timestamp_cell(submit),
@@ -182,7 +182,7 @@ fn duration_cell(submit: i64, finish: i64) -> Cell {
 
 /// Only failed tasks have a reason; the console sends `""` for the others.
 fn fail_reason(task: &Value) -> Value {
-    match console::field(task, "fail_reason") {
+    match web_console::field(task, "fail_reason") {
         Value::String(s) if s.is_empty() => Value::Null,
         reason => reason,
     }

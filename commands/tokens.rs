@@ -4,14 +4,14 @@
 use clap::{Arg, ArgMatches};
 use serde_json::Value;
 
-use crate::console;
-use crate::context::Context;
-use crate::dates::timestamp_cell;
+use crate::api::web_console;
+use crate::cli::context::Context;
+use crate::output::dates::timestamp_cell;
 use crate::error::Result;
-use crate::money;
+use crate::api::money;
 use crate::output::{Cell, Column, Outcome, Output, Table, Tone};
-use crate::registry::{CommandSpec, Credential};
-use crate::secret::mask;
+use crate::cli::registry::{CommandSpec, Credential};
+use crate::config::secret::mask;
 
 fn args(cmd: clap::Command) -> clap::Command {
     cmd.arg(
@@ -20,28 +20,28 @@ fn args(cmd: clap::Command) -> clap::Command {
             .value_name("TEXT")
             .help("Only keys whose name or key contains TEXT (searched by the server)"),
     )
-    .args(console::page_args())
+    .args(web_console::page_args())
 }
 
 fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     let (tokens, total) = match m.get_one::<String>("search") {
         Some(keyword) => search(ctx, keyword, m)?,
-        None => console::page(console::get(ctx, "token/", &console::page_query(m))?),
+        None => web_console::page(web_console::get(ctx, "token/", &web_console::page_query(m))?),
     };
-    Ok(Output::Table(table(&tokens).listed(total, console::page_of(m))).into())
+    Ok(Output::Table(table(&tokens).listed(total, web_console::page_of(m))).into())
 }
 
 /// `/api/token/search` takes only the keyword and returns every match at once,
 /// so `--page` and `--page-size` are applied here (and the total is every match).
 fn search(ctx: &Context, keyword: &str, m: &ArgMatches) -> Result<(Vec<Value>, Option<u64>)> {
-    let data = console::get(
+    let data = web_console::get(
         ctx,
         "token/search",
         &[("keyword", Some(keyword.to_string()))],
     )?;
     let page = m.get_one::<u32>("page").map_or(1, |&p| p as usize);
     let size = m.get_one::<u32>("page_size").map_or(20, |&n| n as usize);
-    let matches = console::items(data);
+    let matches = web_console::items(data);
     let total = matches.len() as u64;
     let shown = matches
         .into_iter()
@@ -76,19 +76,19 @@ fn table(tokens: &[Value]) -> Table {
 fn row(token: &Value) -> Vec<Cell> {
     let unlimited = is_unlimited(token);
     vec![
-        Cell::new(console::field(token, "id")),
-        Cell::new(console::field(token, "name")),
+        Cell::new(web_console::field(token, "id")),
+        Cell::new(web_console::field(token, "name")),
         key_cell(token),
-        status_cell(console::int_field(token, "status")),
+        status_cell(web_console::int_field(token, "status")),
         if unlimited {
             money::unlimited_cell()
         } else {
             money::quota_cell(token.get("remain_quota"))
         },
         money::quota_cell(token.get("used_quota")),
-        timestamp_cell(console::int_field(token, "created_time")),
-        timestamp_cell(console::int_field(token, "accessed_time")),
-        expires_cell(console::int_field(token, "expired_time")),
+        timestamp_cell(web_console::int_field(token, "created_time")),
+        timestamp_cell(web_console::int_field(token, "accessed_time")),
+        expires_cell(web_console::int_field(token, "expired_time")),
         Cell::new(unlimited),
     ]
 }

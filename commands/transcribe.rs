@@ -12,14 +12,14 @@ use clap::parser::ValueSource;
 use clap::{value_parser, Arg, ArgAction, ArgMatches};
 use serde_json::{json, Value};
 
-use crate::cli;
-use crate::context::Context;
+use crate::cli::front;
+use crate::cli::context::Context;
 use crate::error::{CliError, Result};
-use crate::http::{message_in, Auth, KeyHeader, Request, Response};
-use crate::multipart::{FileRules, Form};
+use crate::net::{message_in, Auth, KeyHeader, Request, Response};
+use crate::net::multipart::{FileRules, Form};
 use crate::output::{Cell, Outcome, Output, Record};
-use crate::registry::{CommandSpec, Credential};
-use crate::save;
+use crate::cli::registry::{CommandSpec, Credential};
+use crate::store::save;
 
 /// The audio files the API takes, and its 25 MB limit.
 const AUDIO: FileRules = FileRules {
@@ -40,7 +40,7 @@ fn args(cmd: clap::Command) -> clap::Command {
             .help("The audio file (flac, mp3, mp4, mpeg, mpga, m4a, ogg, wav or webm; at most 25 MB)"),
     )
     .arg(
-        cli::model_arg("Speech-to-text model").default_value("whisper-1"),
+        front::model_arg("Speech-to-text model").default_value("whisper-1"),
     )
     .arg(
         Arg::new("translate")
@@ -52,7 +52,7 @@ fn args(cmd: clap::Command) -> clap::Command {
         Arg::new("language")
             .long("language")
             .value_name("LANG")
-            .value_parser(cli::non_blank)
+            .value_parser(front::non_blank)
             .conflicts_with("translate")
             .help("The spoken language as an ISO-639-1 code (en, de, ja); helps accuracy"),
     )
@@ -88,7 +88,7 @@ fn args(cmd: clap::Command) -> clap::Command {
             .help("Save the reply to FILE (as the server sent it) instead of printing it"),
     )
     .arg(
-        cli::force_arg("Overwrite the --output file if it exists").requires("output"),
+        front::force_arg("Overwrite the --output file if it exists").requires("output"),
     )
 }
 
@@ -215,7 +215,7 @@ inventory::submit! {
 
 #[cfg(test)]
 mod tests {
-    use crate::shell::completer::for_cli;
+    use crate::term::shell::completer::for_cli;
 
     /// What the REPL offers for the last word of `line`.
     fn offered(line: &str) -> Vec<String> {

@@ -11,12 +11,12 @@ use clap::builder::PossibleValuesParser;
 use clap::{value_parser, Arg, ArgAction, ArgMatches};
 use serde_json::json;
 
-use crate::context::Context;
+use crate::cli::context::Context;
 use crate::error::{CliError, Result};
-use crate::jobs::command::{self, Destination};
-use crate::jobs::{self, ProviderSpec, Submission, WaitPlan};
+use crate::api::jobs::command::{self, Destination};
+use crate::api::jobs::{self, ProviderSpec, Submission, WaitPlan};
 use crate::output::Outcome;
-use crate::registry::{CommandSpec, Credential};
+use crate::cli::registry::{CommandSpec, Credential};
 
 const FAMILY: &str = "video";
 
@@ -49,17 +49,17 @@ fn args(cmd: clap::Command) -> clap::Command {
 
 fn create_args(cmd: clap::Command) -> clap::Command {
     let text = |id: &'static str, long: &'static str, name: &'static str, help: &'static str| {
-        Arg::new(id).long(long).value_name(name).value_parser(crate::cli::non_blank).help(help)
+        Arg::new(id).long(long).value_name(name).value_parser(crate::cli::front::non_blank).help(help)
     };
     cmd.arg(
         Arg::new("prompt")
             .value_name("PROMPT")
             .required(true)
-            .value_parser(crate::cli::non_blank)
+            .value_parser(crate::cli::front::non_blank)
             .help("What the video shows"),
     )
     .arg(
-        crate::cli::model_arg("Video model: sora-2, sora-2-pro, veo3, veo3-fast, kling-v2-master, ...")
+        crate::cli::front::model_arg("Video model: sora-2, sora-2-pro, veo3, veo3-fast, kling-v2-master, ...")
             .default_value("sora-2"),
     )
     .arg(text("seconds", "seconds", "N", "Length in seconds (Sora: 4, 8 or 12)"))

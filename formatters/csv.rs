@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use serde_json::Value;
 
 use crate::output::{trimmed_decimal, Cell, Output};
-use crate::registry::{FormatterSpec, RenderOptions};
+use crate::cli::registry::{FormatterSpec, RenderOptions};
 
 fn render(output: &Output, _: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     let mut writer = ::csv::Writer::from_writer(out);

@@ -3,12 +3,12 @@
 use std::io::{self, Write};
 
 use crate::output::Output;
-use crate::registry::{FormatterSpec, RenderOptions};
-use crate::terminal_text;
+use crate::cli::registry::{FormatterSpec, RenderOptions};
+use crate::term::sanitize;
 
 fn render(output: &Output, _: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     let json = serde_json::to_string_pretty(&output.to_json())?;
-    writeln!(out, "{}", terminal_text::escape_json_controls(&json))
+    writeln!(out, "{}", sanitize::escape_json_controls(&json))
 }
 
 inventory::submit! {

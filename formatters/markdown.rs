@@ -3,8 +3,8 @@
 use std::io::{self, Write};
 
 use crate::output::Output;
-use crate::registry::{FormatterSpec, RenderOptions};
-use crate::terminal_text;
+use crate::cli::registry::{FormatterSpec, RenderOptions};
+use crate::term::sanitize;
 
 fn render(output: &Output, _: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     match output {
@@ -31,7 +31,7 @@ fn render(output: &Output, _: &RenderOptions, out: &mut dyn Write) -> io::Result
         }
         Output::Json(value) => {
             let json = format!("{value:#}");
-            let json = terminal_text::escape_json_controls(&json);
+            let json = sanitize::escape_json_controls(&json);
             writeln!(out, "```json\n{json}\n```")
         }
         Output::Text(text) => writeln!(out, "{text}"),

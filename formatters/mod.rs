@@ -8,11 +8,11 @@ automod::dir!("formatters");
 fn rendered(
     render: fn(
         &crate::output::Output,
-        &crate::registry::RenderOptions,
+        &crate::cli::registry::RenderOptions,
         &mut dyn std::io::Write,
     ) -> std::io::Result<()>,
     output: &crate::output::Output,
-    options: crate::registry::RenderOptions,
+    options: crate::cli::registry::RenderOptions,
 ) -> String {
     let mut out = Vec::new();
     render(output, &options, &mut out).expect("render");

@@ -5,10 +5,10 @@ use std::io::{self, Write};
 
 use comfy_table::{modifiers, presets, Attribute, Cell as GridCell, Color, Table as Grid};
 
-use crate::fit::{self, Needs, Plan};
+use crate::output::fit::{self, Needs, Plan};
 use crate::output::{Fit, Output, Tone};
-use crate::registry::{FormatterSpec, RenderOptions};
-use crate::terminal_text;
+use crate::cli::registry::{FormatterSpec, RenderOptions};
+use crate::term::sanitize;
 
 /// One rendered cell: its text and how it should look.
 type Styled<'a> = (&'a str, Tone);
@@ -64,7 +64,7 @@ fn render(output: &Output, options: &RenderOptions, out: &mut dyn Write) -> io::
         },
         Output::Json(value) => {
             let json = format!("{value:#}");
-            return writeln!(out, "{}", terminal_text::escape_json_controls(&json));
+            return writeln!(out, "{}", sanitize::escape_json_controls(&json));
         }
         Output::Text(text) => return writeln!(out, "{text}"),
         Output::Empty => return Ok(()),

@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use crate::output::Output;
-use crate::registry::{FormatterSpec, RenderOptions};
+use crate::cli::registry::{FormatterSpec, RenderOptions};
 
 fn render(output: &Output, _: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     let text = serde_yaml::to_string(&output.to_json()).map_err(io::Error::other)?;

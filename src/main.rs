@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    std::process::ExitCode::from(cometapi::app::main(std::env::args_os().collect()))
+    std::process::ExitCode::from(cometapi::cli::app::main(std::env::args_os().collect()))
 }

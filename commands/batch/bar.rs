@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::bulk::stats::Totals;
-use crate::money::usd_text;
+use crate::api::bulk::stats::Totals;
+use crate::api::money::usd_text;
 
 pub struct Bar(ProgressBar);
 

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
-use crate::chat_body::{self, ChatSettings};
+use crate::api::chat_body::{self, ChatSettings};
 use crate::error::{CliError, Result};
 
 /// The Batch API URLs a line may name, and the `batch` endpoints they are.

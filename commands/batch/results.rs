@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::input::id_hash;
 use crate::error::{CliError, Result};
-use crate::fsutil;
+use crate::store::files;
 
 /// One result as written.
 #[derive(Clone)]
@@ -125,7 +125,7 @@ pub fn errors_path(output: &Path) -> PathBuf {
 }
 
 fn open(path: &Path) -> Result<File> {
-    fsutil::open_append_private(path).map_err(|e| write_error(path, e))
+    files::open_append_private(path).map_err(|e| write_error(path, e))
 }
 
 fn write_error(path: &Path, err: io::Error) -> CliError {
@@ -146,7 +146,7 @@ pub struct Earlier {
 pub fn resume(path: &Path, retry_failed: bool) -> Result<Earlier> {
     let mut earlier = Earlier::default();
     // Checked before opening: opening a FIFO would block.
-    fsutil::check_regular(path).map_err(|e| write_error(path, e))?;
+    files::check_regular(path).map_err(|e| write_error(path, e))?;
     let file = match File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(earlier),
@@ -215,8 +215,8 @@ fn drop_lines(path: &Path, drop: &HashSet<u64>) -> Result<()> {
     let Ok(file) = File::open(path) else {
         return Ok(());
     };
-    let target = fsutil::regular_target(path).map_err(|e| write_error(path, e))?;
-    let mut kept = fsutil::AtomicFile::beside(&target, 0o600).map_err(|e| write_error(path, e))?;
+    let target = files::regular_target(path).map_err(|e| write_error(path, e))?;
+    let mut kept = files::AtomicFile::beside(&target, 0o600).map_err(|e| write_error(path, e))?;
     for line in BufReader::new(file).lines() {
         let line = line.map_err(|e| write_error(path, e))?;
         let dropped = outcome_of(&line).is_some_and(|(id, _)| drop.contains(&id_hash(&id)));
@@ -224,7 +224,7 @@ fn drop_lines(path: &Path, drop: &HashSet<u64>) -> Result<()> {
             writeln!(kept, "{line}").map_err(|e| write_error(path, e))?;
         }
     }
-    kept.commit(&target, fsutil::Replace::Yes).map_err(|e| write_error(path, e))
+    kept.commit(&target, files::Replace::Yes).map_err(|e| write_error(path, e))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::attach::Attachment;
+use crate::api::attach::Attachment;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Turn {
@@ -46,10 +46,10 @@ impl Conversation {
     }
 
     /// A logged conversation; its completed exchanges become the turns.
-    pub fn from_log(stored: &crate::chatlog::Stored) -> Conversation {
+    pub fn from_log(stored: &crate::store::chatlog::Stored) -> Conversation {
         let mut conversation = Conversation::new(stored.model.clone(), stored.system.clone());
         for exchange in &stored.exchanges {
-            if exchange.status == crate::chatlog::Status::Completed.as_str() {
+            if exchange.status == crate::store::chatlog::Status::Completed.as_str() {
                 conversation.push_exchange(&exchange.prompt, &exchange.reply);
             }
         }

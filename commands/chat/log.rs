@@ -3,10 +3,10 @@
 use std::time::Instant;
 
 use super::conversation::Conversation;
-use crate::chatlog::{self, Exchange, Status};
-use crate::context::Context;
+use crate::store::chatlog::{self, Exchange, Status};
+use crate::cli::context::Context;
 use crate::error::Result;
-use crate::stream::Reply;
+use crate::api::stream::Reply;
 
 /// Records `message` and `reply` in `conversation`'s logged conversation (a new one if
 /// it has none yet) and returns the conversation's id; `None` when the log could not be
@@ -31,6 +31,6 @@ pub fn record<T>(
     );
     exchange.conversation.clone_from(&conversation.log_id);
     exchange.system.clone_from(&conversation.system);
-    exchange.attachments = crate::attach::fingerprints(&conversation.pending);
+    exchange.attachments = crate::api::attach::fingerprints(&conversation.pending);
     chatlog::record(&exchange)
 }

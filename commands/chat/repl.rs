@@ -10,17 +10,20 @@ use serde_json::Value;
 use super::conversation::Conversation;
 use super::slash::{self, Slash, SlashCompleter};
 use super::{stream_to_stdout, Options};
-use crate::app;
-use crate::catalog;
-use crate::chatlog;
-use crate::dates;
-use crate::context::Context;
+use crate::cli::app;
+use crate::api::catalog;
+use crate::store::chatlog;
+use crate::output::dates;
+use crate::cli::context::Context;
 use crate::error::{CliError, ExitCode, Result};
-use crate::http::{Auth, KeyHeader, Request};
-use crate::paths;
-use crate::shell::{self, ShellPrompt};
-use crate::stream::{Reply, Wire};
-use crate::{attach, fsutil, prompt, terminal_text};
+use crate::net::{Auth, KeyHeader, Request};
+use crate::config::paths;
+use crate::term::shell::{self, ShellPrompt};
+use crate::api::stream::{Reply, Wire};
+use crate::api::attach;
+use crate::store::files;
+use crate::term::line_input;
+use crate::term::sanitize;
 
 enum Flow {
     Continue,
@@ -28,7 +31,7 @@ enum Flow {
 }
 
 pub fn run(ctx: &Context, options: &Options, mut conversation: Conversation) -> Result<()> {
-    crate::interrupt::enter_shell(); // Ctrl-C stops a reply, never the session
+    crate::term::interrupt::enter_shell(); // Ctrl-C stops a reply, never the session
     let globals = ctx.globals.clone();
     let completer = SlashCompleter {
         model_ids: Box::new(move || catalog::cached_ids(&Context::new(globals.clone()))),
@@ -167,7 +170,7 @@ fn on_line(ctx: &Context, options: &Options, conversation: &mut Conversation, li
 /// Sends `message` with the conversation and streams the reply. The exchange is kept
 /// only when the reply finished; Ctrl-C or an error drops it. Returns whether it was kept.
 fn ask(ctx: &Context, options: &Options, conversation: &mut Conversation, message: &str) -> bool {
-    crate::interrupt::clear(); // a Ctrl-C that stopped the last reply does not stop this one
+    crate::term::interrupt::clear(); // a Ctrl-C that stopped the last reply does not stop this one
     let mut reply = Reply::new(true);
     let started = std::time::Instant::now();
     let result = send(ctx, options, conversation, message, &mut reply);
@@ -223,7 +226,7 @@ fn attach_next(ctx: &Context, conversation: &mut Conversation, spec: &str) {
         Ok(attachment) => {
             println!(
                 "{} goes with the next message",
-                terminal_text::for_stdout(attachment.name())
+                sanitize::for_stdout(attachment.name())
             );
             conversation.pending.push(attachment);
         }
@@ -249,7 +252,7 @@ fn print_conversations(ctx: &Context) {
                 let first = c.first_prompt.lines().next().unwrap_or("");
                 let when = dates::format_datetime(c.updated_ms / 1000);
                 let line = format!("{}  {when}  {}  {first}", c.id, c.model);
-                println!("{}", terminal_text::for_stdout(&line));
+                println!("{}", sanitize::for_stdout(&line));
             }
             println!("continue one with `cometapi chat --cid ID`");
         }
@@ -259,13 +262,13 @@ fn print_conversations(ctx: &Context) {
 
 fn print_history(conversation: &Conversation) {
     if let Some(system) = &conversation.system {
-        println!("system: {}", terminal_text::for_stdout(system));
+        println!("system: {}", sanitize::for_stdout(system));
     }
     if conversation.turns.is_empty() {
         println!("(no messages yet)");
     }
     for turn in &conversation.turns {
-        let content = terminal_text::for_stdout(turn.content.trim_end());
+        let content = sanitize::for_stdout(turn.content.trim_end());
         println!("{}: {content}", turn.role);
     }
 }
@@ -284,12 +287,12 @@ fn save(conversation: &Conversation, file: &str, force: bool) -> Result<Saved> {
     // A dangling symlink is something that exists too.
     if !force && std::fs::symlink_metadata(&path).is_ok() {
         let question = format!("{} exists; overwrite it? [y/N] ", path.display());
-        let answer = prompt::read_line(&question, false)?;
+        let answer = line_input::read_line(&question, false)?;
         if !matches!(answer.trim().to_lowercase().as_str(), "y" | "yes") {
             return Ok(Saved::Declined);
         }
     }
-    fsutil::write_private(&path, text.as_bytes())
+    files::write_private(&path, text.as_bytes())
         .map_err(|e| CliError::failure(format!("cannot write {}: {e}", path.display())))?;
     Ok(Saved::Written(path))
 }

@@ -144,7 +144,7 @@ impl Completer for SlashCompleter {
     fn complete(&mut self, line: &str, pos: usize) -> Vec<Suggestion> {
         let before = line.get(..pos).unwrap_or(line);
         let (items, start) = self.candidates(before);
-        crate::shell::completer::suggestions(items, start, pos)
+        crate::term::shell::completer::suggestions(items, start, pos)
     }
 }
 

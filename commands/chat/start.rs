@@ -6,11 +6,11 @@
 use clap::{Arg, ArgAction, ArgMatches};
 
 use super::conversation::Conversation;
-use crate::chatlog;
-use crate::cli;
-use crate::context::Context;
+use crate::store::chatlog;
+use crate::cli::front;
+use crate::cli::context::Context;
 use crate::error::{CliError, Result};
-use crate::roles;
+use crate::store::roles;
 
 pub fn args(cmd: clap::Command) -> clap::Command {
     cmd.arg(
@@ -25,14 +25,14 @@ pub fn args(cmd: clap::Command) -> clap::Command {
         Arg::new("cid")
             .long("cid")
             .value_name("ID")
-            .value_parser(cli::non_blank)
+            .value_parser(front::non_blank)
             .help("Continue the logged conversation ID (or a unique start of it; `conversations list` shows them)"),
     )
     .arg(
         Arg::new("role")
             .long("role")
             .value_name("NAME")
-            .value_parser(cli::non_blank)
+            .value_parser(front::non_blank)
             .help("Use the saved role ~/.config/cometapi/roles/NAME.md (system prompt; its front matter may set model and temperature)"),
     )
     .arg(chatlog::no_log_arg())

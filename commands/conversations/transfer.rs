@@ -7,11 +7,11 @@ use std::path::Path;
 use clap::ArgMatches;
 use serde_json::{json, Value};
 
-use crate::chatlog::{self, Status, Stored};
+use crate::store::chatlog::{self, Status, Stored};
 use crate::commands::chat::conversation::Conversation;
-use crate::dates;
+use crate::output::dates;
 use crate::error::{CliError, ExitCode, Result};
-use crate::fsutil;
+use crate::store::files;
 use crate::output::Output;
 
 pub fn export(m: &ArgMatches) -> Result<Output> {
@@ -91,7 +91,7 @@ pub fn import(m: &ArgMatches) -> Result<Output> {
             .map_err(|e| CliError::usage(format!("cannot read stdin: {e}")))?;
         text
     } else {
-        fsutil::read_regular(Path::new(file))
+        files::read_regular(Path::new(file))
             .map_err(|e| CliError::usage(format!("cannot read {file}: {e}")))?
     };
     // Parsed whole before anything is written, so a bad line imports nothing.

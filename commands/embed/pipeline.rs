@@ -9,7 +9,7 @@ use std::sync::{Mutex, PoisonError};
 use super::request::Embedder;
 use super::source::{Batcher, MAX_INPUTS};
 use crate::error::{CliError, Result};
-use crate::progress;
+use crate::term::progress;
 
 /// Requests in flight at once.
 pub const IN_FLIGHT: usize = 4;

@@ -5,8 +5,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::{CliError, Result};
-use crate::http::{message_in, Auth, Http, KeyHeader, Request};
-use crate::secret::Secret;
+use crate::net::{message_in, Auth, Http, KeyHeader, Request};
+use crate::config::secret::Secret;
 
 pub struct Embedder<'a> {
     pub http: &'a Http,

@@ -7,7 +7,7 @@ use std::io::{self, BufRead, BufReader, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
 use crate::error::{CliError, Result};
-use crate::fsutil;
+use crate::store::files;
 
 /// The most inputs one embeddings request may carry (OpenAI's limit).
 pub const MAX_INPUTS: usize = 2048;
@@ -121,7 +121,7 @@ fn open_file(path: &Path) -> Result<File> {
     let cannot = |e: io::Error| {
         CliError::usage(format!("cannot read {}", path.display())).caused_by(e)
     };
-    fsutil::check_regular(path).map_err(|e| CliError::usage(e.to_string()))?;
+    files::check_regular(path).map_err(|e| CliError::usage(e.to_string()))?;
     File::open(path).map_err(cannot)
 }
 

@@ -5,12 +5,12 @@ use std::path::PathBuf;
 
 use clap::{value_parser, Arg, ArgMatches};
 
-use crate::cli;
-use crate::context::Context;
+use crate::cli::front;
+use crate::cli::context::Context;
 use crate::error::Result;
-use crate::http::{Auth, KeyHeader, Request};
-use crate::message;
-use crate::multipart::{FileRules, Form};
+use crate::net::{Auth, KeyHeader, Request};
+use crate::api::message;
+use crate::net::multipart::{FileRules, Form};
 use crate::output::Outcome;
 
 use super::files::Plan;
@@ -42,7 +42,7 @@ pub fn command() -> clap::Command {
         .arg(
             Arg::new("prompt")
                 .value_name("PROMPT")
-                .value_parser(cli::non_blank)
+                .value_parser(front::non_blank)
                 .required(true)
                 .help("What to change; `-` reads it from stdin"),
         )

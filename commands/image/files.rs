@@ -10,11 +10,13 @@ use base64::Engine;
 use clap::ArgMatches;
 use serde_json::{json, Value};
 
-use crate::context::Context;
+use crate::cli::context::Context;
 use crate::error::{CliError, Result};
-use crate::fsutil::Replace;
+use crate::store::files::Replace;
 use crate::output::{Cell, Column, Outcome, Output, Record, Table};
-use crate::{http, save, sniff};
+use crate::net;
+use crate::store::save;
+use crate::store::sniff;
 
 enum Destination {
     /// `-o FILE` for one image (checked: free, or `--force`).
@@ -66,7 +68,7 @@ impl Plan {
     /// Saves every image of an images reply (`{data: [{b64_json | url,
     /// revised_prompt}]}`) and describes them: a record for one, a table for several.
     pub fn save_all(&self, ctx: &Context, reply: &Value) -> Result<Outcome> {
-        if let Some(message) = reply.get("error").and_then(|_| http::message_in(reply)) {
+        if let Some(message) = reply.get("error").and_then(|_| net::message_in(reply)) {
             return Err(CliError::failure(format!("the server answered with an error: {message}")));
         }
         let items = reply

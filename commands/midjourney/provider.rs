@@ -2,10 +2,10 @@
 
 use serde_json::{json, Value};
 
-use crate::context::Context;
+use crate::cli::context::Context;
 use crate::error::{CliError, Result};
-use crate::http::Request;
-use crate::jobs::{self, percent, Provider, ProviderSpec, Snapshot, State, Submission};
+use crate::net::Request;
+use crate::api::jobs::{self, percent, Provider, ProviderSpec, Snapshot, State, Submission};
 
 pub struct Midjourney;
 
@@ -47,7 +47,7 @@ impl Provider for Midjourney {
     }
 
     fn fetch(&self, ctx: &Context, id: &str) -> Result<Snapshot> {
-        let path = format!("mj/task/{}/fetch", crate::urls::path_segment(id));
+        let path = format!("mj/task/{}/fetch", crate::net::urls::path_segment(id));
         let url = ctx.base_url()?.at_root(&path);
         snapshot(id, jobs::call(ctx, |auth| Request::get(url, auth))?)
     }

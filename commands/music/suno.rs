@@ -4,10 +4,10 @@
 
 use serde_json::{json, Value};
 
-use crate::context::Context;
+use crate::cli::context::Context;
 use crate::error::{CliError, Result};
-use crate::http::{Auth, Request};
-use crate::jobs::{self, percent, Provider, ProviderSpec, Snapshot, State, Submission};
+use crate::net::{Auth, Request};
+use crate::api::jobs::{self, percent, Provider, ProviderSpec, Snapshot, State, Submission};
 
 pub struct Suno;
 
@@ -64,7 +64,7 @@ impl Provider for Suno {
     }
 
     fn fetch(&self, ctx: &Context, id: &str) -> Result<Snapshot> {
-        let path = format!("suno/fetch/{}", crate::urls::path_segment(id));
+        let path = format!("suno/fetch/{}", crate::net::urls::path_segment(id));
         let url = ctx.base_url()?.at_root(&path);
         let task = self.send(ctx, |auth| Request::get(url, auth))?;
         snapshot(id, task)

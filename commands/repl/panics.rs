@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::ffi::OsString;
 use std::panic::{self, AssertUnwindSafe};
 
-use crate::app;
+use crate::cli::app;
 use crate::error::CliError;
 
 /// The exit code Rust gives a process that panicked.

@@ -3,11 +3,11 @@
 
 use serde_json::{json, Value};
 
-use crate::context::Context;
+use crate::cli::context::Context;
 use crate::error::{CliError, Result};
-use crate::attach::inline_image;
-use crate::http::{Auth, Request};
-use crate::jobs::{self, Provider, ProviderSpec, Snapshot, State, Submission};
+use crate::api::attach::inline_image;
+use crate::net::{Auth, Request};
+use crate::api::jobs::{self, Provider, ProviderSpec, Snapshot, State, Submission};
 
 pub struct Kling;
 
@@ -29,7 +29,7 @@ impl Kling {
     }
 
     fn task(&self, ctx: &Context, kind: &str, id: &str) -> Result<Value> {
-        let path = format!("kling/v1/videos/{kind}/{}", crate::urls::path_segment(id));
+        let path = format!("kling/v1/videos/{kind}/{}", crate::net::urls::path_segment(id));
         let url = ctx.base_url()?.at_root(&path);
         self.send(ctx, |auth| Request::get(url, auth))
     }

@@ -3,11 +3,11 @@
 
 use serde_json::Value;
 
-use crate::context::Context;
+use crate::cli::context::Context;
 use crate::error::{CliError, Result};
-use crate::http::{Auth, KeyHeader, Request};
-use crate::jobs::{self, percent, Provider, ProviderSpec, Snapshot, State, Submission};
-use crate::multipart::{FileRules, Form};
+use crate::net::{Auth, KeyHeader, Request};
+use crate::api::jobs::{self, percent, Provider, ProviderSpec, Snapshot, State, Submission};
+use crate::net::multipart::{FileRules, Form};
 
 pub struct OpenAiVideos;
 
@@ -56,9 +56,9 @@ impl Provider for OpenAiVideos {
 
     fn fetch(&self, ctx: &Context, id: &str) -> Result<Snapshot> {
         let base = ctx.base_url()?;
-        let url = base.v1(&format!("videos/{}", crate::urls::path_segment(id)));
+        let url = base.v1(&format!("videos/{}", crate::net::urls::path_segment(id)));
         let video = jobs::call(ctx, |auth| Request::get(url, auth))?;
-        let content = base.v1(&format!("videos/{}/content", crate::urls::path_segment(id)));
+        let content = base.v1(&format!("videos/{}/content", crate::net::urls::path_segment(id)));
         snapshot(id, video, content)
     }
 }
@@ -70,7 +70,7 @@ fn snapshot(id: &str, video: Value, content_url: String) -> Result<Snapshot> {
     let state = match status {
         "completed" | "succeeded" => State::Succeeded,
         "failed" | "cancelled" | "expired" => State::Failed(
-            crate::http::message_in(&video).unwrap_or_else(|| format!("the video is {status}")),
+            crate::net::message_in(&video).unwrap_or_else(|| format!("the video is {status}")),
         ),
         _ => State::Running,
     };

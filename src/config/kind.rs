@@ -36,7 +36,7 @@ impl Kind {
                 "false" | "no" | "off" | "0" => Ok("false".to_string()),
                 _ => Err(format!("`{text}`")),
             },
-            Kind::Duration => match crate::timeout::parse(text) {
+            Kind::Duration => match crate::config::timeout::parse(text) {
                 Ok(_) => Ok(text.trim().to_string()),
                 Err(_) => Err(format!("`{text}`")),
             },

@@ -23,7 +23,7 @@ fn help_lists_every_command_with_its_about() {
         })
         .filter(|(name, _)| name != "help")
         .collect();
-    let registered: Vec<(String, String)> = cometapi::registry::commands()
+    let registered: Vec<(String, String)> = cometapi::cli::registry::commands()
         .iter()
         .map(|c| (c.name.to_string(), c.about.to_string()))
         .collect();
@@ -38,7 +38,7 @@ fn help_lists_every_command_with_its_about() {
     let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(flat.contains(&format!(
         "[possible values: {}]",
-        cometapi::registry::formatter_names().join(", ")
+        cometapi::cli::registry::formatter_names().join(", ")
     )));
     assert!(
         sandbox.server.requests().is_empty(),

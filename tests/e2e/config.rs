@@ -199,7 +199,7 @@ fn unknown_key_or_format_is_exit_2() {
         .code(2)
         .stderr(predicate::str::contains(format!(
             "use one of: {}",
-            cometapi::registry::formatter_names().join(", ")
+            cometapi::cli::registry::formatter_names().join(", ")
         )));
     sandbox
         .cmd()

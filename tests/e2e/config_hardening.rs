@@ -477,7 +477,7 @@ fn config_get_prints_one_value_masked_and_fails_when_unset() {
     let key = get("api_key");
     assert_eq!(
         stdout_of(&key),
-        format!("{}\n", cometapi::secret::mask(API_KEY))
+        format!("{}\n", cometapi::config::secret::mask(API_KEY))
     );
     let unset = get("access_token");
     assert_eq!(unset.status.code(), Some(1));

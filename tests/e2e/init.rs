@@ -172,7 +172,7 @@ fn wizard_keeps_values_on_enter_and_masks_them() {
     let old = format!("api_key = \"{API_KEY}\"\ndefault_model = \"kept-model\"\n");
     sandbox.write_config(&old);
     let mut session = spawn(&sandbox, &["init", "--no-verify"], &[]);
-    let masked = cometapi::secret::mask(API_KEY);
+    let masked = cometapi::config::secret::mask(API_KEY);
     expect(&mut session, &format!("API key [{masked}]: "));
     session.send("\r").expect("send");
     expect(&mut session, "Access token, optional [none]: ");

@@ -34,7 +34,7 @@ fn completes_runs_reports_errors_masks_history_and_exits_on_ctrl_d() {
     // `--format <Tab>` offers every registered formatter.
     screen.send("\t");
     let mut menu = String::new();
-    for name in cometapi::registry::formatter_names() {
+    for name in cometapi::cli::registry::formatter_names() {
         menu.push_str(&screen.wait_for(name));
     }
     screen.send("\x03"); // Ctrl-C: the menu closes and the line is cleared
@@ -135,7 +135,7 @@ fn help_lists_the_registry_and_plugins_and_a_plugin_runs() {
             .filter_map(|l| l.split_whitespace().next().map(str::to_string))
             .collect()
     };
-    let registered: Vec<String> = cometapi::registry::commands()
+    let registered: Vec<String> = cometapi::cli::registry::commands()
         .iter()
         .map(|c| c.name.to_string())
         .collect();

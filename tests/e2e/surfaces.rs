@@ -1,12 +1,12 @@
 //! The REPL's completion, `-h` and the generated completion scripts all offer exactly
 //! the registry's commands: nothing is listed by hand anywhere.
 
-use cometapi::shell::completer;
+use cometapi::term::shell::completer;
 
 use crate::sandbox::{stdout_of, Sandbox};
 
 fn registered() -> Vec<String> {
-    cometapi::registry::commands()
+    cometapi::cli::registry::commands()
         .iter()
         .map(|c| c.name.to_string())
         .collect()

@@ -1,0 +1,17 @@
+//! What is CometAPI-specific: chat request bodies ([`chat_body`], [`message`]), the
+//! reader of streamed replies in the four wire formats ([`stream`]), the console's
+//! `/api/...` envelope ([`web_console`]), the model catalog, money in quota units,
+//! attachments, long-running jobs (video, Midjourney, Suno) and bulk requests (`batch`).
+//!
+//! May use `net`, `config`, `output`, `term`, `store` and `error`; the context it is
+//! handed comes from `cli`.
+
+pub mod attach;
+pub mod bulk;
+pub mod catalog;
+pub mod chat_body;
+pub mod jobs;
+pub mod message;
+pub mod money;
+pub mod stream;
+pub mod web_console;
