@@ -5,10 +5,10 @@ use serde_json::Value;
 
 use crate::api::web_console;
 use crate::cli::context::Context;
-use crate::error::Result;
-use crate::output::{Cell, Outcome, Output, Record};
 use crate::cli::registry::{CommandSpec, Credential};
 use crate::config::secret::mask;
+use crate::error::Result;
+use crate::output::{Cell, Outcome, Output, Record};
 
 /// Fields of the server's record that are credentials, masked even in `--json`.
 const SECRET_FIELDS: [&str; 2] = ["access_token", "password"];

@@ -4,15 +4,15 @@ use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgMatches};
 use serde_json::Value;
 
+use crate::api::money::{quota_to_usd, unlimited_cell, usd_cell};
 use crate::api::web_console;
 use crate::cli::app;
-use crate::term::sanitize;
 use crate::cli::context::Context;
+use crate::cli::registry::{CommandSpec, Credential};
 use crate::error::{CliError, Result};
 use crate::net::{Auth, KeyHeader};
-use crate::api::money::{quota_to_usd, unlimited_cell, usd_cell};
 use crate::output::{Cell, Outcome, Output, Record};
-use crate::cli::registry::{CommandSpec, Credential};
+use crate::term::sanitize;
 
 /// `hard_limit_usd` at or above this means the key has no limit.
 const UNLIMITED_USD: f64 = 100_000_000.0;

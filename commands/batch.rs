@@ -18,15 +18,15 @@ use serde_json::{json, Value};
 use crate::api::bulk::engine::{self, Ended, Finished, Flow, Settings};
 use crate::api::bulk::stats::{tokens_of, Prices, Totals};
 use crate::api::catalog::{self, CachePolicy};
-use crate::cli::front;
-use crate::cli::context::Context;
-use crate::error::{CliError, ExitCode, Result};
-use crate::net::{Auth, KeyHeader, Request};
 use crate::api::money::usd_text;
-use crate::output::{Outcome, Output, Record};
+use crate::cli::context::Context;
+use crate::cli::front;
 use crate::cli::registry::{CommandSpec, Credential};
 use crate::config::secret::Secret;
+use crate::error::{CliError, ExitCode, Result};
 use crate::net::urls::BaseUrl;
+use crate::net::{Auth, KeyHeader, Request};
+use crate::output::{Outcome, Output, Record};
 
 use input::{Checked, Defaults, Entry, Format};
 use results::{ResultLine, Sink};
@@ -88,8 +88,13 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     if m.get_flag("dry_run") {
         return Ok(dry_run(ctx, &checked).into());
     }
-    if let Some(cost) = m.get_one::<f64>("max_cost").filter(|c| !c.is_finite() || **c <= 0.0) {
-        return Err(CliError::usage(format!("--max-cost must be above 0, not {cost}")));
+    if let Some(cost) = m
+        .get_one::<f64>("max_cost")
+        .filter(|c| !c.is_finite() || **c <= 0.0)
+    {
+        return Err(CliError::usage(format!(
+            "--max-cost must be above 0, not {cost}"
+        )));
     }
     let output = m.get_one::<PathBuf>("output");
     let earlier = match output {
@@ -104,7 +109,12 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         window: m.get_flag("ordered").then_some(jobs * REORDER_PER_JOB),
         grace: GRACE.min(ctx.timeout()?),
     };
-    let plan = Plan { path: &path, format, defaults: &defaults, earlier: &earlier };
+    let plan = Plan {
+        path: &path,
+        format,
+        defaults: &defaults,
+        earlier: &earlier,
+    };
     let mut batch = Batch {
         sink: Sink::new(output.map(PathBuf::as_path), m.get_flag("ordered"))?,
         totals: Totals::default(),
@@ -124,7 +134,9 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
 fn defaults(ctx: &Context, m: &ArgMatches) -> Result<Defaults> {
     let temperature = m.get_one::<f64>("temperature").copied();
     if let Some(t) = temperature.filter(|t| !(0.0..=2.0).contains(t)) {
-        return Err(CliError::usage(format!("--temperature must be between 0.0 and 2.0, not {t}")));
+        return Err(CliError::usage(format!(
+            "--temperature must be between 0.0 and 2.0, not {t}"
+        )));
     }
     Ok(Defaults {
         model: match m.get_one::<String>("model") {
@@ -141,9 +153,8 @@ fn defaults(ctx: &Context, m: &ArgMatches) -> Result<Defaults> {
 /// is read twice: checked whole, then sent), which lives as long as the guard.
 fn input_path(given: &str) -> Result<(PathBuf, Option<tempfile::NamedTempFile>)> {
     if given != "-" {
-        crate::store::files::check_regular(Path::new(given)).map_err(|e| {
-            CliError::usage(format!("cannot read {given}")).caused_by(e)
-        })?;
+        crate::store::files::check_regular(Path::new(given))
+            .map_err(|e| CliError::usage(format!("cannot read {given}")).caused_by(e))?;
         return Ok((PathBuf::from(given), None));
     }
     let mut spool = tempfile::NamedTempFile::new()
@@ -166,12 +177,23 @@ fn dry_run(ctx: &Context, checked: &Checked) -> Output {
     let cost = (!priced.is_empty()).then(|| priced.iter().sum::<f64>());
     Output::Record(
         Record::new()
-            .field("requests", "Requests", crate::output::Cell::count(json!(checked.count)))
-            .field("estimated_input_tokens", "Estimated input tokens", crate::output::Cell::count(json!(tokens)))
+            .field(
+                "requests",
+                "Requests",
+                crate::output::Cell::count(json!(checked.count)),
+            )
+            .field(
+                "estimated_input_tokens",
+                "Estimated input tokens",
+                crate::output::Cell::count(json!(tokens)),
+            )
             .field(
                 "estimated_input_cost_usd",
                 "Estimated input cost",
-                crate::output::Cell::with_text(json!(cost), cost.map_or("unknown (not in the catalog)".into(), usd_text)),
+                crate::output::Cell::with_text(
+                    json!(cost),
+                    cost.map_or("unknown (not in the catalog)".into(), usd_text),
+                ),
             ),
     )
 }
@@ -204,9 +226,8 @@ struct Batch {
 impl Batch {
     /// Writes one result and counts it; says stop once the cost reaches `--max-cost`.
     fn record(&mut self, done: Finished, custom_id: String, model: &str) -> Result<Flow> {
-        let body: Value = serde_json::from_slice(&done.body).unwrap_or_else(|_| {
-            json!(String::from_utf8_lossy(&done.body))
-        });
+        let body: Value = serde_json::from_slice(&done.body)
+            .unwrap_or_else(|_| json!(String::from_utf8_lossy(&done.body)));
         // A 200 that carries an error is an error.
         let error = match done.error {
             Some(err) => Some((error_code(done.status, &body), err.message)),
@@ -293,16 +314,30 @@ fn execute(ctx: &Context, plan: &Plan, settings: &Settings, batch: &mut Batch) -
 fn request_of<'a>(base: &BaseUrl, key: &'a Secret, entry: &Entry) -> Request<'a> {
     let path = entry.url.trim_start_matches('/');
     if entry.url == "/v1/messages" {
-        return Request::post_json(base.at_root(path), Auth::ApiKey(key, KeyHeader::XApiKey), &entry.body)
-            .header("anthropic-version", super::run::ANTHROPIC_VERSION);
+        return Request::post_json(
+            base.at_root(path),
+            Auth::ApiKey(key, KeyHeader::XApiKey),
+            &entry.body,
+        )
+        .header("anthropic-version", super::run::ANTHROPIC_VERSION);
     }
     let under_v1 = path.trim_start_matches("v1/");
-    Request::post_json(base.v1(under_v1), Auth::ApiKey(key, KeyHeader::Bearer), &entry.body)
+    Request::post_json(
+        base.v1(under_v1),
+        Auth::ApiKey(key, KeyHeader::Bearer),
+        &entry.body,
+    )
 }
 
 /// The summary, and the exit: 130 after Ctrl-C and 1 after `--max-cost` (both with the
 /// command that resumes), 1 when any request failed.
-fn finish(ctx: &Context, mut batch: Batch, ended: Ended, wall: Duration, resumable: bool) -> Result<Outcome> {
+fn finish(
+    ctx: &Context,
+    mut batch: Batch,
+    ended: Ended,
+    wall: Duration,
+    resumable: bool,
+) -> Result<Outcome> {
     let summary = batch.totals.summary(wall);
     let json_summary = ctx.wants_json();
     if !json_summary {
@@ -311,7 +346,11 @@ fn finish(ctx: &Context, mut batch: Batch, ended: Ended, wall: Duration, resumab
     let resume = resume_hint(resumable);
     match ended {
         Ended::Interrupted => {
-            return Err(CliError::new(ExitCode::Interrupted, "interrupted; results so far are written").with_hint(resume));
+            return Err(CliError::new(
+                ExitCode::Interrupted,
+                "interrupted; results so far are written",
+            )
+            .with_hint(resume));
         }
         Ended::Stopped if batch.over_budget => {
             let most = batch.max_cost.unwrap_or_default();
@@ -324,14 +363,24 @@ fn finish(ctx: &Context, mut batch: Batch, ended: Ended, wall: Duration, resumab
         }
         _ => {}
     }
-    let exit = if batch.totals.failed > 0 { ExitCode::Failure } else { ExitCode::Success };
-    let output = if json_summary { Output::Json(summary) } else { Output::Empty };
+    let exit = if batch.totals.failed > 0 {
+        ExitCode::Failure
+    } else {
+        ExitCode::Success
+    };
+    let output = if json_summary {
+        Output::Json(summary)
+    } else {
+        Output::Empty
+    };
     Ok(Outcome::with_exit(output, exit))
 }
 
 fn summary_text(summary: &Value) -> String {
     let n = |k: &str| summary[k].as_u64().unwrap_or(0);
-    let cost = summary["cost_usd"].as_f64().map_or("cost unknown".to_string(), usd_text);
+    let cost = summary["cost_usd"]
+        .as_f64()
+        .map_or("cost unknown".to_string(), usd_text);
     format!(
         "{} succeeded, {} failed, {} skipped · {} tokens in, {} out · {cost} · {}s · {} req/s · p50 {} ms, p95 {} ms",
         n("succeeded"),
@@ -352,7 +401,8 @@ fn resume_hint(resumable: bool) -> String {
         return "run again with -o OUT.jsonl to keep results and resume".to_string();
     }
     let words: Vec<String> = std::env::args().collect();
-    let line = shlex::try_join(words.iter().map(String::as_str)).unwrap_or_else(|_| words.join(" "));
+    let line =
+        shlex::try_join(words.iter().map(String::as_str)).unwrap_or_else(|_| words.join(" "));
     format!("resume with: {line}")
 }
 

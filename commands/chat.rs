@@ -14,82 +14,86 @@ use std::io::{self, IsTerminal, Write};
 use clap::{value_parser, Arg, ArgAction, ArgMatches};
 use serde_json::{json, Value};
 
-use crate::api::chat_body::ChatSettings;
-use crate::cli::context::{env_var, Context};
-use crate::error::{CliError, Result};
-use crate::net::{Auth, KeyHeader, Request};
-use crate::api::message;
-use crate::output::{Outcome, Output};
-use crate::cli::registry::{CommandSpec, Credential};
-use crate::api::stream::{self, Reply, Wire};
-use crate::term::sanitize;
 use crate::api::attach;
 use crate::api::catalog;
+use crate::api::chat_body::ChatSettings;
+use crate::api::message;
+use crate::api::stream::{self, Reply, Wire};
+use crate::cli::context::{env_var, Context};
 use crate::cli::front;
+use crate::cli::registry::{CommandSpec, Credential};
+use crate::error::{CliError, Result};
+use crate::net::{Auth, KeyHeader, Request};
+use crate::output::{Outcome, Output};
 use crate::term::markdown;
+use crate::term::sanitize;
 
 fn args(cmd: clap::Command) -> clap::Command {
-    start::args(cmd.after_help(
-        "With no MESSAGE and a terminal on stdin: the multi-turn chat REPL (`/help` lists its \
+    start::args(
+        cmd.after_help(
+            "With no MESSAGE and a terminal on stdin: the multi-turn chat REPL (`/help` lists its \
          slash commands; Alt-Enter inserts a newline; Ctrl-C stops a reply; /exit or Ctrl-D \
          leave). History: ~/.config/cometapi/chat_history (0600).",
-    )
-    .arg(
-        Arg::new("message")
-            .value_name("MESSAGE")
-            .num_args(1..)
-            .help(
-                "The message; several words are joined with spaces (`chat hello world`); `-` \
+        )
+        .arg(
+            Arg::new("message")
+                .value_name("MESSAGE")
+                .num_args(1..)
+                .help(
+                    "The message; several words are joined with spaces (`chat hello world`); `-` \
                  reads it from stdin. Piped stdin is added after a blank line",
-            ),
+                ),
+        )
+        .arg(
+            Arg::new("model")
+                .short('m')
+                .long("model")
+                .value_name("MODEL")
+                .value_parser(front::non_blank)
+                .help("Model id (default: COMETAPI_DEFAULT_MODEL, config default_model, gpt-5.4)"),
+        )
+        .arg(
+            Arg::new("system")
+                .short('s')
+                .long("system")
+                .value_name("PROMPT")
+                .help("System prompt; @FILE reads it from a file"),
+        )
+        .arg(
+            Arg::new("temperature")
+                .short('t')
+                .long("temperature")
+                .value_name("T")
+                .allow_negative_numbers(true)
+                .value_parser(value_parser!(f64))
+                .help("Sampling temperature, 0.0 to 2.0"),
+        )
+        .arg(
+            Arg::new("max_tokens")
+                .long("max-tokens")
+                .value_name("N")
+                .value_parser(value_parser!(u32).range(1..))
+                .help("Most tokens to generate"),
+        )
+        .arg(
+            Arg::new("stream")
+                .long("stream")
+                .action(ArgAction::SetTrue)
+                .overrides_with("no_stream")
+                .help("Stream the reply as it is written (the default)"),
+        )
+        .arg(
+            Arg::new("no_stream")
+                .long("no-stream")
+                .action(ArgAction::SetTrue)
+                .overrides_with("stream")
+                .help(
+                    "Wait for the whole reply, then show it (rendered as Markdown on a terminal)",
+                ),
+        )
+        .arg(attach::arg())
+        .arg(markdown::raw_arg()),
     )
-    .arg(
-        Arg::new("model")
-            .short('m')
-            .long("model")
-            .value_name("MODEL")
-            .value_parser(front::non_blank)
-            .help("Model id (default: COMETAPI_DEFAULT_MODEL, config default_model, gpt-5.4)"),
-    )
-    .arg(
-        Arg::new("system")
-            .short('s')
-            .long("system")
-            .value_name("PROMPT")
-            .help("System prompt; @FILE reads it from a file"),
-    )
-    .arg(
-        Arg::new("temperature")
-            .short('t')
-            .long("temperature")
-            .value_name("T")
-            .allow_negative_numbers(true)
-            .value_parser(value_parser!(f64))
-            .help("Sampling temperature, 0.0 to 2.0"),
-    )
-    .arg(
-        Arg::new("max_tokens")
-            .long("max-tokens")
-            .value_name("N")
-            .value_parser(value_parser!(u32).range(1..))
-            .help("Most tokens to generate"),
-    )
-    .arg(
-        Arg::new("stream")
-            .long("stream")
-            .action(ArgAction::SetTrue)
-            .overrides_with("no_stream")
-            .help("Stream the reply as it is written (the default)"),
-    )
-    .arg(
-        Arg::new("no_stream")
-            .long("no-stream")
-            .action(ArgAction::SetTrue)
-            .overrides_with("stream")
-            .help("Wait for the whole reply, then show it (rendered as Markdown on a terminal)"),
-    )
-    .arg(attach::arg())
-    .arg(markdown::raw_arg()))
 }
 
 /// What every request of one `chat` run shares.

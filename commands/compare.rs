@@ -17,30 +17,59 @@ use crate::api::bulk::stats::{tokens_of, Prices};
 use crate::api::catalog::{self, CachePolicy};
 use crate::api::chat_body::{self, ChatSettings};
 use crate::cli::context::Context;
+use crate::cli::registry::{CommandSpec, Credential};
 use crate::error::{CliError, ExitCode, Result};
 use crate::net::{Auth, KeyHeader, Request};
 use crate::output::{Cell, Column, Outcome, Output, Table, Tone};
-use crate::cli::registry::{CommandSpec, Credential};
 mod columns;
 
-use columns::LiveLanes;
+use crate::api::message;
+use crate::api::money;
 use crate::api::stream::{self, Reply, Wire};
 use crate::cli::front;
 use crate::output::fit;
-use crate::api::message;
-use crate::api::money;
 use crate::term::sanitize;
+use columns::LiveLanes;
 
 fn args(cmd: clap::Command) -> clap::Command {
-    cmd.arg(Arg::new("prompt").value_name("PROMPT").num_args(1..)
-        .help("The prompt; several words are joined with spaces; - or piped stdin reads it"))
-    .arg(Arg::new("model").short('m').long("model").value_name("MODEL").action(ArgAction::Append)
-        .required(true).value_parser(front::non_blank).help("A model to ask (give two or more)"))
-    .arg(Arg::new("system").short('s').long("system").value_name("PROMPT").help("System prompt"))
-    .arg(Arg::new("temperature").short('t').long("temperature").value_name("T")
-        .value_parser(value_parser!(f64)).help("Sampling temperature, 0.0 to 2.0"))
-    .arg(Arg::new("max_tokens").long("max-tokens").value_name("N")
-        .value_parser(value_parser!(u32).range(1..)).help("Most tokens each model may generate"))
+    cmd.arg(
+        Arg::new("prompt")
+            .value_name("PROMPT")
+            .num_args(1..)
+            .help("The prompt; several words are joined with spaces; - or piped stdin reads it"),
+    )
+    .arg(
+        Arg::new("model")
+            .short('m')
+            .long("model")
+            .value_name("MODEL")
+            .action(ArgAction::Append)
+            .required(true)
+            .value_parser(front::non_blank)
+            .help("A model to ask (give two or more)"),
+    )
+    .arg(
+        Arg::new("system")
+            .short('s')
+            .long("system")
+            .value_name("PROMPT")
+            .help("System prompt"),
+    )
+    .arg(
+        Arg::new("temperature")
+            .short('t')
+            .long("temperature")
+            .value_name("T")
+            .value_parser(value_parser!(f64))
+            .help("Sampling temperature, 0.0 to 2.0"),
+    )
+    .arg(
+        Arg::new("max_tokens")
+            .long("max-tokens")
+            .value_name("N")
+            .value_parser(value_parser!(u32).range(1..))
+            .help("Most tokens each model may generate"),
+    )
 }
 
 /// One model's run.
@@ -75,7 +104,10 @@ impl Write for Capture<'_> {
         if let Some((live, lane)) = self.live {
             // A terminal that cannot be drawn on must not stop the request; the full
             // replies are printed again at the end.
-            let _ = live.lock().unwrap_or_else(PoisonError::into_inner).push(lane, buf);
+            let _ = live
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(lane, buf);
         }
         Ok(buf.len())
     }
@@ -93,12 +125,21 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         }
     }
     if models.len() < 2 {
-        return Err(CliError::usage("compare needs two or more different models (-m A -m B)"));
+        return Err(CliError::usage(
+            "compare needs two or more different models (-m A -m B)",
+        ));
     }
-    if let Some(t) = m.get_one::<f64>("temperature").filter(|t| !(0.0..=2.0).contains(*t)) {
-        return Err(CliError::usage(format!("--temperature must be between 0.0 and 2.0, not {t}")));
+    if let Some(t) = m
+        .get_one::<f64>("temperature")
+        .filter(|t| !(0.0..=2.0).contains(*t))
+    {
+        return Err(CliError::usage(format!(
+            "--temperature must be between 0.0 and 2.0, not {t}"
+        )));
     }
-    let words: Option<Vec<&str>> = m.get_many::<String>("prompt").map(|w| w.map(String::as_str).collect());
+    let words: Option<Vec<&str>> = m
+        .get_many::<String>("prompt")
+        .map(|w| w.map(String::as_str).collect());
     let joined = words.map(|w| w.join(" "));
     let prompt = message::read(joined.as_deref())?;
     if prompt.trim().is_empty() {
@@ -115,15 +156,20 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
             Request::post_json(url.clone(), Auth::ApiKey(&key, KeyHeader::Bearer), &body)
         })
         .collect();
-    let live = (io::stdout().is_terminal() && ctx.globals.format.is_none() && !ctx.formatter().structured)
-        .then(|| Mutex::new(live_lanes(&models)));
+    let live =
+        (io::stdout().is_terminal() && ctx.globals.format.is_none() && !ctx.formatter().structured)
+            .then(|| Mutex::new(live_lanes(&models)));
     let spinner_off = live.as_ref().map(|_| crate::term::progress::silence());
     if let Some(live) = &live {
         let _ = live.lock().unwrap_or_else(PoisonError::into_inner).redraw();
     }
     let mut lanes = ask_all(http, &requests, &models, live.as_ref());
     let live = live.map(|l| l.into_inner().unwrap_or_else(PoisonError::into_inner));
-    if lanes.iter().any(|l| l.error.as_ref().is_some_and(|e| e.exit == ExitCode::Interrupted)) {
+    if lanes.iter().any(|l| {
+        l.error
+            .as_ref()
+            .is_some_and(|e| e.exit == ExitCode::Interrupted)
+    }) {
         if let Some(mut live) = live {
             let _ = live.leave();
         }
@@ -138,7 +184,11 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         live.clear().map_err(CliError::from_output)?;
     }
     drop(spinner_off);
-    let exit = if lanes.iter().any(|l| l.error.is_some()) { ExitCode::Failure } else { ExitCode::Success };
+    let exit = if lanes.iter().any(|l| l.error.is_some()) {
+        ExitCode::Failure
+    } else {
+        ExitCode::Success
+    };
     if ctx.formatter().structured {
         return Ok(Outcome::with_exit(Output::Json(as_json(&lanes)), exit));
     }
@@ -166,7 +216,12 @@ fn live_lanes(models: &[String]) -> LiveLanes {
 
 /// Every model asked at once, a thread each on the one client; the lanes in model order.
 /// With a live view, one more thread draws the text held back between redraws.
-fn ask_all(http: &crate::net::Http, requests: &[Request], models: &[String], live: Option<&Mutex<LiveLanes>>) -> Vec<Lane> {
+fn ask_all(
+    http: &crate::net::Http,
+    requests: &[Request],
+    models: &[String],
+    live: Option<&Mutex<LiveLanes>>,
+) -> Vec<Lane> {
     let (running, all_done) = mpsc::channel::<()>();
     std::thread::scope(|scope| {
         let handles: Vec<_> = requests
@@ -181,7 +236,10 @@ fn ask_all(http: &crate::net::Http, requests: &[Request], models: &[String], liv
                     let lane = ask(http, request, model, live);
                     if let Some((live, i)) = live {
                         let error = lane.error.as_ref().map(|e| format!("error: {}", e.message));
-                        let _ = live.lock().unwrap_or_else(PoisonError::into_inner).finish(i, error.as_deref());
+                        let _ = live
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .finish(i, error.as_deref());
                     }
                     drop(running);
                     lane
@@ -191,8 +249,13 @@ fn ask_all(http: &crate::net::Http, requests: &[Request], models: &[String], liv
         drop(running);
         if let Some(live) = live {
             scope.spawn(move || {
-                while let Err(RecvTimeoutError::Timeout) = all_done.recv_timeout(columns::REDRAW_EVERY) {
-                    let _ = live.lock().unwrap_or_else(PoisonError::into_inner).catch_up();
+                while let Err(RecvTimeoutError::Timeout) =
+                    all_done.recv_timeout(columns::REDRAW_EVERY)
+                {
+                    let _ = live
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .catch_up();
                 }
             });
         }
@@ -207,7 +270,12 @@ fn ask_all(http: &crate::net::Http, requests: &[Request], models: &[String], liv
 /// Streams one model's reply into a [`Lane`]; a failure is kept, not raised.
 fn ask(http: &crate::net::Http, request: &Request, model: &str, live: Live<'_>) -> Lane {
     let started = Instant::now();
-    let mut capture = Capture { started, first: None, text: Vec::new(), live };
+    let mut capture = Capture {
+        started,
+        first: None,
+        text: Vec::new(),
+        live,
+    };
     let mut reply = Reply::new(false);
     let result = stream::run(http, request, Wire::Chat, &mut capture, &mut reply);
     let (input_tokens, output_tokens) = reply
@@ -249,7 +317,11 @@ fn show_replies(lanes: &[Lane], format_given: bool) -> Result<()> {
     let column = columns::column_width(lanes.len(), fit::terminal_width());
     let shown = if let Some(column) = column.filter(|_| terminal && !format_given) {
         let texts: Vec<String> = lanes.iter().map(text_of).collect();
-        let panes: Vec<(&str, &str)> = lanes.iter().zip(&texts).map(|(l, t)| (l.model.as_str(), t.as_str())).collect();
+        let panes: Vec<(&str, &str)> = lanes
+            .iter()
+            .zip(&texts)
+            .map(|(l, t)| (l.model.as_str(), t.as_str()))
+            .collect();
         columns::side_by_side(&panes, column, None).join("\n")
     } else {
         lanes
@@ -258,9 +330,15 @@ fn show_replies(lanes: &[Lane], format_given: bool) -> Result<()> {
             .collect::<Vec<_>>()
             .join("\n")
     };
-    let shown = if terminal { sanitize::for_stdout(&shown).into_owned() } else { shown };
+    let shown = if terminal {
+        sanitize::for_stdout(&shown).into_owned()
+    } else {
+        shown
+    };
     let mut out = io::stdout().lock();
-    writeln!(out, "{shown}").and_then(|()| out.flush()).map_err(CliError::from_output)
+    writeln!(out, "{shown}")
+        .and_then(|()| out.flush())
+        .map_err(CliError::from_output)
 }
 
 /// The fastest (total time) and cheapest model among those that answered.
@@ -304,10 +382,13 @@ fn summary(lanes: &[Lane]) -> Table {
             Some(err) => Cell::new(err.message.clone()).tone(Tone::Bad),
             None => Cell::new("ok").tone(Tone::Good),
         };
-        let marks: Vec<&str> = [(fastest == Some(i), "fastest"), (cheapest == Some(i), "cheapest")]
-            .into_iter()
-            .filter_map(|(yes, mark)| yes.then_some(mark))
-            .collect();
+        let marks: Vec<&str> = [
+            (fastest == Some(i), "fastest"),
+            (cheapest == Some(i), "cheapest"),
+        ]
+        .into_iter()
+        .filter_map(|(yes, mark)| yes.then_some(mark))
+        .collect();
         table.push(vec![
             Cell::new(lane.model.clone()),
             status,
@@ -315,7 +396,8 @@ fn summary(lanes: &[Lane]) -> Table {
             seconds(lane.error.is_none().then_some(lane.total)),
             Cell::count(json!(lane.input_tokens)),
             Cell::count(json!(lane.output_tokens)),
-            lane.cost.map_or_else(|| Cell::new(Value::Null), money::usd_cell),
+            lane.cost
+                .map_or_else(|| Cell::new(Value::Null), money::usd_cell),
             Cell::new(json!(marks)),
         ]);
     }

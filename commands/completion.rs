@@ -5,9 +5,9 @@ use clap::{Arg, ArgMatches};
 
 use crate::cli::completion;
 use crate::cli::context::Context;
+use crate::cli::registry::CommandSpec;
 use crate::error::{CliError, Result};
 use crate::output::{Outcome, Output};
-use crate::cli::registry::CommandSpec;
 
 fn run(_: &Context, matches: &ArgMatches) -> Result<Outcome> {
     let name = matches

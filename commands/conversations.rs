@@ -11,14 +11,14 @@ use std::io::{self, IsTerminal};
 use clap::{value_parser, Arg, ArgAction, ArgMatches};
 use serde_json::Value;
 
-use crate::store::chatlog::{self, Filter, Stored};
-use crate::cli::context::Context;
-use crate::output::dates::{self, DayEdge};
-use crate::error::{CliError, Result};
 use crate::api::money;
-use crate::output::{Cell, Column, Outcome, Output, Table};
-use crate::term::line_input;
+use crate::cli::context::Context;
 use crate::cli::registry::CommandSpec;
+use crate::error::{CliError, Result};
+use crate::output::dates::{self, DayEdge};
+use crate::output::{Cell, Column, Outcome, Output, Table};
+use crate::store::chatlog::{self, Filter, Stored};
+use crate::term::line_input;
 
 fn id_arg(many: bool) -> Arg {
     let arg = Arg::new("id").value_name("ID").required(true);
@@ -74,7 +74,11 @@ fn run(_: &Context, m: &ArgMatches) -> Result<Outcome> {
         Some(("export", m)) => transfer::export(m)?,
         Some(("import", m)) => transfer::import(m)?,
         Some(("list", m)) => list(m)?,
-        _ => return Err(CliError::usage("name a subcommand: list, show, rm, export or import")),
+        _ => {
+            return Err(CliError::usage(
+                "name a subcommand: list, show, rm, export or import",
+            ))
+        }
     };
     Ok(output.into())
 }
@@ -110,7 +114,8 @@ fn list(m: &ArgMatches) -> Result<Output> {
             dates::timestamp_cell(c.updated_ms / 1000),
             Cell::new(c.model),
             Cell::count(c.turns.into()),
-            c.cost_usd.map_or_else(|| Cell::new(Value::Null), money::usd_cell),
+            c.cost_usd
+                .map_or_else(|| Cell::new(Value::Null), money::usd_cell),
             Cell::new(c.first_prompt.lines().next().unwrap_or("").to_string()),
         ]);
     }
@@ -149,12 +154,24 @@ fn transcript(stored: &Stored) -> Table {
     let null = || Cell::new(Value::Null);
     let when = dates::timestamp_cell(stored.created_ms / 1000);
     if let Some(system) = &stored.system {
-        let row = vec![Cell::new("system"), when, Cell::new(stored.model.clone()), null(), Cell::new(system.clone())];
+        let row = vec![
+            Cell::new("system"),
+            when,
+            Cell::new(stored.model.clone()),
+            null(),
+            Cell::new(system.clone()),
+        ];
         table.push(row.into_iter().chain((0..5).map(|_| null())).collect());
     }
     for e in &stored.exchanges {
         let when = dates::timestamp_cell(e.created_ms / 1000);
-        let user = [Cell::new("user"), when.clone(), Cell::new(e.model.clone()), null(), Cell::new(e.prompt.clone())];
+        let user = [
+            Cell::new("user"),
+            when.clone(),
+            Cell::new(e.model.clone()),
+            null(),
+            Cell::new(e.prompt.clone()),
+        ];
         table.push(user.into_iter().chain((0..5).map(|_| null())).collect());
         table.push(vec![
             Cell::new("assistant"),
@@ -185,7 +202,11 @@ fn rm(m: &ArgMatches) -> Result<Output> {
             return Err(CliError::usage("rm deletes without asking only with --yes")
                 .with_hint("add --yes to delete from a script"));
         }
-        let question = format!("delete {} conversation(s) ({})? [y/N] ", ids.len(), ids.join(", "));
+        let question = format!(
+            "delete {} conversation(s) ({})? [y/N] ",
+            ids.len(),
+            ids.join(", ")
+        );
         let answer = line_input::read_line(&question, false)?;
         if !matches!(answer.trim().to_lowercase().as_str(), "y" | "yes") {
             return Ok(Output::Text("nothing deleted".into()));

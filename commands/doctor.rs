@@ -3,12 +3,12 @@
 use clap::ArgMatches;
 
 use crate::cli::context::Context;
-use crate::error::{CliError, ExitCode, Result};
-use crate::net::{Auth, Http, KeyHeader};
-use crate::output::{Cell, Column, Outcome, Output, Table, Tone};
 use crate::cli::registry::{self, CommandSpec, Credential};
 use crate::config::settings::Setting;
+use crate::error::{CliError, ExitCode, Result};
 use crate::net::urls::BaseUrl;
+use crate::net::{Auth, Http, KeyHeader};
+use crate::output::{Cell, Column, Outcome, Output, Table, Tone};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Status {

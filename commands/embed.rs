@@ -13,11 +13,11 @@ use std::path::PathBuf;
 
 use clap::{value_parser, Arg, ArgAction, ArgMatches};
 
-use crate::cli::front;
 use crate::cli::context::Context;
+use crate::cli::front;
+use crate::cli::registry::{CommandSpec, Credential};
 use crate::error::{CliError, Result};
 use crate::output::Outcome;
-use crate::cli::registry::{CommandSpec, Credential};
 
 use request::Embedder;
 use rows::{Rows, Style};
@@ -53,7 +53,12 @@ fn args(cmd: clap::Command) -> clap::Command {
 }
 
 fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
-    let texts: Vec<String> = m.get_many::<String>("text").into_iter().flatten().cloned().collect();
+    let texts: Vec<String> = m
+        .get_many::<String>("text")
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
     let mut batcher = Batcher::new(Inputs::open(texts, m.get_one::<PathBuf>("input_file"))?);
     let dimensions = m.get_one::<u32>("dimensions").copied();
     let model = m
@@ -76,8 +81,10 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     let known = dimensions.map(|d| d as usize);
     let embedded = pipeline::embed_all(&embedder, &mut batcher, known, &mut write)?;
     if embedded == 0 {
-        return Err(CliError::usage("nothing to embed: there were no input lines")
-            .with_hint("blank lines are skipped; pass TEXT arguments or lines with text"));
+        return Err(
+            CliError::usage("nothing to embed: there were no input lines")
+                .with_hint("blank lines are skipped; pass TEXT arguments or lines with text"),
+        );
     }
     let output = rows.finish().map_err(CliError::from_output)?;
     if batcher.blank_lines() > 0 {
@@ -99,7 +106,10 @@ mod tests {
 
     #[test]
     fn the_repl_completes_its_flags_and_models() {
-        let completer = for_cli(Vec::new(), Box::new(|| vec!["text-embedding-3-large".into()]));
+        let completer = for_cli(
+            Vec::new(),
+            Box::new(|| vec!["text-embedding-3-large".into()]),
+        );
         let offered = |before: &[&str], current: &str| -> Vec<String> {
             let before: Vec<String> = before.iter().map(|w| w.to_string()).collect();
             let offered = completer.complete_words(&before, current);
@@ -107,6 +117,9 @@ mod tests {
         };
         assert_eq!(offered(&["embed"], "--dim"), ["--dimensions"]);
         assert_eq!(offered(&["embed"], "--input"), ["--input-file"]);
-        assert_eq!(offered(&["embed", "-m"], "text"), ["text-embedding-3-large"]);
+        assert_eq!(
+            offered(&["embed", "-m"], "text"),
+            ["text-embedding-3-large"]
+        );
     }
 }

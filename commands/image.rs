@@ -12,13 +12,13 @@ use clap::builder::PossibleValuesParser;
 use clap::{value_parser, Arg, ArgMatches};
 use serde_json::{json, Map, Value};
 
-use crate::cli::front;
+use crate::api::message;
 use crate::cli::context::Context;
+use crate::cli::front;
+use crate::cli::registry::{CommandSpec, Credential};
 use crate::error::{CliError, Result};
 use crate::net::{Auth, KeyHeader, Request};
-use crate::api::message;
 use crate::output::Outcome;
-use crate::cli::registry::{CommandSpec, Credential};
 
 const DEFAULT_MODEL: &str = "gpt-image-1";
 const QUALITIES: [&str; 6] = ["auto", "low", "medium", "high", "standard", "hd"];
@@ -42,7 +42,8 @@ fn args(cmd: clap::Command) -> clap::Command {
 /// background, format, where to save, overwriting.
 fn options(cmd: clap::Command) -> clap::Command {
     cmd.arg(
-        front::model_arg("Image model (gpt-image-1, dall-e-3, dall-e-2, ...)").default_value(DEFAULT_MODEL),
+        front::model_arg("Image model (gpt-image-1, dall-e-3, dall-e-2, ...)")
+            .default_value(DEFAULT_MODEL),
     )
     .arg(
         Arg::new("n")
@@ -80,7 +81,9 @@ fn options(cmd: clap::Command) -> clap::Command {
             .value_name("FORMAT")
             .value_parser(PossibleValuesParser::new(OUTPUT_FORMATS))
             .ignore_case(true)
-            .help("Image format to ask for (GPT image models); file names follow the bytes received"),
+            .help(
+                "Image format to ask for (GPT image models); file names follow the bytes received",
+            ),
     )
     .arg(
         Arg::new("output")
@@ -90,9 +93,7 @@ fn options(cmd: clap::Command) -> clap::Command {
             .value_parser(value_parser!(PathBuf))
             .help("A file for one image, a directory for several (default: the current directory)"),
     )
-    .arg(
-        front::force_arg("Overwrite existing files"),
-    )
+    .arg(front::force_arg("Overwrite existing files"))
 }
 
 /// The request fields the shared options set, as text (multipart needs text; the JSON
@@ -173,12 +174,18 @@ mod tests {
 
     #[test]
     fn the_repl_completes_flags_choices_and_model_ids() {
-        assert_eq!(offered(&["image"], "--outp"), ["--output-format", "--output"]);
+        assert_eq!(
+            offered(&["image"], "--outp"),
+            ["--output-format", "--output"]
+        );
         assert_eq!(offered(&["image", "--output-format"], "w"), ["webp"]);
         assert_eq!(offered(&["image", "--background"], "t"), ["transparent"]);
         assert_eq!(offered(&["image"], "ed"), ["edit"]);
         assert_eq!(offered(&["image", "edit"], "--ma"), ["--mask"]);
-        assert_eq!(offered(&["image", "edit", "--quality"], "h"), ["high", "hd"]);
+        assert_eq!(
+            offered(&["image", "edit", "--quality"], "h"),
+            ["high", "hd"]
+        );
         assert_eq!(offered(&["image", "-m"], "gpt-i"), ["gpt-image-1"]);
         assert_eq!(offered(&["speech", "--voice"], "s"), ["sage", "shimmer"]);
         assert_eq!(offered(&["speech", "--audio-format"], "f"), ["flac"]);

@@ -8,15 +8,15 @@ use std::io::{self, IsTerminal, Read};
 
 use clap::{Arg, ArgAction, ArgMatches};
 
-use crate::config::{ConfigFile, DEFAULT_MODEL};
 use crate::cli::context::Context;
+use crate::cli::registry::{self, CommandSpec};
+use crate::config::secret::{mask, Secret};
+use crate::config::settings::is_sendable;
+use crate::config::{ConfigFile, DEFAULT_MODEL};
 use crate::error::{CliError, ExitCode, Result};
 use crate::net::{Auth, KeyHeader, Request};
 use crate::output::{Cell, Outcome, Output, Record, Tone};
 use crate::term::line_input;
-use crate::cli::registry::{self, CommandSpec};
-use crate::config::secret::{mask, Secret};
-use crate::config::settings::is_sendable;
 
 /// The values the wizard (or the flags) settled on; `None` leaves a key as it is.
 #[derive(Debug, Default)]

@@ -8,15 +8,15 @@ use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgAction, ArgMatches};
 use serde_json::{Map, Value};
 
+use crate::api::money::{self, quota_cell};
 use crate::api::web_console;
 use crate::cli::context::Context;
-use crate::output::dates;
-use crate::error::{CliError, ExitCode, Result};
-use crate::net::{self, Auth, Request};
-use crate::api::money::{self, quota_cell};
-use crate::output::{Cell, Column, Outcome, Output, Record, Table};
 use crate::cli::registry::{CommandSpec, Credential};
+use crate::error::{CliError, ExitCode, Result};
 use crate::net::urls::with_query;
+use crate::net::{self, Auth, Request};
+use crate::output::dates;
+use crate::output::{Cell, Column, Outcome, Output, Record, Table};
 
 /// Query parameters; `None` values are not sent.
 type Query = Vec<(&'static str, Option<String>)>;

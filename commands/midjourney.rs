@@ -9,12 +9,12 @@ use std::path::Path;
 use clap::{Arg, ArgAction, ArgMatches};
 use serde_json::{json, Value};
 
-use crate::cli::context::Context;
-use crate::error::{CliError, Result};
 use crate::api::jobs::command::{self, Destination, ExtraColumn};
 use crate::api::jobs::{self, Provider, Snapshot, Submission, WaitPlan};
-use crate::output::{Cell, Outcome};
+use crate::cli::context::Context;
 use crate::cli::registry::{CommandSpec, Credential};
+use crate::error::{CliError, Result};
+use crate::output::{Cell, Outcome};
 use provider::{buttons, Midjourney};
 
 fn args(cmd: clap::Command) -> clap::Command {
@@ -90,7 +90,9 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
             let ids = command::ids(m);
             wait_and_save(ctx, m, WaitPlan::for_command(ctx)?, &ids, None)
         }
-        _ => Err(CliError::usage("a subcommand is needed: imagine, action, fetch or wait")),
+        _ => Err(CliError::usage(
+            "a subcommand is needed: imagine, action, fetch or wait",
+        )),
     }
 }
 
@@ -102,17 +104,24 @@ fn imagine(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         if image.starts_with("http://") || image.starts_with("https://") {
             prompt = format!("{image} {prompt}");
         } else {
-            inline.push(json!(crate::api::attach::inline_image(Path::new(image))?.data_url()));
+            inline.push(json!(
+                crate::api::attach::inline_image(Path::new(image))?.data_url()
+            ));
         }
     }
     let mut job = Submission {
         prompt: prompt.clone(),
         ..Submission::default()
     };
-    let bot = if m.get_flag("niji") { "NIJI_JOURNEY" } else { "MID_JOURNEY" };
+    let bot = if m.get_flag("niji") {
+        "NIJI_JOURNEY"
+    } else {
+        "MID_JOURNEY"
+    };
     job.fields.insert("botType".into(), json!(bot));
     if !inline.is_empty() {
-        job.fields.insert("base64Array".into(), Value::Array(inline));
+        job.fields
+            .insert("base64Array".into(), Value::Array(inline));
     }
     let id = Midjourney.submit(ctx, &job)?;
     if m.get_flag("no_wait") {
@@ -132,7 +141,8 @@ fn action(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     let Some((_, custom)) = known.iter().find(|(l, _)| l.eq_ignore_ascii_case(&label)) else {
         let labels: Vec<&str> = known.iter().map(|(l, _)| l.as_str()).collect();
         let hint = match labels.is_empty() {
-            true => "the job has no buttons (yet): `cometapi midjourney fetch ID` shows its status".to_string(),
+            true => "the job has no buttons (yet): `cometapi midjourney fetch ID` shows its status"
+                .to_string(),
             false => format!("its buttons are {}", labels.join(" ")),
         };
         return Err(CliError::usage(format!("job {id} has no button {label:?}")).with_hint(hint));
@@ -149,7 +159,10 @@ fn fetch(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     let id = m.get_one::<String>("id").cloned().unwrap_or_default();
     let snapshot = jobs::fetch(ctx, &Midjourney, &id)?;
     let actions = actions_cell(&snapshot);
-    Ok(command::status_record(&snapshot, vec![("actions", "Actions", actions)]))
+    Ok(command::status_record(
+        &snapshot,
+        vec![("actions", "Actions", actions)],
+    ))
 }
 
 fn wait_and_save(
@@ -175,7 +188,10 @@ fn wait_and_save(
 
 /// The labels of a job's buttons (`U1 U2 … 🔄`), a list in json.
 fn actions_cell(snapshot: &Snapshot) -> Cell {
-    let labels: Vec<String> = buttons(&snapshot.raw).into_iter().map(|(label, _)| label).collect();
+    let labels: Vec<String> = buttons(&snapshot.raw)
+        .into_iter()
+        .map(|(label, _)| label)
+        .collect();
     Cell::with_text(json!(labels), labels.join(" "))
 }
 

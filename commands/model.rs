@@ -5,10 +5,10 @@ use serde_json::Value;
 
 use crate::api::catalog::{self, CachePolicy};
 use crate::cli::context::Context;
-use crate::error::{CliError, ExitCode, Result};
-use crate::output::{Cell, Outcome, Output, Record};
 use crate::cli::registry::CommandSpec;
 use crate::cli::suggest;
+use crate::error::{CliError, ExitCode, Result};
+use crate::output::{Cell, Outcome, Output, Record};
 
 const OVERVIEW_CHARS: usize = 600;
 

@@ -6,10 +6,10 @@ use serde_json::Value;
 
 use crate::api::catalog::{self, CachePolicy};
 use crate::cli::context::Context;
+use crate::cli::registry::CommandSpec;
 use crate::error::{CliError, Result};
 use crate::net::{Auth, KeyHeader};
 use crate::output::{Cell, Column, Outcome, Output, Table};
-use crate::cli::registry::CommandSpec;
 
 /// The catalog's `model_type` values, declared so help, completion and the REPL offer them.
 const MODEL_TYPES: [&str; 5] = ["text", "image", "video", "audio", "embedding"];
@@ -152,7 +152,9 @@ fn catalog_models(ctx: &Context, filters: &Filters, policy: CachePolicy) -> Resu
             Column::new("model_type", "Type").droppable(2),
             Column::new("pricing", "Pricing"),
             Column::new("context_length", "Context").droppable(4),
-            Column::new("endpoints", "Endpoints").truncates().droppable(1),
+            Column::new("endpoints", "Endpoints")
+                .truncates()
+                .droppable(1),
             Column::new("features", "Features").structured_only(),
             Column::new("max_completion_tokens", "Max output").structured_only(),
         ],

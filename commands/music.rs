@@ -9,12 +9,12 @@ use std::io::Read;
 use clap::{Arg, ArgAction, ArgGroup, ArgMatches};
 use serde_json::json;
 
-use crate::cli::context::Context;
-use crate::error::{CliError, Result};
 use crate::api::jobs::command::{self, Destination};
 use crate::api::jobs::{self, Provider, Snapshot, Submission, WaitPlan};
-use crate::output::Outcome;
+use crate::cli::context::Context;
 use crate::cli::registry::{CommandSpec, Credential};
+use crate::error::{CliError, Result};
+use crate::output::Outcome;
 use suno::Suno;
 
 /// The longest lyrics read from a file or stdin.
@@ -111,13 +111,18 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         Some(("create", m)) => create(ctx, m),
         Some(("fetch", m)) => {
             let id = m.get_one::<String>("id").cloned().unwrap_or_default();
-            Ok(command::status_record(&jobs::fetch(ctx, &Suno, &id)?, Vec::new()))
+            Ok(command::status_record(
+                &jobs::fetch(ctx, &Suno, &id)?,
+                Vec::new(),
+            ))
         }
         Some(("wait", m)) => {
             let ids = command::ids(m);
             wait_and_save(ctx, m, WaitPlan::for_command(ctx)?, &ids, None)
         }
-        _ => Err(CliError::usage("a subcommand is needed: create, fetch or wait")),
+        _ => Err(CliError::usage(
+            "a subcommand is needed: create, fetch or wait",
+        )),
     }
 }
 
@@ -129,17 +134,22 @@ fn create(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     };
     let text = |id: &str| m.get_one::<String>(id).cloned();
     if let Some(description) = text("description") {
-        job.fields.insert("gpt_description_prompt".into(), json!(description));
+        job.fields
+            .insert("gpt_description_prompt".into(), json!(description));
         job.prompt = description;
     } else {
         let lyrics = read_lyrics(&text("lyrics").unwrap_or_default())?;
         job.fields.insert("prompt".into(), json!(lyrics));
-        job.fields.insert("tags".into(), json!(text("tags").unwrap_or_default()));
+        job.fields
+            .insert("tags".into(), json!(text("tags").unwrap_or_default()));
         let title = text("title").unwrap_or_default();
         job.fields.insert("title".into(), json!(title));
         job.prompt = if title.is_empty() { lyrics } else { title };
     }
-    job.fields.insert("make_instrumental".into(), json!(m.get_flag("instrumental")));
+    job.fields.insert(
+        "make_instrumental".into(),
+        json!(m.get_flag("instrumental")),
+    );
     let id = Suno.submit(ctx, &job)?;
     if m.get_flag("no_wait") {
         return Ok(command::submitted(&Suno, &id));
@@ -151,20 +161,26 @@ fn create(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
 fn read_lyrics(source: &str) -> Result<String> {
     let mut text = String::new();
     let read = if source == "-" {
-        std::io::stdin().take(MAX_LYRICS_BYTES + 1).read_to_string(&mut text)
+        std::io::stdin()
+            .take(MAX_LYRICS_BYTES + 1)
+            .read_to_string(&mut text)
     } else {
         crate::store::files::check_regular(std::path::Path::new(source))
             .and_then(|()| std::fs::File::open(source))
             .and_then(|f| f.take(MAX_LYRICS_BYTES + 1).read_to_string(&mut text))
     };
-    read.map_err(|e| CliError::usage(format!("cannot read the lyrics from {source}")).caused_by(e))?;
+    read.map_err(|e| {
+        CliError::usage(format!("cannot read the lyrics from {source}")).caused_by(e)
+    })?;
     if text.len() as u64 > MAX_LYRICS_BYTES {
         return Err(CliError::usage(format!(
             "the lyrics are longer than {MAX_LYRICS_BYTES} bytes"
         )));
     }
     if text.trim().is_empty() {
-        return Err(CliError::usage(format!("the lyrics from {source} are empty")));
+        return Err(CliError::usage(format!(
+            "the lyrics from {source} are empty"
+        )));
     }
     Ok(text)
 }

@@ -12,12 +12,12 @@ use reedline::Signal;
 
 use crate::api::catalog;
 use crate::cli::context::{Context, GlobalArgs};
-use crate::error::{CliError, Result};
-use crate::term::interrupt;
-use crate::output::{Outcome, Output};
-use crate::config::paths;
 use crate::cli::plugins::{self, Plugin};
 use crate::cli::registry::{self, CommandSpec};
+use crate::config::paths;
+use crate::error::{CliError, Result};
+use crate::output::{Outcome, Output};
+use crate::term::interrupt;
 use crate::term::shell::{self, completer, completer::Extra};
 
 const PROGRAM: &str = "cometapi";

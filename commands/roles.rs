@@ -10,16 +10,21 @@ use clap::{Arg, ArgMatches};
 use serde_json::Value;
 
 use crate::cli::context::{env_var, Context};
-use crate::error::{CliError, Result};
-use crate::store::files;
-use crate::output::{Cell, Column, Outcome, Output, Record, Table};
 use crate::cli::registry::CommandSpec;
+use crate::error::{CliError, Result};
+use crate::output::{Cell, Column, Outcome, Output, Record, Table};
+use crate::store::files;
 use crate::store::roles::{self, Role};
 
 const TEMPLATE: &str = "---\n# model: gpt-5.4\n# temperature: 0.7\n# description: what this role is for\n---\nYou are a helpful assistant.\n";
 
 fn args(cmd: clap::Command) -> clap::Command {
-    let name = || Arg::new("name").value_name("NAME").required(true).help("Role name (the file NAME.md)");
+    let name = || {
+        Arg::new("name")
+            .value_name("NAME")
+            .required(true)
+            .help("Role name (the file NAME.md)")
+    };
     cmd.subcommand_required(true)
         .after_help("Roles live in ~/.config/cometapi/roles/NAME.md: an optional front matter between `---` lines (model, temperature, description), then the system prompt.")
         .subcommand(clap::Command::new("list").about("List the saved roles"))
@@ -56,7 +61,11 @@ fn list() -> Output {
                 Cell::new(role.temperature),
                 Cell::new(role.description.unwrap_or_else(|| first_line(&role.prompt))),
             ),
-            Err(err) => (Cell::new(Value::Null), Cell::new(Value::Null), Cell::new(format!("invalid: {}", err.message))),
+            Err(err) => (
+                Cell::new(Value::Null),
+                Cell::new(Value::Null),
+                Cell::new(format!("invalid: {}", err.message)),
+            ),
         };
         table.push(vec![Cell::new(name), model, temperature, description]);
     }

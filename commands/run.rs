@@ -11,16 +11,16 @@ use clap::builder::{EnumValueParser, PossibleValue};
 use clap::{value_parser, Arg, ArgAction, ArgMatches, ValueEnum};
 use serde_json::{json, Map, Value};
 
-use crate::store::chatlog::{self, Exchange, Status};
-use crate::cli::front;
+use crate::api::attach::{self, Attachment};
+use crate::api::stream::{self, Reply, Wire};
 use crate::cli::context::Context;
+use crate::cli::front;
+use crate::cli::registry::{CommandSpec, Credential};
 use crate::error::{CliError, Result};
+use crate::net::urls::{path_segment, BaseUrl};
 use crate::net::{Auth, KeyHeader, Request};
 use crate::output::{Outcome, Output};
-use crate::cli::registry::{CommandSpec, Credential};
-use crate::api::stream::{self, Reply, Wire};
-use crate::net::urls::{path_segment, BaseUrl};
-use crate::api::attach::{self, Attachment};
+use crate::store::chatlog::{self, Exchange, Status};
 mod inputs;
 use crate::api::message;
 use crate::term::markdown;
@@ -135,13 +135,15 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     match &prompt {
         Some(prompt) => set_prompt(endpoint, &mut body, prompt, &attachments)?,
         None if !attachments.is_empty() => {
-            return Err(CliError::usage("--attach needs a prompt to go with")
-                .with_hint("add `-p TEXT`"))
+            return Err(
+                CliError::usage("--attach needs a prompt to go with").with_hint("add `-p TEXT`")
+            )
         }
         None => {}
     }
     // What the log records as the prompt: the text given, else the body's messages.
-    let logged_prompt = chatlog::enabled(ctx, m).then(|| prompt.unwrap_or_else(|| prompt_in(&body)));
+    let logged_prompt =
+        chatlog::enabled(ctx, m).then(|| prompt.unwrap_or_else(|| prompt_in(&body)));
     let model = match m
         .get_one::<String>("model")
         .or_else(|| m.get_one::<String>("model_option"))
@@ -212,7 +214,11 @@ fn whole(
     let value = ctx.http()?.send(request)?.json()?;
     stream::check_whole_reply(&value)?;
     let text = stream::text_of(wire, &value);
-    let usage = if wire == Wire::Gemini { "usageMetadata" } else { "usage" };
+    let usage = if wire == Wire::Gemini {
+        "usageMetadata"
+    } else {
+        "usage"
+    };
     reply.usage = value.get(usage).cloned();
     reply.content.clone_from(&text);
     if structured {
@@ -293,10 +299,7 @@ fn target<'a>(
     key: &'a crate::config::secret::Secret,
 ) -> (String, Auth<'a>) {
     match endpoint {
-        Endpoint::Responses => (
-            base.v1("responses"),
-            Auth::ApiKey(key, KeyHeader::Bearer),
-        ),
+        Endpoint::Responses => (base.v1("responses"), Auth::ApiKey(key, KeyHeader::Bearer)),
         Endpoint::Anthropic => (
             base.at_root("v1/messages"),
             Auth::ApiKey(key, KeyHeader::XApiKey),

@@ -9,13 +9,13 @@ use clap::builder::PossibleValuesParser;
 use clap::{value_parser, Arg, ArgMatches};
 use serde_json::{json, Value};
 
-use crate::cli::front;
+use crate::api::message;
 use crate::cli::context::Context;
+use crate::cli::front;
+use crate::cli::registry::{CommandSpec, Credential};
 use crate::error::{CliError, Result};
 use crate::net::{Auth, KeyHeader, Request};
-use crate::api::message;
 use crate::output::{Cell, Outcome, Output, Record};
-use crate::cli::registry::{CommandSpec, Credential};
 use crate::store::save::Sink;
 use crate::store::sniff;
 
@@ -34,9 +34,7 @@ fn args(cmd: clap::Command) -> clap::Command {
             .value_parser(front::non_blank)
             .help("The text to speak (at most 4096 characters); `-` or piped stdin reads it"),
     )
-    .arg(
-        front::model_arg("Speech model (tts-1, tts-1-hd, gpt-4o-mini-tts)").default_value("tts-1"),
-    )
+    .arg(front::model_arg("Speech model (tts-1, tts-1-hd, gpt-4o-mini-tts)").default_value("tts-1"))
     .arg(
         Arg::new("voice")
             .long("voice")
@@ -70,9 +68,7 @@ fn args(cmd: clap::Command) -> clap::Command {
             .value_parser(value_parser!(PathBuf))
             .help("Write the audio to FILE (default: stdout, which must not be a terminal)"),
     )
-    .arg(
-        front::force_arg("Overwrite FILE if it exists"),
-    )
+    .arg(front::force_arg("Overwrite FILE if it exists"))
 }
 
 /// `--speed`: a number from 0.25 to 4.0.
@@ -100,7 +96,8 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         .get_one::<String>("voice")
         .map_or("alloy", String::as_str)
         .to_ascii_lowercase();
-    let mut body = json!({"model": model, "input": text, "voice": voice, "response_format": format});
+    let mut body =
+        json!({"model": model, "input": text, "voice": voice, "response_format": format});
     if let Some(speed) = m.get_one::<f64>("speed") {
         body["speed"] = json!(speed);
     }
@@ -114,7 +111,9 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     .binary();
     let bytes = ctx.http()?.download(&request, &mut sink, &mut |_| {})?;
     if bytes == 0 {
-        return Err(CliError::failure("the server sent no audio (an empty reply)"));
+        return Err(CliError::failure(
+            "the server sent no audio (an empty reply)",
+        ));
     }
     match sink.finish()? {
         Some(path) => Ok(Output::Record(saved(&path, bytes, model, &voice, &format)?).into()),
@@ -147,7 +146,8 @@ fn check_length(text: &str) -> Result<()> {
 
 /// What was saved: path, size, the type read from the bytes, model and voice.
 fn saved(path: &Path, bytes: u64, model: &str, voice: &str, format: &str) -> Result<Record> {
-    let mut file = std::fs::File::open(path).map_err(|e| crate::store::save::write_error(path, e))?;
+    let mut file =
+        std::fs::File::open(path).map_err(|e| crate::store::save::write_error(path, e))?;
     let head = sniff::head_of(&mut file).map_err(|e| crate::store::save::write_error(path, e))?;
     let kind = sniff::kind(&head).map_or(Value::Null, |k| json!(k.mime));
     Ok(Record::new()

@@ -3,12 +3,12 @@
 use clap::ArgMatches;
 use serde_json::Value;
 
+use crate::api::money::usd_cell;
 use crate::api::web_console;
 use crate::cli::context::Context;
-use crate::error::Result;
-use crate::api::money::usd_cell;
-use crate::output::{Cell, Outcome, Output, Record};
 use crate::cli::registry::{CommandSpec, Credential};
+use crate::error::Result;
+use crate::output::{Cell, Outcome, Output, Record};
 
 fn run(ctx: &Context, _: &ArgMatches) -> Result<Outcome> {
     let stats = web_console::get(ctx, "user/self/stats", &[])?;

@@ -4,13 +4,13 @@ use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgMatches};
 use serde_json::Value;
 
+use crate::api::money;
 use crate::api::web_console;
 use crate::cli::context::Context;
-use crate::output::dates::{self, timestamp_cell};
-use crate::error::{CliError, Result};
-use crate::api::money;
-use crate::output::{Cell, Column, Outcome, Output, Table, Tone};
 use crate::cli::registry::{CommandSpec, Credential};
+use crate::error::{CliError, Result};
+use crate::output::dates::{self, timestamp_cell};
+use crate::output::{Cell, Column, Outcome, Output, Table, Tone};
 
 /// The platforms the server knows, in the spelling it expects (lower case).
 const PLATFORMS: [&str; 12] = [

@@ -4,14 +4,14 @@
 use clap::{Arg, ArgMatches};
 use serde_json::Value;
 
+use crate::api::money;
 use crate::api::web_console;
 use crate::cli::context::Context;
-use crate::output::dates::timestamp_cell;
-use crate::error::Result;
-use crate::api::money;
-use crate::output::{Cell, Column, Outcome, Output, Table, Tone};
 use crate::cli::registry::{CommandSpec, Credential};
 use crate::config::secret::mask;
+use crate::error::Result;
+use crate::output::dates::timestamp_cell;
+use crate::output::{Cell, Column, Outcome, Output, Table, Tone};
 
 fn args(cmd: clap::Command) -> clap::Command {
     cmd.arg(
@@ -26,7 +26,11 @@ fn args(cmd: clap::Command) -> clap::Command {
 fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     let (tokens, total) = match m.get_one::<String>("search") {
         Some(keyword) => search(ctx, keyword, m)?,
-        None => web_console::page(web_console::get(ctx, "token/", &web_console::page_query(m))?),
+        None => web_console::page(web_console::get(
+            ctx,
+            "token/",
+            &web_console::page_query(m),
+        )?),
     };
     Ok(Output::Table(table(&tokens).listed(total, web_console::page_of(m))).into())
 }

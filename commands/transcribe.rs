@@ -12,13 +12,13 @@ use clap::parser::ValueSource;
 use clap::{value_parser, Arg, ArgAction, ArgMatches};
 use serde_json::{json, Value};
 
-use crate::cli::front;
 use crate::cli::context::Context;
-use crate::error::{CliError, Result};
-use crate::net::{message_in, Auth, KeyHeader, Request, Response};
-use crate::net::multipart::{FileRules, Form};
-use crate::output::{Cell, Outcome, Output, Record};
+use crate::cli::front;
 use crate::cli::registry::{CommandSpec, Credential};
+use crate::error::{CliError, Result};
+use crate::net::multipart::{FileRules, Form};
+use crate::net::{message_in, Auth, KeyHeader, Request, Response};
+use crate::output::{Cell, Outcome, Output, Record};
 use crate::store::save;
 
 /// The audio files the API takes, and its 25 MB limit.
@@ -37,11 +37,11 @@ fn args(cmd: clap::Command) -> clap::Command {
             .value_name("FILE")
             .required(true)
             .value_parser(value_parser!(PathBuf))
-            .help("The audio file (flac, mp3, mp4, mpeg, mpga, m4a, ogg, wav or webm; at most 25 MB)"),
+            .help(
+                "The audio file (flac, mp3, mp4, mpeg, mpga, m4a, ogg, wav or webm; at most 25 MB)",
+            ),
     )
-    .arg(
-        front::model_arg("Speech-to-text model").default_value("whisper-1"),
-    )
+    .arg(front::model_arg("Speech-to-text model").default_value("whisper-1"))
     .arg(
         Arg::new("translate")
             .long("translate")
@@ -87,9 +87,7 @@ fn args(cmd: clap::Command) -> clap::Command {
             .value_parser(value_parser!(PathBuf))
             .help("Save the reply to FILE (as the server sent it) instead of printing it"),
     )
-    .arg(
-        front::force_arg("Overwrite the --output file if it exists").requires("output"),
-    )
+    .arg(front::force_arg("Overwrite the --output file if it exists").requires("output"))
 }
 
 fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
@@ -107,8 +105,8 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     };
     let key = ctx.api_key()?;
     let url = ctx.base_url()?.v1(endpoint);
-    let request = Request::post_multipart(url, Auth::ApiKey(&key, KeyHeader::Bearer), &form)
-        .creates();
+    let request =
+        Request::post_multipart(url, Auth::ApiKey(&key, KeyHeader::Bearer), &form).creates();
     let reply = ctx.http()?.send(&request)?;
     let text = checked_text(reply, &format)?;
     if let Some((path, target)) = target {
@@ -166,7 +164,10 @@ fn checked_text(reply: Response, format: &str) -> Result<String> {
             "the server answered 200 with an error: {said}"
         )));
     }
-    let has_text = parsed.as_ref().and_then(|v| v.get("text")).is_some_and(Value::is_string);
+    let has_text = parsed
+        .as_ref()
+        .and_then(|v| v.get("text"))
+        .is_some_and(Value::is_string);
     if format.ends_with("json") && !has_text {
         return Err(CliError::failure(format!(
             "the server's {format} reply is not JSON with a text field"

@@ -11,12 +11,12 @@ use clap::builder::PossibleValuesParser;
 use clap::{value_parser, Arg, ArgAction, ArgMatches};
 use serde_json::json;
 
-use crate::cli::context::Context;
-use crate::error::{CliError, Result};
 use crate::api::jobs::command::{self, Destination};
 use crate::api::jobs::{self, ProviderSpec, Submission, WaitPlan};
-use crate::output::Outcome;
+use crate::cli::context::Context;
 use crate::cli::registry::{CommandSpec, Credential};
+use crate::error::{CliError, Result};
+use crate::output::Outcome;
 
 const FAMILY: &str = "video";
 
@@ -49,7 +49,11 @@ fn args(cmd: clap::Command) -> clap::Command {
 
 fn create_args(cmd: clap::Command) -> clap::Command {
     let text = |id: &'static str, long: &'static str, name: &'static str, help: &'static str| {
-        Arg::new(id).long(long).value_name(name).value_parser(crate::cli::front::non_blank).help(help)
+        Arg::new(id)
+            .long(long)
+            .value_name(name)
+            .value_parser(crate::cli::front::non_blank)
+            .help(help)
     };
     cmd.arg(
         Arg::new("prompt")
@@ -99,7 +103,10 @@ fn create_args(cmd: clap::Command) -> clap::Command {
 }
 
 fn provider_arg() -> Arg {
-    let names: Vec<&'static str> = jobs::providers(FAMILY).iter().map(|s| s.provider.name()).collect();
+    let names: Vec<&'static str> = jobs::providers(FAMILY)
+        .iter()
+        .map(|s| s.provider.name())
+        .collect();
     Arg::new("provider")
         .long("provider")
         .value_name("NAME")
@@ -135,7 +142,9 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
                 }
             }
         }
-        None => Err(CliError::usage("a subcommand is needed: create, status, wait or download")),
+        None => Err(CliError::usage(
+            "a subcommand is needed: create, status, wait or download",
+        )),
     }
 }
 
@@ -146,7 +155,12 @@ fn create(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     let mut job = Submission {
         model,
         prompt: m.get_one::<String>("prompt").cloned().unwrap_or_default(),
-        files: m.get_many::<PathBuf>("image").into_iter().flatten().cloned().collect(),
+        files: m
+            .get_many::<PathBuf>("image")
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect(),
         ..Submission::default()
     };
     let is_kling = spec.provider.name() == "kling";
@@ -182,12 +196,19 @@ fn create(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
 fn check_prompt(spec: &ProviderSpec, prompt: &str) -> Result<()> {
     let limit = kling::MAX_PROMPT;
     if spec.provider.name() == "kling" && prompt.chars().count() > limit {
-        return Err(CliError::usage(format!("Kling prompts are at most {limit} characters")));
+        return Err(CliError::usage(format!(
+            "Kling prompts are at most {limit} characters"
+        )));
     }
     Ok(())
 }
 
-fn save(ctx: &Context, m: &ArgMatches, done: &[jobs::Snapshot], prompt: Option<&str>) -> Result<Outcome> {
+fn save(
+    ctx: &Context,
+    m: &ArgMatches,
+    done: &[jobs::Snapshot],
+    prompt: Option<&str>,
+) -> Result<Outcome> {
     let to = Destination {
         dir: command::out_dir(m),
         prompt,
@@ -219,7 +240,13 @@ fn by_id(m: &ArgMatches, ids: &[String]) -> Result<&'static ProviderSpec> {
     let owner = |id: &String| specs.iter().find(|spec| (spec.owns_id)(id)).copied();
     let first = ids.first().and_then(owner);
     match first {
-        Some(spec) if ids.iter().all(|id| owner(id).is_some_and(|o| std::ptr::eq(o, spec))) => Ok(spec),
+        Some(spec)
+            if ids
+                .iter()
+                .all(|id| owner(id).is_some_and(|o| std::ptr::eq(o, spec))) =>
+        {
+            Ok(spec)
+        }
         _ => Err(CliError::usage("cannot tell whose jobs these are")
             .with_hint("pass --provider, and wait for one provider's jobs at a time")),
     }

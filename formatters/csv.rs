@@ -7,8 +7,8 @@ use std::io::{self, Write};
 
 use serde_json::Value;
 
-use crate::output::{trimmed_decimal, Cell, Output};
 use crate::cli::registry::{FormatterSpec, RenderOptions};
+use crate::output::{trimmed_decimal, Cell, Output};
 
 fn render(output: &Output, _: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     let mut writer = ::csv::Writer::from_writer(out);
@@ -46,9 +46,10 @@ const MAX_DECIMALS: usize = 10;
 /// as the text people read.
 fn field(cell: &Cell) -> Cow<'_, str> {
     match &cell.value {
-        Value::Number(n) if n.is_f64() => {
-            Cow::Owned(trimmed_decimal(n.as_f64().unwrap_or_default(), MAX_DECIMALS))
-        }
+        Value::Number(n) if n.is_f64() => Cow::Owned(trimmed_decimal(
+            n.as_f64().unwrap_or_default(),
+            MAX_DECIMALS,
+        )),
         Value::Number(_) | Value::Bool(_) => Cow::Owned(cell.value.to_string()),
         _ if cell.is_missing() => Cow::Borrowed(""),
         _ => Cow::Borrowed(&cell.text),

@@ -2,8 +2,8 @@
 
 use std::io::{self, Write};
 
-use crate::output::Output;
 use crate::cli::registry::{FormatterSpec, RenderOptions};
+use crate::output::Output;
 use crate::term::sanitize;
 
 fn render(output: &Output, _: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {

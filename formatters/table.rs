@@ -5,9 +5,9 @@ use std::io::{self, Write};
 
 use comfy_table::{modifiers, presets, Attribute, Cell as GridCell, Color, Table as Grid};
 
+use crate::cli::registry::{FormatterSpec, RenderOptions};
 use crate::output::fit::{self, Needs, Plan};
 use crate::output::{Fit, Output, Tone};
-use crate::cli::registry::{FormatterSpec, RenderOptions};
 use crate::term::sanitize;
 
 /// One rendered cell: its text and how it should look.
@@ -112,7 +112,9 @@ fn plan(grid: &Rows, width: usize) -> Plan {
             let cells = grid.rows.iter().filter_map(|row| row.get(c));
             Needs {
                 header,
-                natural: cells.map(|(text, _)| fit::width(text)).fold(header, usize::max),
+                natural: cells
+                    .map(|(text, _)| fit::width(text))
+                    .fold(header, usize::max),
                 fit,
                 drop_rank,
             }
@@ -235,7 +237,9 @@ mod tests {
                 Column::new("id", "Model"),
                 Column::new("type", "Type").droppable(2),
                 Column::new("price", "Pricing"),
-                Column::new("endpoints", "Endpoints").truncates().droppable(1),
+                Column::new("endpoints", "Endpoints")
+                    .truncates()
+                    .droppable(1),
             ],
             "none",
         );
@@ -255,7 +259,10 @@ mod tests {
     #[test]
     fn wide_terminals_show_every_column_whole() {
         let text = rendered(&wide(), terminal(160, false));
-        assert!(text.contains("openai-chat, openai-responses, anthropic-messages"), "{text}");
+        assert!(
+            text.contains("openai-chat, openai-responses, anthropic-messages"),
+            "{text}"
+        );
         assert!(!text.contains("Not shown"), "{text}");
     }
 
@@ -263,8 +270,13 @@ mod tests {
     fn free_text_is_cut_at_a_space_before_columns_are_dropped() {
         let text = rendered(&wide(), terminal(90, false));
         assert!(widest_line(&text) <= 90, "{text}");
-        assert!(text.contains("synthetic-model-00294") && text.contains("in $4.44/M, out $17.76/M"));
-        assert!(text.contains("openai-chat,…") || text.contains("openai-chat, openai-responses,…"), "{text}");
+        assert!(
+            text.contains("synthetic-model-00294") && text.contains("in $4.44/M, out $17.76/M")
+        );
+        assert!(
+            text.contains("openai-chat,…") || text.contains("openai-chat, openai-responses,…"),
+            "{text}"
+        );
         assert!(!text.contains("Not shown"), "{text}");
     }
 
@@ -272,12 +284,24 @@ mod tests {
     fn narrow_terminals_drop_low_rank_columns_and_say_so() {
         let text = rendered(&wide(), terminal(60, false));
         assert!(widest_line(&text) <= 60, "{text}");
-        assert!(text.contains("synthetic-model-00294") && text.contains("in $4.44/M, out $17.76/M"), "{text}");
+        assert!(
+            text.contains("synthetic-model-00294") && text.contains("in $4.44/M, out $17.76/M"),
+            "{text}"
+        );
         assert!(!text.contains("openai-chat"), "{text}");
-        assert!(text.contains("Not shown at 60 columns: Endpoints"), "{text}");
+        assert!(
+            text.contains("Not shown at 60 columns: Endpoints"),
+            "{text}"
+        );
         let narrower = rendered(&wide(), terminal(50, true));
-        assert!(narrower.contains("Not shown at 50 columns: Endpoints, Type"), "{narrower}");
-        assert!(narrower.contains("\x1b[2mNot shown"), "dim when colour is allowed");
+        assert!(
+            narrower.contains("Not shown at 50 columns: Endpoints, Type"),
+            "{narrower}"
+        );
+        assert!(
+            narrower.contains("\x1b[2mNot shown"),
+            "dim when colour is allowed"
+        );
     }
 
     #[test]
@@ -294,10 +318,7 @@ mod tests {
 
     #[test]
     fn piped_is_plain_aligned_columns() {
-        let text = rendered(
-            &sample(),
-            RenderOptions::PLAIN,
-        );
+        let text = rendered(&sample(), RenderOptions::PLAIN);
         assert_eq!(
             text,
             "ID       Provider\ngpt-5.4  OpenAI\no1       OpenAI\n"
@@ -306,10 +327,7 @@ mod tests {
 
     #[test]
     fn terminal_draws_borders_and_colours_only_when_allowed() {
-        let plain = rendered(
-            &sample(),
-            terminal(80, false),
-        );
+        let plain = rendered(&sample(), terminal(80, false));
         assert!(plain.contains('╭') && plain.contains("gpt-5.4"));
         assert!(!plain.contains('\x1b'), "no ANSI without colour: {plain}");
     }
@@ -320,12 +338,6 @@ mod tests {
             vec![Column::new("id", "ID")],
             "No models found.",
         ));
-        assert_eq!(
-            rendered(
-                &empty,
-                terminal(80, true)
-            ),
-            "No models found.\n"
-        );
+        assert_eq!(rendered(&empty, terminal(80, true)), "No models found.\n");
     }
 }

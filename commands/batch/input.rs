@@ -62,14 +62,9 @@ pub type Entries<'a> = Box<dyn Iterator<Item = (u64, Result<Entry, String>)> + '
 
 /// The input's entries in order, each with its line number (from 1), or that line's
 /// problem. Blank lines are skipped.
-pub fn entries<'a>(
-    path: &Path,
-    format: Format,
-    defaults: &'a Defaults,
-) -> Result<Entries<'a>> {
-    let file = File::open(path).map_err(|e| {
-        CliError::usage(format!("cannot read {}", path.display())).caused_by(e)
-    })?;
+pub fn entries<'a>(path: &Path, format: Format, defaults: &'a Defaults) -> Result<Entries<'a>> {
+    let file = File::open(path)
+        .map_err(|e| CliError::usage(format!("cannot read {}", path.display())).caused_by(e))?;
     if format == Format::Csv {
         return Ok(Box::new(csv_rows(file, defaults)));
     }
@@ -84,7 +79,10 @@ pub fn entries<'a>(
     })))
 }
 
-fn csv_rows(file: File, defaults: &Defaults) -> impl Iterator<Item = (u64, Result<Entry, String>)> + '_ {
+fn csv_rows(
+    file: File,
+    defaults: &Defaults,
+) -> impl Iterator<Item = (u64, Result<Entry, String>)> + '_ {
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(file);
     let headers = reader.headers().cloned().map_err(|e| e.to_string());
     reader.into_records().map(move |row| {
@@ -110,12 +108,22 @@ fn csv_rows(file: File, defaults: &Defaults) -> impl Iterator<Item = (u64, Resul
 }
 
 /// One line of a JSONL or text input.
-fn parse_line(line: &str, number: u64, format: Format, defaults: &Defaults) -> Result<Entry, String> {
+fn parse_line(
+    line: &str,
+    number: u64,
+    format: Format,
+    defaults: &Defaults,
+) -> Result<Entry, String> {
     if format == Format::Text || !line.trim_start().starts_with('{') {
         if defaults.template.is_some() {
             return Err("is not a JSON object (a --template fills its fields)".into());
         }
-        return Ok(chat_entry(number.to_string(), line.trim_end(), defaults, &Map::new()));
+        return Ok(chat_entry(
+            number.to_string(),
+            line.trim_end(),
+            defaults,
+            &Map::new(),
+        ));
     }
     let object = match serde_json::from_str::<Value>(line) {
         Ok(Value::Object(object)) => object,
@@ -135,16 +143,29 @@ fn openai_line(mut object: Map<String, Value>) -> Result<Entry, String> {
         Some(_) => return Err("has a custom_id that is not a non-empty string".into()),
         None => return Err("has no custom_id".into()),
     };
-    let method = object.get("method").and_then(Value::as_str).unwrap_or("POST");
+    let method = object
+        .get("method")
+        .and_then(Value::as_str)
+        .unwrap_or("POST");
     if !method.eq_ignore_ascii_case("POST") {
         return Err(format!("has method {method}; only POST is supported"));
     }
-    let asked = object.get("url").and_then(Value::as_str).unwrap_or_default();
+    let asked = object
+        .get("url")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let Some(url) = URLS.iter().find(|u| **u == asked) else {
-        return Err(format!("has an unknown url {asked:?} (one of {})", URLS.join(", ")));
+        return Err(format!(
+            "has an unknown url {asked:?} (one of {})",
+            URLS.join(", ")
+        ));
     };
     match object.remove("body") {
-        Some(body @ Value::Object(_)) => Ok(Entry { custom_id, url, body }),
+        Some(body @ Value::Object(_)) => Ok(Entry {
+            custom_id,
+            url,
+            body,
+        }),
         _ => Err("has no body object".into()),
     }
 }
@@ -175,12 +196,25 @@ fn simple(fields: &Map<String, Value>, number: u64, defaults: &Defaults) -> Resu
 
 /// A chat completion for `prompt`; the line's own model, system prompt and temperature
 /// win over the command's.
-fn chat_entry(custom_id: String, prompt: &str, defaults: &Defaults, fields: &Map<String, Value>) -> Entry {
-    let text = |k: &str| fields.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+fn chat_entry(
+    custom_id: String,
+    prompt: &str,
+    defaults: &Defaults,
+    fields: &Map<String, Value>,
+) -> Entry {
+    let text = |k: &str| {
+        fields
+            .get(k)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
     let model = text("model").unwrap_or(&defaults.model);
     let system = text("system").or(defaults.system.as_deref());
     let settings = ChatSettings {
-        temperature: fields.get("temperature").and_then(Value::as_f64).or(defaults.temperature),
+        temperature: fields
+            .get("temperature")
+            .and_then(Value::as_f64)
+            .or(defaults.temperature),
         ..ChatSettings::default()
     };
     Entry {
@@ -236,7 +270,11 @@ pub fn check(path: &Path, format: Format, defaults: &Defaults) -> Result<Checked
     let mut seen: HashSet<u64> = HashSet::new();
     let mut problems = Vec::new();
     let mut problem_count = 0usize;
-    let mut checked = Checked { count: 0, body_chars: 0, chars_by_model: Vec::new() };
+    let mut checked = Checked {
+        count: 0,
+        body_chars: 0,
+        chars_by_model: Vec::new(),
+    };
     for (number, entry) in entries(path, format, defaults)? {
         let problem = match entry {
             Err(why) => Some(format!("line {number} {why}")),
@@ -261,7 +299,11 @@ pub fn check(path: &Path, format: Format, defaults: &Defaults) -> Result<Checked
     }
     if problem_count > 0 {
         let more = problem_count.saturating_sub(problems.len());
-        let tail = if more > 0 { format!("\n  … and {more} more") } else { String::new() };
+        let tail = if more > 0 {
+            format!("\n  … and {more} more")
+        } else {
+            String::new()
+        };
         return Err(CliError::usage(format!(
             "{problem_count} bad input line{}; nothing was sent:\n  {}{tail}",
             if problem_count == 1 { "" } else { "s" },
@@ -301,7 +343,10 @@ mod tests {
         let d = defaults(None);
         let openai = r#"{"custom_id":"a","method":"POST","url":"/v1/embeddings","body":{"model":"e","input":"x"}}"#;
         let entry = parse_line(openai, 1, Format::Auto, &d).expect("openai");
-        assert_eq!((entry.custom_id.as_str(), entry.url), ("a", "/v1/embeddings"));
+        assert_eq!(
+            (entry.custom_id.as_str(), entry.url),
+            ("a", "/v1/embeddings")
+        );
         let simple = r#"{"id":7,"prompt":"hi","model":"m1","system":"be brief"}"#;
         let entry = parse_line(simple, 2, Format::Auto, &d).expect("simple");
         assert_eq!(entry.custom_id, "7");
@@ -315,7 +360,11 @@ mod tests {
     #[test]
     fn bad_lines_say_why() {
         let d = defaults(None);
-        let why = |line: &str| parse_line(line, 1, Format::Auto, &d).err().unwrap_or_default();
+        let why = |line: &str| {
+            parse_line(line, 1, Format::Auto, &d)
+                .err()
+                .unwrap_or_default()
+        };
         assert!(why("{broken").contains("not valid JSON"));
         assert!(why(r#"{"url":"/v1/chat/completions","body":{}}"#).contains("no custom_id"));
         assert!(why(r#"{"custom_id":"x","url":"/v1/images","body":{}}"#).contains("unknown url"));
@@ -328,7 +377,9 @@ mod tests {
         let fields: Map<String, Value> =
             serde_json::from_str(r#"{"city":"Oslo","n":3}"#).expect("json");
         assert_eq!(fill("{{ city }} x{{n}}", &fields).as_deref(), Ok("Oslo x3"));
-        assert!(fill("{{country}}", &fields).unwrap_err().contains("country"));
+        assert!(fill("{{country}}", &fields)
+            .unwrap_err()
+            .contains("country"));
         assert_eq!(fill("open {{ only", &fields).as_deref(), Ok("open {{ only"));
     }
 

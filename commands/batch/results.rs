@@ -67,10 +67,7 @@ impl Sink {
     pub fn new(output: Option<&Path>, ordered: bool) -> Result<Sink> {
         let (out, errors): (Box<dyn Write>, _) = match output {
             None => (Box::new(io::stdout()), None),
-            Some(path) => (
-                Box::new(open(path)?),
-                Some((errors_path(path), None)),
-            ),
+            Some(path) => (Box::new(open(path)?), Some((errors_path(path), None))),
         };
         Ok(Sink {
             out,
@@ -105,7 +102,10 @@ impl Sink {
 
     fn emit(&mut self, line: &[u8], failed: bool) -> Result<()> {
         // One write per line, flushed: a crash cuts at most the line being written.
-        self.out.write_all(line).and_then(|()| self.out.flush()).map_err(CliError::from_output)?;
+        self.out
+            .write_all(line)
+            .and_then(|()| self.out.flush())
+            .map_err(CliError::from_output)?;
         if let (true, Some((path, file))) = (failed, &mut self.errors) {
             if file.is_none() {
                 *file = Some(open(path)?);
@@ -180,8 +180,11 @@ pub fn resume(path: &Path, retry_failed: bool) -> Result<Earlier> {
 fn outcome_of(line: &str) -> Option<(String, bool)> {
     let value: Value = serde_json::from_str(line).ok()?;
     let id = value.get("custom_id")?.as_str()?.to_string();
-    let status = value.pointer("/response/status_code").and_then(Value::as_u64);
-    let ok = value.get("error").is_none_or(Value::is_null) && status.is_some_and(|s| (200..300).contains(&s));
+    let status = value
+        .pointer("/response/status_code")
+        .and_then(Value::as_u64);
+    let ok = value.get("error").is_none_or(Value::is_null)
+        && status.is_some_and(|s| (200..300).contains(&s));
     Some((id, ok))
 }
 
@@ -197,7 +200,8 @@ fn cut_unfinished_line(path: &Path) -> Result<()> {
     let mut keep = len;
     let mut byte = [0u8; 1];
     while keep > 0 {
-        file.seek(io::SeekFrom::Start(keep - 1)).map_err(|e| write_error(path, e))?;
+        file.seek(io::SeekFrom::Start(keep - 1))
+            .map_err(|e| write_error(path, e))?;
         io::Read::read_exact(&mut file, &mut byte).map_err(|e| write_error(path, e))?;
         if byte[0] == b'\n' {
             break;
@@ -224,7 +228,8 @@ fn drop_lines(path: &Path, drop: &HashSet<u64>) -> Result<()> {
             writeln!(kept, "{line}").map_err(|e| write_error(path, e))?;
         }
     }
-    kept.commit(&target, files::Replace::Yes).map_err(|e| write_error(path, e))
+    kept.commit(&target, files::Replace::Yes)
+        .map_err(|e| write_error(path, e))
 }
 
 #[cfg(test)]
@@ -282,7 +287,10 @@ mod tests {
 
     #[test]
     fn errors_file_sits_beside_the_output() {
-        assert_eq!(errors_path(Path::new("/x/out.jsonl")), Path::new("/x/out.errors.jsonl"));
+        assert_eq!(
+            errors_path(Path::new("/x/out.jsonl")),
+            Path::new("/x/out.errors.jsonl")
+        );
         assert_eq!(errors_path(Path::new("res")), Path::new("res.errors.jsonl"));
     }
 }

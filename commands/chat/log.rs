@@ -3,10 +3,10 @@
 use std::time::Instant;
 
 use super::conversation::Conversation;
-use crate::store::chatlog::{self, Exchange, Status};
+use crate::api::stream::Reply;
 use crate::cli::context::Context;
 use crate::error::Result;
-use crate::api::stream::Reply;
+use crate::store::chatlog::{self, Exchange, Status};
 
 /// Records `message` and `reply` in `conversation`'s logged conversation (a new one if
 /// it has none yet) and returns the conversation's id; `None` when the log could not be

@@ -10,20 +10,20 @@ use serde_json::Value;
 use super::conversation::Conversation;
 use super::slash::{self, Slash, SlashCompleter};
 use super::{stream_to_stdout, Options};
-use crate::cli::app;
+use crate::api::attach;
 use crate::api::catalog;
-use crate::store::chatlog;
-use crate::output::dates;
+use crate::api::stream::{Reply, Wire};
+use crate::cli::app;
 use crate::cli::context::Context;
+use crate::config::paths;
 use crate::error::{CliError, ExitCode, Result};
 use crate::net::{Auth, KeyHeader, Request};
-use crate::config::paths;
-use crate::term::shell::{self, ShellPrompt};
-use crate::api::stream::{Reply, Wire};
-use crate::api::attach;
+use crate::output::dates;
+use crate::store::chatlog;
 use crate::store::files;
 use crate::term::line_input;
 use crate::term::sanitize;
+use crate::term::shell::{self, ShellPrompt};
 
 enum Flow {
     Continue,
@@ -105,9 +105,12 @@ fn on_line(ctx: &Context, options: &Options, conversation: &mut Conversation, li
         }
         Slash::Conversations => print_conversations(ctx),
         Slash::History => print_history(conversation),
-        Slash::Save(None, _) => report(ctx, &CliError::usage(
-            "/save needs a file: /save FILE.json or FILE.md (/save! FILE overwrites)",
-        )),
+        Slash::Save(None, _) => report(
+            ctx,
+            &CliError::usage(
+                "/save needs a file: /save FILE.json or FILE.md (/save! FILE overwrites)",
+            ),
+        ),
         Slash::Save(Some(file), force) => match save(conversation, file, force) {
             Ok(Saved::Written(path)) => println!(
                 "saved {} messages to {}",
@@ -134,7 +137,10 @@ fn on_line(ctx: &Context, options: &Options, conversation: &mut Conversation, li
             }
             Err(err) => report(ctx, &err),
         },
-        Slash::Attach(None) => report(ctx, &CliError::usage("/attach needs a file or URL: /attach PATH|URL")),
+        Slash::Attach(None) => report(
+            ctx,
+            &CliError::usage("/attach needs a file or URL: /attach PATH|URL"),
+        ),
         Slash::Attach(Some(spec)) => attach_next(ctx, conversation, spec),
         Slash::Retry => {
             let before = conversation.turns.clone();
@@ -235,7 +241,11 @@ fn attach_next(ctx: &Context, conversation: &mut Conversation, spec: &str) {
 }
 
 fn report(ctx: &Context, err: &CliError) {
-    app::report(&app::redacted(err.clone(), ctx), false, ctx.globals.no_color);
+    app::report(
+        &app::redacted(err.clone(), ctx),
+        false,
+        ctx.globals.no_color,
+    );
 }
 
 /// `/conversations`: the latest logged conversations, one line each.
@@ -244,7 +254,8 @@ fn print_conversations(ctx: &Context) {
         limit: 10,
         ..chatlog::Filter::default()
     };
-    let listed = chatlog::open().and_then(|store| store.list(&filter).map_err(|e| chatlog::failed(&e)));
+    let listed =
+        chatlog::open().and_then(|store| store.list(&filter).map_err(|e| chatlog::failed(&e)));
     match listed {
         Ok(found) if found.is_empty() => println!("(no logged conversations yet)"),
         Ok(found) => {

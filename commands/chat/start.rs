@@ -6,10 +6,10 @@
 use clap::{Arg, ArgAction, ArgMatches};
 
 use super::conversation::Conversation;
-use crate::store::chatlog;
-use crate::cli::front;
 use crate::cli::context::Context;
+use crate::cli::front;
 use crate::error::{CliError, Result};
+use crate::store::chatlog;
 use crate::store::roles;
 
 pub fn args(cmd: clap::Command) -> clap::Command {
@@ -54,7 +54,10 @@ pub fn start(ctx: &Context, m: &ArgMatches) -> Result<Start> {
         None => Some(role.prompt).filter(|p| !p.is_empty()),
     };
     let model = m.get_one::<String>("model").cloned().or(role.model);
-    let temperature = m.get_one::<f64>("temperature").copied().or(role.temperature);
+    let temperature = m
+        .get_one::<f64>("temperature")
+        .copied()
+        .or(role.temperature);
     if let Some(t) = temperature.filter(|t| !(0.0..=2.0).contains(t)) {
         return Err(CliError::usage(format!(
             "--temperature must be between 0.0 and 2.0, not {t}"

@@ -7,12 +7,12 @@ use std::path::Path;
 use clap::ArgMatches;
 use serde_json::{json, Value};
 
-use crate::store::chatlog::{self, Status, Stored};
 use crate::commands::chat::conversation::Conversation;
-use crate::output::dates;
 use crate::error::{CliError, ExitCode, Result};
-use crate::store::files;
+use crate::output::dates;
 use crate::output::Output;
+use crate::store::chatlog::{self, Status, Stored};
+use crate::store::files;
 
 pub fn export(m: &ArgMatches) -> Result<Output> {
     let store = chatlog::open()?;
@@ -96,13 +96,21 @@ pub fn import(m: &ArgMatches) -> Result<Output> {
     };
     // Parsed whole before anything is written, so a bad line imports nothing.
     let conversations = parse(&text).map_err(|why| {
-        CliError::new(ExitCode::ConfigMissing, format!("{file} is not a saved chat: {why}"))
+        CliError::new(
+            ExitCode::ConfigMissing,
+            format!("{file} is not a saved chat: {why}"),
+        )
     })?;
     let mut store = chatlog::open()?;
     let mut ids = Vec::new();
     for c in &conversations {
         let id = store
-            .import(&c.model, c.system.as_deref(), &c.exchanges(), chatlog::now_ms())
+            .import(
+                &c.model,
+                c.system.as_deref(),
+                &c.exchanges(),
+                chatlog::now_ms(),
+            )
             .map_err(|e| chatlog::failed(&e))?;
         ids.push(id);
     }
@@ -125,7 +133,8 @@ fn parse(text: &str) -> std::result::Result<Vec<Conversation>, String> {
         }
         let value: Value =
             serde_json::from_str(line).map_err(|e| format!("line {}: {e}", n + 1))?;
-        conversations.push(Conversation::from_json(&value).map_err(|e| format!("line {}: {e}", n + 1))?);
+        conversations
+            .push(Conversation::from_json(&value).map_err(|e| format!("line {}: {e}", n + 1))?);
     }
     if conversations.is_empty() {
         return Err("it is empty".into());
@@ -141,11 +150,18 @@ mod tests {
     fn one_object_or_json_lines() {
         let one = r#"{"model":"m","messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"yo"}]}"#;
         let parsed = parse(one).expect("one");
-        assert_eq!(parsed[0].exchanges(), [("hi".to_string(), "yo".to_string())]);
+        assert_eq!(
+            parsed[0].exchanges(),
+            [("hi".to_string(), "yo".to_string())]
+        );
         assert_eq!(parse(&format!("{one}\n\n{one}\n")).expect("lines").len(), 2);
         assert!(parse("").expect_err("empty").contains("empty"));
-        assert!(parse(&format!("{one}\nnot json")).expect_err("bad").contains("line 2"));
-        assert!(parse(r#"{"messages":[]}"#).expect_err("no model").contains("model"));
+        assert!(parse(&format!("{one}\nnot json"))
+            .expect_err("bad")
+            .contains("line 2"));
+        assert!(parse(r#"{"messages":[]}"#)
+            .expect_err("no model")
+            .contains("model"));
     }
 
     proptest::proptest! {

@@ -4,9 +4,9 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::config::secret::Secret;
 use crate::error::{CliError, Result};
 use crate::net::{message_in, Auth, Http, KeyHeader, Request};
-use crate::config::secret::Secret;
 
 pub struct Embedder<'a> {
     pub http: &'a Http,
@@ -36,7 +36,9 @@ impl Embedder<'_> {
             body["dimensions"] = json!(dimensions);
         }
         let auth = Auth::ApiKey(self.key, KeyHeader::Bearer);
-        let reply = self.http.send(&Request::post_json(&self.url, auth, &body))?;
+        let reply = self
+            .http
+            .send(&Request::post_json(&self.url, auth, &body))?;
         vectors_of(&reply.body, inputs.len())
     }
 }
@@ -73,7 +75,9 @@ fn not_embeddings(body: &[u8], err: &serde_json::Error) -> CliError {
             let said = message_in(&value).unwrap_or_else(|| value["error"].to_string());
             CliError::failure(format!("the server answered 200 with an error: {said}"))
         }
-        Ok(_) => CliError::failure(format!("the server's reply is not a list of embeddings: {err}")),
+        Ok(_) => CliError::failure(format!(
+            "the server's reply is not a list of embeddings: {err}"
+        )),
         Err(_) => CliError::failure(format!("the server's reply is not JSON: {err}")),
     }
 }
@@ -87,16 +91,31 @@ mod tests {
         let body = br#"{"data":[{"index":1,"embedding":[2.0]},{"index":0,"embedding":[1.0]}]}"#;
         assert_eq!(vectors_of(body, 2).expect("ok"), [vec![1.0], vec![2.0]]);
         let unindexed = br#"{"data":[{"embedding":[1.0]},{"embedding":[2.0]}]}"#;
-        assert_eq!(vectors_of(unindexed, 2).expect("ok"), [vec![1.0], vec![2.0]]);
+        assert_eq!(
+            vectors_of(unindexed, 2).expect("ok"),
+            [vec![1.0], vec![2.0]]
+        );
     }
 
     #[test]
     fn wrong_counts_indices_shapes_and_errors_fail() {
         for (body, said) in [
-            (&br#"{"data":[{"index":0,"embedding":[1.0]}]}"#[..], "1 embeddings for 2"),
-            (br#"{"data":[{"index":0,"embedding":[1]},{"index":0,"embedding":[2]}]}"#, "twice"),
-            (br#"{"data":[{"index":0,"embedding":[1]},{"index":5,"embedding":[2]}]}"#, "out of range"),
-            (br#"{"error":{"message":"model not found"}}"#, "model not found"),
+            (
+                &br#"{"data":[{"index":0,"embedding":[1.0]}]}"#[..],
+                "1 embeddings for 2",
+            ),
+            (
+                br#"{"data":[{"index":0,"embedding":[1]},{"index":0,"embedding":[2]}]}"#,
+                "twice",
+            ),
+            (
+                br#"{"data":[{"index":0,"embedding":[1]},{"index":5,"embedding":[2]}]}"#,
+                "out of range",
+            ),
+            (
+                br#"{"error":{"message":"model not found"}}"#,
+                "model not found",
+            ),
             (br#"{"object":"list"}"#, "not a list of embeddings"),
             (b"{\"data\": [", "not JSON"),
         ] {

@@ -143,7 +143,11 @@ impl<W: Write> Rows<W> {
             .take(PREVIEW_VALUES)
             .map(|v| format!("{v:.4}"))
             .collect();
-        let more = if row.embedding.len() > PREVIEW_VALUES { ", …" } else { "" };
+        let more = if row.embedding.len() > PREVIEW_VALUES {
+            ", …"
+        } else {
+            ""
+        };
         writeln!(
             self.out,
             "{:>6}  {}  {:>5}  {}{more}",
@@ -192,8 +196,10 @@ mod tests {
     fn rendered(style: Style) -> String {
         let mut out = Vec::new();
         let mut rows = Rows::new(&mut out, style);
-        rows.batch(&["a \"b\"".to_string()], &[vec![0.5, 0.25]]).expect("write");
-        rows.batch(&["c,d".to_string()], &[vec![1.0, -1.0]]).expect("write");
+        rows.batch(&["a \"b\"".to_string()], &[vec![0.5, 0.25]])
+            .expect("write");
+        rows.batch(&["c,d".to_string()], &[vec![1.0, -1.0]])
+            .expect("write");
         assert!(matches!(rows.finish(), Ok(Output::Empty)));
         String::from_utf8(out).expect("utf-8")
     }
@@ -219,9 +225,14 @@ mod tests {
     fn a_json_array_is_valid_json_empty_or_not() {
         let value: serde_json::Value =
             serde_json::from_str(&rendered(Style::JsonArray)).expect("json");
-        assert_eq!(value[1], json!({"index": 1, "input": "c,d", "embedding": [1.0, -1.0]}));
+        assert_eq!(
+            value[1],
+            json!({"index": 1, "input": "c,d", "embedding": [1.0, -1.0]})
+        );
         let mut out = Vec::new();
-        Rows::new(&mut out, Style::JsonArray).finish().expect("finish");
+        Rows::new(&mut out, Style::JsonArray)
+            .finish()
+            .expect("finish");
         assert_eq!(out, b"[]\n");
     }
 
@@ -230,13 +241,17 @@ mod tests {
         let mut out = Vec::new();
         let mut rows = Rows::new(&mut out, Style::Terminal);
         let long = format!("line\none {}", "x".repeat(60));
-        rows.batch(&[long], &[vec![0.123_456, 0.5, 0.25, 1.0]]).expect("write");
+        rows.batch(&[long], &[vec![0.123_456, 0.5, 0.25, 1.0]])
+            .expect("write");
         rows.finish().expect("finish");
         let text = String::from_utf8(out).expect("utf-8");
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].starts_with(" Index  Input"), "{text}");
         assert!(lines[1].contains("line one xxx"), "{text}");
-        assert!(lines[1].contains("x…      4  0.1235, 0.5000, 0.2500, …"), "{text}");
+        assert!(
+            lines[1].contains("x…      4  0.1235, 0.5000, 0.2500, …"),
+            "{text}"
+        );
     }
 
     #[test]

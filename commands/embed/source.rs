@@ -118,9 +118,8 @@ fn stdin() -> Box<dyn BufRead> {
 
 /// A regular file to read lines from (a FIFO is refused rather than waited on).
 fn open_file(path: &Path) -> Result<File> {
-    let cannot = |e: io::Error| {
-        CliError::usage(format!("cannot read {}", path.display())).caused_by(e)
-    };
+    let cannot =
+        |e: io::Error| CliError::usage(format!("cannot read {}", path.display())).caused_by(e);
     files::check_regular(path).map_err(|e| CliError::usage(e.to_string()))?;
     File::open(path).map_err(cannot)
 }
@@ -216,13 +215,22 @@ mod tests {
         assert_eq!(seen, texts);
 
         let big = "x".repeat(100 << 10);
-        let texts = vec![big.clone(), big.clone(), big.clone(), "y".repeat(MAX_BATCH_BYTES + 1)];
+        let texts = vec![
+            big.clone(),
+            big.clone(),
+            big.clone(),
+            "y".repeat(MAX_BATCH_BYTES + 1),
+        ];
         let mut batcher = Batcher::new(Inputs::Args(texts.into_iter()));
         let mut sizes = Vec::new();
         while let Some(batch) = batcher.next_batch(MAX_INPUTS).expect("ok") {
             sizes.push(batch.len());
         }
-        assert_eq!(sizes, [2, 1, 1], "bytes split batches; an oversized input goes alone");
+        assert_eq!(
+            sizes,
+            [2, 1, 1],
+            "bytes split batches; an oversized input goes alone"
+        );
     }
 
     proptest::proptest! {

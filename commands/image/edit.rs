@@ -5,12 +5,12 @@ use std::path::PathBuf;
 
 use clap::{value_parser, Arg, ArgMatches};
 
-use crate::cli::front;
-use crate::cli::context::Context;
-use crate::error::Result;
-use crate::net::{Auth, KeyHeader, Request};
 use crate::api::message;
+use crate::cli::context::Context;
+use crate::cli::front;
+use crate::error::Result;
 use crate::net::multipart::{FileRules, Form};
+use crate::net::{Auth, KeyHeader, Request};
 use crate::output::Outcome;
 
 use super::files::Plan;
@@ -58,7 +58,11 @@ pub fn command() -> clap::Command {
 
 pub fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     let prompt = message::read(m.get_one::<String>("prompt").map(String::as_str))?;
-    let images: Vec<&PathBuf> = m.get_many::<PathBuf>("images").into_iter().flatten().collect();
+    let images: Vec<&PathBuf> = m
+        .get_many::<PathBuf>("images")
+        .into_iter()
+        .flatten()
+        .collect();
     // One image is `image`; several are `image[]`, as the API takes them.
     let field = if images.len() > 1 { "image[]" } else { "image" };
     let mut form = Form::new();

@@ -12,9 +12,9 @@ use serde_json::{json, Value};
 
 use crate::cli::context::Context;
 use crate::error::{CliError, Result};
-use crate::store::files::Replace;
-use crate::output::{Cell, Column, Outcome, Output, Record, Table};
 use crate::net;
+use crate::output::{Cell, Column, Outcome, Output, Record, Table};
+use crate::store::files::Replace;
 use crate::store::save;
 use crate::store::sniff;
 
@@ -69,7 +69,9 @@ impl Plan {
     /// revised_prompt}]}`) and describes them: a record for one, a table for several.
     pub fn save_all(&self, ctx: &Context, reply: &Value) -> Result<Outcome> {
         if let Some(message) = reply.get("error").and_then(|_| net::message_in(reply)) {
-            return Err(CliError::failure(format!("the server answered with an error: {message}")));
+            return Err(CliError::failure(format!(
+                "the server answered with an error: {message}"
+            )));
         }
         let items = reply
             .get("data")
@@ -90,10 +92,14 @@ impl Plan {
             Destination::Dir(dir) => dir.join(&self.stem),
         };
         let mut file = save::temp_file(&beside)?;
-        let bytes = match (item.get("b64_json").and_then(Value::as_str), item.get("url").and_then(Value::as_str)) {
+        let bytes = match (
+            item.get("b64_json").and_then(Value::as_str),
+            item.get("url").and_then(Value::as_str),
+        ) {
             (Some(data), _) => {
                 let decoded = decode(data)?;
-                file.write_all(&decoded).map_err(|e| save::write_error(&beside, e))?;
+                file.write_all(&decoded)
+                    .map_err(|e| save::write_error(&beside, e))?;
                 decoded.len() as u64
             }
             (None, Some(url)) => save::fetch_result(ctx, url, &mut file)?,
@@ -131,8 +137,13 @@ impl Plan {
             }
             Destination::File(target) => (
                 target.parent().unwrap_or(Path::new(".")).to_path_buf(),
-                target.file_stem().map_or_else(|| self.stem.clone(), |s| s.to_string_lossy().into_owned()),
-                target.extension().map_or_else(|| extension.to_string(), |e| e.to_string_lossy().into_owned()),
+                target
+                    .file_stem()
+                    .map_or_else(|| self.stem.clone(), |s| s.to_string_lossy().into_owned()),
+                target.extension().map_or_else(
+                    || extension.to_string(),
+                    |e| e.to_string_lossy().into_owned(),
+                ),
             ),
             Destination::Dir(dir) => (dir.clone(), self.stem.clone(), extension.to_string()),
         };
@@ -184,7 +195,11 @@ fn decode(data: &str) -> Result<Vec<u8>> {
     let compact: String = data.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     base64::engine::general_purpose::STANDARD
         .decode(compact)
-        .map_err(|e| CliError::failure(format!("an image in the server's reply is not valid base64: {e}")))
+        .map_err(|e| {
+            CliError::failure(format!(
+                "an image in the server's reply is not valid base64: {e}"
+            ))
+        })
 }
 
 fn describe(saved: &[Saved]) -> Output {
@@ -198,7 +213,11 @@ fn describe(saved: &[Saved]) -> Output {
             Cell::count(json!(s.bytes)),
             dimensions,
             Cell::new(s.mime.map_or(Value::Null, |m| json!(m))),
-            Cell::new(s.revised_prompt.as_deref().map_or(Value::Null, |p| json!(p))),
+            Cell::new(
+                s.revised_prompt
+                    .as_deref()
+                    .map_or(Value::Null, |p| json!(p)),
+            ),
         ]
     };
     let columns = [
@@ -212,11 +231,16 @@ fn describe(saved: &[Saved]) -> Output {
         let record = columns
             .iter()
             .zip(cells(one))
-            .fold(Record::new(), |record, ((key, label), cell)| record.field(key, label, cell));
+            .fold(Record::new(), |record, ((key, label), cell)| {
+                record.field(key, label, cell)
+            });
         return Output::Record(record);
     }
     let mut table = Table::new(
-        columns.iter().map(|(key, header)| Column::new(key, header)).collect(),
+        columns
+            .iter()
+            .map(|(key, header)| Column::new(key, header))
+            .collect(),
         "No images.",
     );
     for s in saved {
@@ -251,14 +275,24 @@ mod tests {
             stem: "x".to_string(),
             force: false,
         };
-        assert_eq!(given.final_name(None, "png").0, file, "-o FILE is used as given");
-        assert_eq!(given.final_name(Some(2), "png").0, dir.path().join("mine-2.webp"));
+        assert_eq!(
+            given.final_name(None, "png").0,
+            file,
+            "-o FILE is used as given"
+        );
+        assert_eq!(
+            given.final_name(Some(2), "png").0,
+            dir.path().join("mine-2.webp")
+        );
     }
 
     #[test]
     fn base64_with_a_data_prefix_or_line_breaks_decodes_and_junk_does_not() {
         assert_eq!(decode("aGVs\nbG8=").expect("ok"), b"hello");
-        assert_eq!(decode("data:image/png;base64,aGVsbG8=").expect("ok"), b"hello");
+        assert_eq!(
+            decode("data:image/png;base64,aGVsbG8=").expect("ok"),
+            b"hello"
+        );
         assert_eq!(decode("not base64!").expect_err("junk").exit.code(), 1);
     }
 }

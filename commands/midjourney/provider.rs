@@ -2,10 +2,10 @@
 
 use serde_json::{json, Value};
 
+use crate::api::jobs::{self, percent, Provider, ProviderSpec, Snapshot, State, Submission};
 use crate::cli::context::Context;
 use crate::error::{CliError, Result};
 use crate::net::Request;
-use crate::api::jobs::{self, percent, Provider, ProviderSpec, Snapshot, State, Submission};
 
 pub struct Midjourney;
 
@@ -91,7 +91,11 @@ fn snapshot(id: &str, task: Value) -> Result<Snapshot> {
             said.unwrap_or("the reply has none")
         )));
     };
-    let text = |key: &str| task.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let text = |key: &str| {
+        task.get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
     let state = match status {
         "SUCCESS" => State::Succeeded,
         "FAILURE" => State::Failed(text("failReason").unwrap_or("no reason given").to_string()),
@@ -147,9 +151,14 @@ mod tests {
 
     #[test]
     fn statuses_map_to_states_and_unknown_words_keep_waiting() {
-        let state = |status: &str| snapshot("1", json!({"status": status, "failReason": "banned word"})).map(|s| s.state);
+        let state = |status: &str| {
+            snapshot("1", json!({"status": status, "failReason": "banned word"})).map(|s| s.state)
+        };
         assert_eq!(state("SUCCESS").ok(), Some(State::Succeeded));
-        assert_eq!(state("FAILURE").ok(), Some(State::Failed("banned word".into())));
+        assert_eq!(
+            state("FAILURE").ok(),
+            Some(State::Failed("banned word".into()))
+        );
         assert!(matches!(state("MODAL"), Ok(State::NeedsAction(_))));
         assert_eq!(state("WARMING_UP").ok(), Some(State::Running));
         assert!(snapshot("1", json!({"code": 3, "description": "task not found"})).is_err());
@@ -164,7 +173,10 @@ mod tests {
         ]});
         assert_eq!(
             buttons(&task),
-            vec![("U1".into(), "MJ::U1".into()), ("🔄".into(), "MJ::reroll".into())]
+            vec![
+                ("U1".into(), "MJ::U1".into()),
+                ("🔄".into(), "MJ::reroll".into())
+            ]
         );
     }
 }

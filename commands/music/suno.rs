@@ -4,10 +4,10 @@
 
 use serde_json::{json, Value};
 
+use crate::api::jobs::{self, percent, Provider, ProviderSpec, Snapshot, State, Submission};
 use crate::cli::context::Context;
 use crate::error::{CliError, Result};
 use crate::net::{Auth, Request};
-use crate::api::jobs::{self, percent, Provider, ProviderSpec, Snapshot, State, Submission};
 
 pub struct Suno;
 
@@ -81,11 +81,17 @@ impl Provider for Suno {
             Value::Array(tasks) => tasks
                 .into_iter()
                 .map(|task| {
-                    let id = task.get("task_id").and_then(Value::as_str).unwrap_or_default().to_string();
+                    let id = task
+                        .get("task_id")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string();
                     snapshot(&id, task)
                 })
                 .collect(),
-            _ => Err(CliError::failure("the reply to a Suno task list is not a list")),
+            _ => Err(CliError::failure(
+                "the reply to a Suno task list is not a list",
+            )),
         }
     }
 }
@@ -144,7 +150,10 @@ mod tests {
 
     #[test]
     fn the_envelope_is_read_tolerantly() {
-        assert_eq!(unwrap(json!({"code": "success", "data": "id-1"})).ok(), Some(json!("id-1")));
+        assert_eq!(
+            unwrap(json!({"code": "success", "data": "id-1"})).ok(),
+            Some(json!("id-1"))
+        );
         assert_eq!(unwrap(json!("id-2")).ok(), Some(json!("id-2")));
         let err = unwrap(json!({"code": "error", "message": "bad lyrics"})).expect_err("an error");
         assert!(err.message.contains("bad lyrics"), "{}", err.message);
@@ -159,7 +168,10 @@ mod tests {
         assert_eq!(snapshot.progress, Some(100));
         let failed = snapshot_state(json!({"status": "FAILURE", "fail_reason": "lyrics rejected"}));
         assert_eq!(failed, State::Failed("lyrics rejected".into()));
-        assert_eq!(snapshot_state(json!({"status": "STREAMING"})), State::Running);
+        assert_eq!(
+            snapshot_state(json!({"status": "STREAMING"})),
+            State::Running
+        );
     }
 
     fn snapshot_state(task: Value) -> State {

@@ -3,11 +3,11 @@
 
 use serde_json::{json, Value};
 
+use crate::api::attach::inline_image;
+use crate::api::jobs::{self, Provider, ProviderSpec, Snapshot, State, Submission};
 use crate::cli::context::Context;
 use crate::error::{CliError, Result};
-use crate::api::attach::inline_image;
 use crate::net::{Auth, Request};
-use crate::api::jobs::{self, Provider, ProviderSpec, Snapshot, State, Submission};
 
 pub struct Kling;
 
@@ -23,13 +23,19 @@ impl Kling {
             code => Err(CliError::failure(format!(
                 "Kling refused the request ({}): {}",
                 code.map_or_else(|| "no code".to_string(), |c| c.to_string()),
-                reply.get("message").and_then(Value::as_str).unwrap_or("no message")
+                reply
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("no message")
             ))),
         }
     }
 
     fn task(&self, ctx: &Context, kind: &str, id: &str) -> Result<Value> {
-        let path = format!("kling/v1/videos/{kind}/{}", crate::net::urls::path_segment(id));
+        let path = format!(
+            "kling/v1/videos/{kind}/{}",
+            crate::net::urls::path_segment(id)
+        );
         let url = ctx.base_url()?.at_root(&path);
         self.send(ctx, |auth| Request::get(url, auth))
     }
@@ -128,8 +134,15 @@ mod tests {
     fn statuses_and_results_are_read() {
         let done = snapshot("k", json!({"task_status": "succeed", "task_result": {"videos": [{"url": "https://cdn/v.mp4"}]}}))
             .expect("a snapshot");
-        assert_eq!((done.state, done.results), (State::Succeeded, vec!["https://cdn/v.mp4".to_string()]));
-        let failed = snapshot("k", json!({"task_status": "failed", "task_status_msg": "risky content"})).expect("a snapshot");
+        assert_eq!(
+            (done.state, done.results),
+            (State::Succeeded, vec!["https://cdn/v.mp4".to_string()])
+        );
+        let failed = snapshot(
+            "k",
+            json!({"task_status": "failed", "task_status_msg": "risky content"}),
+        )
+        .expect("a snapshot");
         assert_eq!(failed.state, State::Failed("risky content".into()));
         assert!(snapshot("k", json!({"code": 5})).is_err());
     }

@@ -3,11 +3,11 @@
 
 use serde_json::Value;
 
+use crate::api::jobs::{self, percent, Provider, ProviderSpec, Snapshot, State, Submission};
 use crate::cli::context::Context;
 use crate::error::{CliError, Result};
-use crate::net::{Auth, KeyHeader, Request};
-use crate::api::jobs::{self, percent, Provider, ProviderSpec, Snapshot, State, Submission};
 use crate::net::multipart::{FileRules, Form};
+use crate::net::{Auth, KeyHeader, Request};
 
 pub struct OpenAiVideos;
 
@@ -34,7 +34,9 @@ impl Provider for OpenAiVideos {
             .text("model", job.model.as_str())
             .text("prompt", job.prompt.as_str());
         for (name, value) in &job.fields {
-            let text = value.as_str().map_or_else(|| value.to_string(), str::to_string);
+            let text = value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_string);
             form = form.text(name, text);
         }
         for file in &job.files {
@@ -58,7 +60,10 @@ impl Provider for OpenAiVideos {
         let base = ctx.base_url()?;
         let url = base.v1(&format!("videos/{}", crate::net::urls::path_segment(id)));
         let video = jobs::call(ctx, |auth| Request::get(url, auth))?;
-        let content = base.v1(&format!("videos/{}/content", crate::net::urls::path_segment(id)));
+        let content = base.v1(&format!(
+            "videos/{}/content",
+            crate::net::urls::path_segment(id)
+        ));
         snapshot(id, video, content)
     }
 }
@@ -106,10 +111,19 @@ mod tests {
     #[test]
     fn a_failed_video_gives_the_servers_reason_and_a_done_one_its_content() {
         let url = "https://api/v1/videos/v/content".to_string();
-        let failed = snapshot("v", json!({"status": "failed", "error": {"message": "moderation"}}), url.clone())
-            .expect("a snapshot");
+        let failed = snapshot(
+            "v",
+            json!({"status": "failed", "error": {"message": "moderation"}}),
+            url.clone(),
+        )
+        .expect("a snapshot");
         assert_eq!(failed.state, State::Failed("moderation".into()));
-        let done = snapshot("v", json!({"status": "completed", "progress": 100}), url.clone()).expect("a snapshot");
+        let done = snapshot(
+            "v",
+            json!({"status": "completed", "progress": 100}),
+            url.clone(),
+        )
+        .expect("a snapshot");
         assert_eq!(done.results, vec![url.clone()]);
         let odd = snapshot("v", json!({"status": "rendering"}), url).expect("a snapshot");
         assert_eq!(odd.state, State::Running);
