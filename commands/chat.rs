@@ -129,7 +129,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
             streaming,
             stream_usage: streaming && ctx.stream_usage()?,
         },
-        render: ctx.render(m.get_flag("raw"))?,
+        render: ctx.renders_markdown(m.get_flag("raw"))?,
         log: crate::store::chatlog::enabled(ctx, m),
     };
     let specs = || m.get_many::<String>("attach").into_iter().flatten();

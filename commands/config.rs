@@ -114,7 +114,8 @@ fn show(ctx: &Context) -> Result<Output> {
 
 /// One value, as scripts want it: the text alone, secrets masked.
 fn get(ctx: &Context, key: &str) -> Result<Output> {
-    let setting = ctx.settings()?.get(key);
+    let spec = key_spec(key).ok_or_else(|| CliError::usage(format!("unknown key `{key}`")))?;
+    let setting = ctx.settings()?.get(spec.key);
     match setting.display() {
         Some(text) => Ok(Output::Text(text)),
         None => Err(CliError::failure(format!("{key} is not set"))
@@ -133,7 +134,7 @@ fn set(ctx: &Context, key: &str, value: &str) -> Result<Output> {
     // A file that does not parse fails here (exit 78) and is never written over.
     let _ = ctx.config_file()?;
     let path = ConfigFile::update(&ctx.config_path, |file| {
-        file.set(key, spec.kind.to_toml(&value));
+        file.set(spec.key, spec.kind.to_toml(&value));
         Ok(file.path.clone())
     })?;
     let shown = if spec.secret {
@@ -192,9 +193,10 @@ fn read_stdin() -> Result<String> {
 }
 
 fn unset(ctx: &Context, key: &str) -> Result<Output> {
+    let spec = key_spec(key).ok_or_else(|| CliError::usage(format!("unknown key `{key}`")))?;
     let _ = ctx.config_file()?;
     let (removed, path) = ConfigFile::update(&ctx.config_path, |file| {
-        Ok((file.unset(key), file.path.clone()))
+        Ok((file.unset(spec.key), file.path.clone()))
     })?;
     Ok(Output::Text(if removed {
         format!("Removed {key} from {}", path.display())

@@ -5,6 +5,7 @@ use clap::ArgMatches;
 use crate::cli::context::Context;
 use crate::cli::registry::{self, CommandSpec, Credential};
 use crate::config::settings::Setting;
+use crate::config::Key;
 use crate::error::{CliError, ExitCode, Result};
 use crate::net::urls::BaseUrl;
 use crate::net::{Auth, Http, KeyHeader};
@@ -109,10 +110,10 @@ fn run(ctx: &Context, _: &ArgMatches) -> Result<Outcome> {
     checks.add(
         "base URL",
         Status::Ok,
-        format!("{base} ({})", settings.get("base_url").source),
+        format!("{base} ({})", settings.get(Key::BaseUrl).source),
     );
-    let key = settings.get("api_key");
-    let token = settings.get("access_token");
+    let key = settings.get(Key::ApiKey);
+    let token = settings.get(Key::AccessToken);
     check_credentials(key, token, &mut checks);
     let http = ctx.http()?;
     let reached = check_service_and_key(http, &base, key, &mut checks);

@@ -12,7 +12,7 @@ use crate::cli::context::Context;
 use crate::cli::registry::{self, CommandSpec};
 use crate::config::secret::{mask, Secret};
 use crate::config::settings::is_sendable;
-use crate::config::{ConfigFile, DEFAULT_MODEL};
+use crate::config::{ConfigFile, Key, DEFAULT_MODEL};
 use crate::error::{CliError, ExitCode, Result};
 use crate::net::{Auth, KeyHeader, Request};
 use crate::output::{Cell, Outcome, Output, Record, Tone};
@@ -57,7 +57,7 @@ fn run(ctx: &Context, matches: &ArgMatches) -> Result<Outcome> {
     } else {
         Checks::run(ctx, &file)
     };
-    let shown = |key: &str, secret: bool| match file.get(key) {
+    let shown = |key: Key, secret: bool| match file.get(key) {
         Some(value) if secret => mask(value),
         Some(value) => value.to_string(),
         None => "not set".to_string(),
@@ -68,17 +68,21 @@ fn run(ctx: &Context, matches: &ArgMatches) -> Result<Outcome> {
             "Config file",
             file.path.display().to_string(),
         )
-        .field("api_key", "API key", shown("api_key", true))
-        .field("access_token", "Access token", shown("access_token", true))
+        .field("api_key", "API key", shown(Key::ApiKey, true))
+        .field(
+            "access_token",
+            "Access token",
+            shown(Key::AccessToken, true),
+        )
         .field(
             "default_model",
             "Default model",
-            shown("default_model", false),
+            shown(Key::DefaultModel, false),
         )
         .field(
             "output_format",
             "Output format",
-            shown("output_format", false),
+            shown(Key::OutputFormat, false),
         )
         .field("key_check", "Key check", checks.key)
         .field("token_check", "Token check", checks.token);
@@ -110,12 +114,12 @@ fn check_answers(answers: &Answers) -> Result<()> {
 
 impl Answers {
     /// Each config key with its answer, the two credentials first.
-    fn pairs(&self) -> [(&'static str, Option<&str>); 4] {
+    fn pairs(&self) -> [(Key, Option<&str>); 4] {
         [
-            ("api_key", self.api_key.as_deref()),
-            ("access_token", self.access_token.as_deref()),
-            ("default_model", self.default_model.as_deref()),
-            ("output_format", self.output_format.as_deref()),
+            (Key::ApiKey, self.api_key.as_deref()),
+            (Key::AccessToken, self.access_token.as_deref()),
+            (Key::DefaultModel, self.default_model.as_deref()),
+            (Key::OutputFormat, self.output_format.as_deref()),
         ]
     }
 }
@@ -159,7 +163,7 @@ fn ask(file: &ConfigFile) -> Result<Answers> {
     );
     let mut answers = Answers::default();
     loop {
-        let current = file.get("api_key").map(mask);
+        let current = file.get(Key::ApiKey).map(mask);
         let shown = current.as_deref().unwrap_or("none");
         let value = line_input::read_line(&format!("API key [{shown}]: "), true)?;
         if !value.trim().is_empty() || current.is_some() {
@@ -168,7 +172,7 @@ fn ask(file: &ConfigFile) -> Result<Answers> {
         }
         eprintln!("An API key is needed (sk-...; from the CometAPI console).");
     }
-    let shown = file.get("access_token").map(mask);
+    let shown = file.get(Key::AccessToken).map(mask);
     let value = line_input::read_line(
         &format!(
             "Access token, optional [{}]: ",
@@ -177,11 +181,11 @@ fn ask(file: &ConfigFile) -> Result<Answers> {
         true,
     )?;
     answers.access_token = Some(value.trim().to_string());
-    let model = file.get("default_model").unwrap_or(DEFAULT_MODEL);
+    let model = file.get(Key::DefaultModel).unwrap_or(DEFAULT_MODEL);
     let value = line_input::read_line(&format!("Default model [{model}]: "), false)?;
     answers.default_model = Some(value.trim().to_string());
     let names = registry::formatter_names();
-    let format = file.get("output_format").unwrap_or("table");
+    let format = file.get(Key::OutputFormat).unwrap_or("table");
     loop {
         let value = line_input::read_line(
             &format!("Output format ({}) [{format}]: ", names.join(", ")),
@@ -222,11 +226,11 @@ impl Checks {
     /// `GET {base}/models` with the key and `GET {root}/api/user/self` with the token.
     fn run(ctx: &Context, file: &ConfigFile) -> Checks {
         let mut checks = Checks::skipped();
-        checks.key = match file.get("api_key") {
+        checks.key = match file.get(Key::ApiKey) {
             None => Cell::new("skipped (no API key)"),
             Some(key) => checks.judge("GET /v1/models", key_check(ctx, &Secret::new(key.trim()))),
         };
-        checks.token = match file.get("access_token") {
+        checks.token = match file.get(Key::AccessToken) {
             None => Cell::new("skipped (no access token)"),
             Some(token) => checks.judge(
                 "GET /api/user/self",

@@ -14,7 +14,7 @@ use crate::api::catalog;
 use crate::cli::context::{Context, GlobalArgs};
 use crate::cli::plugins::{self, Plugin};
 use crate::cli::registry::{self, CommandSpec};
-use crate::config::paths;
+use crate::config::{paths, Key};
 use crate::error::{CliError, Result};
 use crate::output::{Outcome, Output};
 use crate::term::interrupt;
@@ -107,7 +107,7 @@ fn banner(ctx: &Context) -> String {
         (Ok(key), Ok(settings)) => format!(
             "API key {} ({})",
             key.masked(),
-            settings.get("api_key").source
+            settings.get(Key::ApiKey).source
         ),
         (_, Err(err)) => format!("config file unreadable: {}", err.message),
         _ => "no API key configured: run `init` or `config set api_key <KEY>`".to_string(),

@@ -180,7 +180,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         request = request.header("anthropic-version", ANTHROPIC_VERSION);
     }
     let structured = ctx.formatter().structured;
-    let render = ctx.render(m.get_flag("raw"))?;
+    let render = ctx.renders_markdown(m.get_flag("raw"))?;
     let started = Instant::now();
     // Kept for the log, at most its cap (a huge reply does not grow memory with it).
     let mut reply = if logged_prompt.is_some() {

@@ -119,8 +119,9 @@ impl CliError {
         ))
     }
 
-    /// A closed stdout (`cometapi models | head -1`): the reader has all it wanted.
-    pub fn is_broken_pipe(&self) -> bool {
+    /// Whether this "error" ends the run with exit 0 and no report: a closed stdout
+    /// (`cometapi models | head -1`), where the reader has all it wanted.
+    pub fn is_quiet_success(&self) -> bool {
         self.exit == ExitCode::Success
     }
 
@@ -149,7 +150,7 @@ mod tests {
     #[test]
     fn broken_pipe_is_a_quiet_success() {
         let err = CliError::from_output(io::Error::from(io::ErrorKind::BrokenPipe));
-        assert!(err.is_broken_pipe());
+        assert!(err.is_quiet_success());
         let other = CliError::from_output(io::Error::from(io::ErrorKind::PermissionDenied));
         assert_eq!(other.exit, ExitCode::Failure);
     }

@@ -82,7 +82,7 @@ pub fn redacted(err: CliError, ctx: &Context) -> CliError {
 fn finish(result: Result<u8>, json: bool, no_color: bool) -> u8 {
     match result {
         Ok(code) => code,
-        Err(err) if err.is_broken_pipe() => ExitCode::Success.code(),
+        Err(err) if err.is_quiet_success() => ExitCode::Success.code(),
         Err(err) => {
             report(&err, json, no_color);
             err.exit.code()

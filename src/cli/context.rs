@@ -13,7 +13,7 @@ use crate::config::paths;
 use crate::config::secret::Secret;
 use crate::config::settings::{is_sendable, FlagOverride, Settings, Source};
 use crate::config::timeout;
-use crate::config::ConfigFile;
+use crate::config::{ConfigFile, Key};
 use crate::error::{CliError, ExitCode, Result};
 use crate::net::urls::BaseUrl;
 use crate::net::Http;
@@ -82,14 +82,12 @@ impl Context {
             .base_url
             .iter()
             .map(|url| FlagOverride {
-                key: "base_url",
-                flag: "--base-url",
+                key: Key::BaseUrl,
                 value: url.clone(),
             })
             .collect();
         flags.extend(globals.timeout.iter().map(|limit| FlagOverride {
-            key: "timeout",
-            flag: "--timeout",
+            key: Key::Timeout,
             value: limit.clone(),
         }));
         let file = ConfigFile::load(&config_path);
@@ -121,7 +119,7 @@ impl Context {
     }
 
     pub fn base_url(&self) -> Result<BaseUrl> {
-        let setting = self.settings()?.get("base_url");
+        let setting = self.settings()?.get(Key::BaseUrl);
         let raw = setting.plain().unwrap_or(crate::config::DEFAULT_BASE_URL);
         BaseUrl::parse(raw).map_err(|e| {
             CliError::usage(format!("invalid base URL from {}: {e}", setting.source))
@@ -130,21 +128,22 @@ impl Context {
     }
 
     pub fn api_key(&self) -> Result<Secret> {
-        self.secret("api_key", "API key", "COMETAPI_KEY")
+        self.secret(Key::ApiKey, "API key")
     }
 
     pub fn access_token(&self) -> Result<Secret> {
-        self.secret("access_token", "access token", "COMETAPI_ACCESS_TOKEN")
+        self.secret(Key::AccessToken, "access token")
     }
 
     /// A credential, which goes into a header as it is: whitespace around it is gone
     /// already (see `Settings::resolve`); whitespace or a control character inside is
     /// exit 64 naming where it came from, rather than a request that cannot be sent.
-    fn secret(&self, key: &str, what: &str, env: &str) -> Result<Secret> {
+    fn secret(&self, key: Key, what: &str) -> Result<Secret> {
         let setting = self.settings()?.get(key);
+        let env = key.spec().env.unwrap_or_default();
         let secret = setting
             .secret()
-            .ok_or_else(|| CliError::missing_setting(what, env, key))?;
+            .ok_or_else(|| CliError::missing_setting(what, env, key.name()))?;
         if !is_sendable(secret.expose()) {
             return Err(CliError::new(
                 ExitCode::ConfigMissing,
@@ -154,7 +153,8 @@ impl Context {
                 ),
             )
             .with_hint(format!(
-                "set it again: `cometapi config set {key} -` reads it from stdin"
+                "set it again: `cometapi config set {} -` reads it from stdin",
+                key.name()
             )));
         }
         Ok(secret.clone())
@@ -164,7 +164,7 @@ impl Context {
     pub fn default_model(&self) -> Result<String> {
         Ok(self
             .settings()?
-            .get("default_model")
+            .get(Key::DefaultModel)
             .plain()
             .unwrap_or(crate::config::DEFAULT_MODEL)
             .to_string())
@@ -174,15 +174,15 @@ impl Context {
     pub fn stream_usage(&self) -> Result<bool> {
         Ok(self
             .settings()?
-            .get("stream_usage")
+            .get(Key::StreamUsage)
             .enabled()
             .unwrap_or(true))
     }
 
     /// Whether a reply is rendered as Markdown: on a terminal with colour, unless `--raw`
     /// (`raw`) or config `render` is false.
-    pub fn render(&self, raw: bool) -> Result<bool> {
-        Ok(!raw && self.color() && self.settings()?.get("render").enabled().unwrap_or(true))
+    pub fn renders_markdown(&self, raw: bool) -> Result<bool> {
+        Ok(!raw && self.color() && self.settings()?.get(Key::Render).enabled().unwrap_or(true))
     }
 
     /// The time limit of a request: `--timeout` > `COMETAPI_TIMEOUT` > config `timeout`
@@ -191,7 +191,7 @@ impl Context {
     pub fn timeout(&self) -> Result<Duration> {
         // The settings checked the value's type and form (exit 78 from the file, 2 from a
         // flag or the environment); parse errors here can only come from those checks.
-        let setting = self.settings()?.get("timeout");
+        let setting = self.settings()?.get(Key::Timeout);
         match setting.plain() {
             Some(text) => timeout::parse(text)
                 .map_err(|e| CliError::usage(format!("{e} (from {})", setting.source))),
@@ -228,7 +228,7 @@ impl Context {
         let from_config = || {
             self.settings()
                 .ok()?
-                .get("output_format")
+                .get(Key::OutputFormat)
                 .plain()
                 .map(str::to_string)
         };

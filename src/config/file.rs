@@ -8,105 +8,7 @@ use toml_edit::DocumentMut;
 use crate::error::{CliError, Result};
 use crate::store::files;
 
-use super::Kind;
-
-/// One setting the CLI knows: its config key, environment variable and default.
-#[derive(Debug)]
-pub struct KeySpec {
-    pub name: &'static str,
-    pub env: Option<&'static str>,
-    pub secret: bool,
-    pub kind: Kind,
-    pub default: Option<&'static str>,
-    pub about: &'static str,
-}
-
-pub const DEFAULT_BASE_URL: &str = "https://api.cometapi.com/v1";
-pub const DEFAULT_MODEL: &str = "gpt-5.4";
-
-/// Every key `config set` accepts, in the order `config show` lists them.
-pub const KEYS: &[KeySpec] = &[
-    KeySpec {
-        name: "api_key",
-        env: Some("COMETAPI_KEY"),
-        secret: true,
-        kind: Kind::Text,
-        default: None,
-        about: "API key (sk-...) for /v1 endpoints",
-    },
-    KeySpec {
-        name: "access_token",
-        env: Some("COMETAPI_ACCESS_TOKEN"),
-        secret: true,
-        kind: Kind::Text,
-        default: None,
-        about: "console access token for account, usage and log commands",
-    },
-    KeySpec {
-        name: "base_url",
-        env: Some("COMETAPI_BASE_URL"),
-        secret: false,
-        kind: Kind::Text,
-        default: Some(DEFAULT_BASE_URL),
-        about: "OpenAI-compatible base URL; every other URL is derived from it",
-    },
-    KeySpec {
-        name: "default_model",
-        env: Some("COMETAPI_DEFAULT_MODEL"),
-        secret: false,
-        kind: Kind::Text,
-        default: Some(DEFAULT_MODEL),
-        about: "model used when a command is not given one",
-    },
-    KeySpec {
-        name: "output_format",
-        env: None,
-        secret: false,
-        kind: Kind::Text,
-        default: None,
-        about: "output format used when none is given on the command line",
-    },
-    KeySpec {
-        name: "stream_usage",
-        env: None,
-        secret: false,
-        kind: Kind::Bool,
-        default: Some("true"),
-        about: "ask streamed chat replies for token usage (stream_options); false for servers that reject it",
-    },
-    KeySpec {
-        name: "render",
-        env: None,
-        secret: false,
-        kind: Kind::Bool,
-        default: Some("true"),
-        about: "render replies as Markdown on a terminal (false: as the model wrote them, like --raw)",
-    },
-    KeySpec {
-        name: "timeout",
-        env: Some("COMETAPI_TIMEOUT"),
-        secret: false,
-        kind: Kind::Duration,
-        default: Some("60s"),
-        about: "time limit of a request, retries included (30s, 2m, or seconds); also the longest silence in a streamed reply",
-    },
-    KeySpec {
-        name: "log",
-        env: None,
-        secret: false,
-        kind: Kind::Bool,
-        default: Some("true"),
-        about: "record chat and run exchanges in the local conversation log (false turns it off; --no-log for one run)",
-    },
-];
-
-pub fn key_spec(name: &str) -> Option<&'static KeySpec> {
-    KEYS.iter().find(|k| k.name == name)
-}
-
-pub fn key_names() -> Vec<&'static str> {
-    KEYS.iter().map(|k| k.name).collect()
-}
+use super::Key;
 
 /// The config file as written: comments, layout and unknown keys survive a change,
 /// so a newer CLI's settings survive an older one's write.
@@ -177,24 +79,21 @@ impl ConfigFile {
     }
 
     /// A key's value when it is a non-empty string; other TOML types are ignored.
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.value(key)
+    pub fn get(&self, key: Key) -> Option<&str> {
+        self.item(key)
+            .and_then(toml_edit::Item::as_value)
             .and_then(|v| v.as_str())
             .filter(|s| !s.is_empty())
     }
 
-    /// A key's value whatever its type.
-    pub fn value(&self, key: &str) -> Option<&toml_edit::Value> {
-        self.item(key).and_then(toml_edit::Item::as_value)
-    }
-
-    /// A key's entry, which may also be a `[table]`.
-    pub fn item(&self, key: &str) -> Option<&toml_edit::Item> {
-        self.doc.get(key)
+    /// A key's entry whatever its type, which may also be a `[table]`.
+    pub fn item(&self, key: Key) -> Option<&toml_edit::Item> {
+        self.doc.get(key.name())
     }
 
     /// Sets a key; an existing key keeps its place and the comments around it.
-    pub fn set(&mut self, key: &str, mut value: toml_edit::Value) {
+    pub fn set(&mut self, key: Key, mut value: toml_edit::Value) {
+        let key = key.name();
         match self.doc.get_mut(key) {
             Some(item) => {
                 if let Some(old) = item.as_value() {
@@ -210,8 +109,8 @@ impl ConfigFile {
     }
 
     /// Removes a key; says whether it was there.
-    pub fn unset(&mut self, key: &str) -> bool {
-        let removed = self.doc.remove(key).is_some();
+    pub fn unset(&mut self, key: Key) -> bool {
+        let removed = self.doc.remove(key.name()).is_some();
         self.changed |= removed;
         removed
     }
@@ -233,6 +132,7 @@ impl ConfigFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Kind;
     use std::fs;
 
     #[test]
@@ -240,7 +140,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let config = ConfigFile::load(&dir.path().join("none.toml")).expect("load");
         assert!(!config.exists);
-        assert_eq!(config.get("api_key"), None);
+        assert_eq!(config.get(Key::ApiKey), None);
     }
 
     #[test]
@@ -261,8 +161,8 @@ mod tests {
                       # the model\ndefault_model = \"old\" # keep this note\n\n[profile]\nx = 1\n";
         fs::write(&path, before).expect("write");
         ConfigFile::update(&path, |file| {
-            file.set("default_model", toml_edit::Value::from("gpt-4o"));
-            file.set("stream_usage", Kind::Bool.to_toml("false"));
+            file.set(Key::DefaultModel, toml_edit::Value::from("gpt-4o"));
+            file.set(Key::StreamUsage, Kind::Bool.to_toml("false"));
             Ok(())
         })
         .expect("update");
@@ -272,7 +172,7 @@ mod tests {
             "# my settings\nfuture_key = true   # from a newer version\n\n\
              # the model\ndefault_model = \"gpt-4o\" # keep this note\nstream_usage = false\n\n[profile]\nx = 1\n"
         );
-        ConfigFile::update(&path, |file| Ok(file.unset("default_model"))).expect("unset");
+        ConfigFile::update(&path, |file| Ok(file.unset(Key::DefaultModel))).expect("unset");
         let text = fs::read_to_string(&path).expect("read");
         assert!(
             !text.contains("default_model") && text.contains("[profile]\nx = 1"),
@@ -287,7 +187,7 @@ mod tests {
         let stale = ConfigFile::load(&path).expect("load");
         fs::write(&path, "api_key = \"written meanwhile\"\n").expect("write");
         ConfigFile::update(&path, |file| {
-            file.set("default_model", toml_edit::Value::from("m"));
+            file.set(Key::DefaultModel, toml_edit::Value::from("m"));
             Ok(())
         })
         .expect("update");
@@ -312,13 +212,5 @@ mod tests {
         let err = ConfigFile::update(&path, |_| Ok(())).expect_err("refused");
         assert_eq!(err.exit.code(), 78);
         assert!(err.message.contains(&path.display().to_string()));
-    }
-
-    #[test]
-    fn every_key_is_named_once() {
-        let mut names = key_names();
-        names.sort();
-        names.dedup();
-        assert_eq!(names.len(), KEYS.len());
     }
 }

@@ -1,4 +1,4 @@
-//! Settings: the config file and its keys ([`file`], [`kind`]), how a setting is
+//! Settings: the keys the CLI knows ([`keys`], [`kind`]), the config file ([`file`]), how a setting is
 //! resolved from flag, environment, file and default ([`settings`]), secrets that never
 //! show themselves ([`secret`]), time limits ([`timeout`]) and where files live
 //! ([`paths`]).
@@ -7,11 +7,13 @@
 //! never `net`.
 
 pub mod file;
+mod keys;
 mod kind;
 pub mod paths;
 pub mod secret;
 pub mod settings;
 pub mod timeout;
 
-pub use file::{key_names, key_spec, ConfigFile, KeySpec, DEFAULT_BASE_URL, DEFAULT_MODEL, KEYS};
+pub use file::ConfigFile;
+pub use keys::{key_names, key_spec, Key, KeySpec, DEFAULT_BASE_URL, DEFAULT_MODEL, KEYS};
 pub use kind::Kind;

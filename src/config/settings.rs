@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::config::secret::Secret;
-use crate::config::{ConfigFile, KeySpec, KEYS};
+use crate::config::{ConfigFile, Key, KeySpec, KEYS};
 use crate::error::{CliError, Result};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,10 +81,10 @@ impl Setting {
     }
 }
 
-/// A value given on the command line for a config key, e.g. `--base-url`.
+/// A value given on the command line for a config key by its flag
+/// ([`KeySpec::flag`], e.g. `--base-url`).
 pub struct FlagOverride {
-    pub key: &'static str,
-    pub flag: &'static str,
+    pub key: Key,
     pub value: String,
 }
 
@@ -114,12 +114,9 @@ impl Settings {
         self.items.iter()
     }
 
-    /// The setting for a key from [`KEYS`].
-    pub fn get(&self, key: &str) -> &Setting {
-        self.items
-            .iter()
-            .find(|s| s.key.name == key)
-            .unwrap_or_else(|| panic!("unknown setting {key}: add it to config::KEYS"))
+    /// The setting for a key (the settings are in the order of [`KEYS`]).
+    pub fn get(&self, key: Key) -> &Setting {
+        &self.items[key as usize]
     }
 }
 
@@ -135,10 +132,12 @@ fn resolve_one(
     flags: &[FlagOverride],
     env: &impl Fn(&str) -> Option<String>,
 ) -> Result<Setting> {
-    let from_flag = flags
-        .iter()
-        .find(|f| f.key == key.name)
-        .map(|f| (f.value.clone(), Source::Flag(f.flag)));
+    let from_flag = flags.iter().find(|f| f.key == key.key).map(|f| {
+        (
+            f.value.clone(),
+            Source::Flag(key.flag.unwrap_or("the command line")),
+        )
+    });
     let from_env = key
         .env
         .and_then(|var| env(var).map(|v| (v, Source::Env(var))));
@@ -153,7 +152,7 @@ fn resolve_one(
         })?;
         candidates.push((text, source));
     }
-    if let Some(item) = file.item(key.name) {
+    if let Some(item) = file.item(key.key) {
         let text = key
             .kind
             .parse_item(item)
@@ -231,34 +230,36 @@ mod tests {
             _ => None,
         };
         let flags = [FlagOverride {
-            key: "base_url",
-            flag: "--base-url",
+            key: Key::BaseUrl,
             value: "http://flag/v1".into(),
         }];
         let with_flag = Settings::resolve(&file, &flags, env).expect("resolve");
-        assert_eq!(with_flag.get("base_url").plain(), Some("http://flag/v1"));
-        assert_eq!(with_flag.get("base_url").source, Source::Flag("--base-url"));
+        assert_eq!(with_flag.get(Key::BaseUrl).plain(), Some("http://flag/v1"));
+        assert_eq!(
+            with_flag.get(Key::BaseUrl).source,
+            Source::Flag("--base-url")
+        );
         let without_flag = Settings::resolve(&file, &[], env).expect("resolve");
         assert_eq!(
-            without_flag.get("base_url").source,
+            without_flag.get(Key::BaseUrl).source,
             Source::Env("COMETAPI_BASE_URL")
         );
         assert_eq!(
-            without_flag.get("default_model").plain(),
+            without_flag.get(Key::DefaultModel).plain(),
             Some("file-model")
         );
-        assert_eq!(without_flag.get("default_model").source, Source::File);
+        assert_eq!(without_flag.get(Key::DefaultModel).source, Source::File);
         let (_dir, empty) = file_with("");
         let defaults = Settings::resolve(&empty, &[], |_| None).expect("resolve");
-        assert_eq!(defaults.get("default_model").source, Source::Default);
-        assert_eq!(defaults.get("api_key").source, Source::Unset);
+        assert_eq!(defaults.get(Key::DefaultModel).source, Source::Default);
+        assert_eq!(defaults.get(Key::ApiKey).source, Source::Unset);
     }
 
     #[test]
     fn secrets_are_masked_in_display_and_debug() {
         let (_dir, file) = file_with("api_key = \"sk-live-abcdefghijkl9876\"\n");
         let settings = Settings::resolve(&file, &[], |_| None).expect("resolve");
-        let key = settings.get("api_key");
+        let key = settings.get(Key::ApiKey);
         assert_eq!(key.display().as_deref(), Some("****9876"));
         assert!(!format!("{settings:?}").contains("abcdefgh"));
         assert_eq!(
@@ -271,13 +272,13 @@ mod tests {
     fn booleans_are_typed_and_wrong_types_are_exit_78_naming_key_and_type() {
         let (_dir, file) = file_with("stream_usage = false\n");
         let settings = Settings::resolve(&file, &[], |_| None).expect("resolve");
-        let usage = settings.get("stream_usage");
+        let usage = settings.get(Key::StreamUsage);
         assert_eq!((usage.enabled(), usage.source), (Some(false), Source::File));
         assert_eq!(usage.json(), serde_json::Value::Bool(false));
         let (_dir, file) = file_with("");
         let settings = Settings::resolve(&file, &[], |_| None).expect("resolve");
         assert_eq!(
-            settings.get("stream_usage").json(),
+            settings.get(Key::StreamUsage).json(),
             serde_json::Value::Bool(true)
         );
 
@@ -319,14 +320,17 @@ mod tests {
         let env = |var: &str| (var == "COMETAPI_KEY").then(|| " sk-abcdefghijkl\r\n".to_string());
         let settings = Settings::resolve(&file, &[], env).expect("resolve");
         let exposed = |key| settings.get(key).secret().map(|s| s.expose().to_string());
-        assert_eq!(exposed("api_key").as_deref(), Some("sk-abcdefghijkl"));
-        assert_eq!(exposed("access_token").as_deref(), Some("tok-abcdefghijkl"));
+        assert_eq!(exposed(Key::ApiKey).as_deref(), Some("sk-abcdefghijkl"));
+        assert_eq!(
+            exposed(Key::AccessToken).as_deref(),
+            Some("tok-abcdefghijkl")
+        );
         // Only whitespace counts as unset, so the file's value is used.
         let (_dir, file) = file_with("api_key = \"sk-from-file\"\n");
         let settings = Settings::resolve(&file, &[], |var: &str| {
             (var == "COMETAPI_KEY").then(|| "\r\n".to_string())
         })
         .expect("resolve");
-        assert_eq!(settings.get("api_key").source, Source::File);
+        assert_eq!(settings.get(Key::ApiKey).source, Source::File);
     }
 }

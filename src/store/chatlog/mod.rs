@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 
 use crate::api::stream::Reply;
 use crate::cli::context::Context;
-use crate::config::paths;
+use crate::config::{paths, Key};
 use crate::error::{CliError, ExitCode, Result};
 
 pub use ids::normalise as normalise_id;
@@ -181,7 +181,7 @@ pub fn enabled(ctx: &Context, m: &ArgMatches) -> bool {
     let configured = ctx
         .settings()
         .ok()
-        .and_then(|s| s.get("log").enabled())
+        .and_then(|s| s.get(Key::Log).enabled())
         .unwrap_or(true);
     !flagged && configured
 }
