@@ -1,9 +1,10 @@
 //! The message a one-shot command sends: an argument, stdin, or both
 //! (`git diff | cometapi chat "review this"` sends the message, a blank line, then stdin).
 
-use std::io::{IsTerminal, Read};
+use std::io::Read;
 
 use crate::error::{CliError, Result};
+use crate::term::streams;
 
 /// Where the message comes from, decided before anything is read.
 #[derive(Debug, PartialEq, Eq)]
@@ -31,7 +32,7 @@ impl<'a> Source<'a> {
 
 /// The message to send; reads stdin when the source says so.
 pub fn read(arg: Option<&str>) -> Result<String> {
-    let terminal = std::io::stdin().is_terminal();
+    let terminal = streams::process_terminals().stdin;
     resolve(Source::of(arg, terminal), terminal, read_stdin)
 }
 
@@ -47,7 +48,7 @@ pub fn argument_only(arg: Option<&str>) -> Result<String> {
 
 /// Piped stdin as an optional message: `None` when stdin is a terminal or blank.
 pub fn piped() -> Result<Option<String>> {
-    if std::io::stdin().is_terminal() {
+    if streams::process_terminals().stdin {
         return Ok(None);
     }
     let text = read_stdin()?;

@@ -11,7 +11,7 @@
 //! server says in an error has credentials and `sk-…` keys masked.
 
 use std::borrow::Cow;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, BufWriter, Write};
 
 use serde::de::IgnoredAny;
 use serde::Deserialize;
@@ -23,6 +23,7 @@ use crate::net::sse::{Decoder, Event, Flow};
 use crate::net::{message_in, Http, Progress, Request, StreamEnd};
 use crate::term::markdown::Renderer;
 use crate::term::sanitize::Neutralising;
+use crate::term::streams;
 
 /// The shape of the events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,15 +144,20 @@ pub fn to_stdout(
     reply: &mut Reply,
     render: bool,
 ) -> Result<()> {
-    let stdout = io::stdout();
-    if !stdout.is_terminal() {
-        return into(BufWriter::new(stdout.lock()), http, request, wire, reply);
+    if !streams::process_terminals().stdout {
+        return into(
+            BufWriter::new(io::stdout().lock()),
+            http,
+            request,
+            wire,
+            reply,
+        );
     }
     if !render {
-        let out = BufWriter::new(Neutralising::new(stdout.lock()));
+        let out = BufWriter::new(Neutralising::new(io::stdout().lock()));
         return into(out, http, request, wire, reply);
     }
-    let mut renderer = Renderer::on_terminal(stdout.lock());
+    let mut renderer = Renderer::on_terminal(io::stdout().lock());
     let result = into(&mut renderer, http, request, wire, reply);
     let finished = renderer.finish();
     result.and(finished.map(drop).map_err(CliError::from_output))

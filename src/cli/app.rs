@@ -2,7 +2,7 @@
 //! command's credential, run it, render its output, map any error.
 
 use std::ffi::OsString;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, BufWriter, Write};
 
 use clap::error::ErrorKind;
 use clap::ArgMatches;
@@ -13,9 +13,10 @@ use crate::cli::front;
 use crate::cli::plugins;
 use crate::cli::registry::{self, CommandSpec, Credential, RenderOptions};
 use crate::error::{CliError, ExitCode, Result};
-use crate::output::fit;
+
 use crate::output::{Listing, Output, Table};
 use crate::term::sanitize;
+use crate::term::streams;
 
 /// Runs the CLI and returns the process exit code.
 pub fn main(args: Vec<OsString>) -> u8 {
@@ -181,20 +182,20 @@ fn dispatch(ctx: &Context, spec: &CommandSpec, sub: &ArgMatches) -> Result<ExitC
     require(ctx, spec.credential)?;
     let formatter = ctx.formatter();
     if let Some(warning) = ctx.format_warning() {
-        let _ = writeln!(io::stderr(), "warning: {warning}"); // a closed stderr is no reason to stop
+        let _ = writeln!(ctx.streams().err(), "warning: {warning}"); // a closed stderr is no reason to stop
     }
     let mut outcome = (spec.run)(ctx, sub)?;
     if outcome.output != Output::Empty {
-        let terminal = io::stdout().is_terminal();
+        let streams = ctx.streams();
         let options = RenderOptions {
-            color: ctx.color(),
-            terminal,
-            width: if terminal { fit::terminal_width() } else { 80 },
+            color: streams.color(),
+            terminal: streams.stdout_is_terminal(),
+            width: streams.width(),
         };
         if options.terminal {
             sanitize::neutralise_output(&mut outcome.output);
         }
-        let mut out = BufWriter::new(io::stdout().lock());
+        let mut out = BufWriter::new(streams.out());
         (formatter.render)(&outcome.output, &options, &mut out)
             .and_then(|()| out.flush())
             .map_err(CliError::from_output)?;
@@ -214,7 +215,7 @@ fn dispatch(ctx: &Context, spec: &CommandSpec, sub: &ArgMatches) -> Result<ExitC
 /// "No logs found." when nothing matched at all.
 fn note_listing(listing: &Listing, no_color: bool) {
     let nothing_at_all = listing.shown == 0 && listing.total.unwrap_or(0) == 0;
-    if nothing_at_all || !io::stderr().is_terminal() {
+    if nothing_at_all || !streams::process_terminals().stderr {
         return;
     }
     let (dim, reset) = if stderr_color(no_color) {
@@ -227,7 +228,7 @@ fn note_listing(listing: &Listing, no_color: bool) {
 
 /// Colour on stderr: a terminal, and neither `--no-color` nor `NO_COLOR`.
 fn stderr_color(no_color: bool) -> bool {
-    !no_color && io::stderr().is_terminal() && env_var("NO_COLOR").is_none()
+    !no_color && streams::process_terminals().stderr && env_var("NO_COLOR").is_none()
 }
 
 /// Fails with exit 64 before the command runs if its credential is missing.
@@ -336,6 +337,7 @@ pub fn report(err: &CliError, json: bool, no_color: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::term::streams::{Captured, Streams, Terminals};
 
     #[test]
     fn json_is_recognised_in_every_spelling() {
@@ -346,5 +348,47 @@ mod tests {
         assert!(asks(&["cometapi", "models", "--format=json"]));
         assert!(asks(&["cometapi", "models", "-fjson"]));
         assert!(!asks(&["cometapi", "models", "-f", "yaml", "-s", "json"]));
+    }
+
+    fn dispatched(terminals: Option<Terminals>) -> Captured {
+        fn run(_: &Context, _: &ArgMatches) -> Result<crate::output::Outcome> {
+            Ok(Output::Text("a\u{1b}]0;pwned\u{7}b".to_string()).into())
+        }
+        let spec = CommandSpec::new("t", "a command that prints server text", run);
+        let (streams, captured) = Streams::test();
+        let streams = match terminals {
+            Some(terminals) => streams.with_terminals(terminals, 100),
+            None => streams,
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let globals = GlobalArgs {
+            format: Some("table".to_string()),
+            config: Some(dir.path().join("none.toml")),
+            ..GlobalArgs::default()
+        };
+        let ctx = Context::with_streams(globals, streams);
+        let exit = dispatch(&ctx, &spec, &ArgMatches::default()).expect("runs");
+        assert_eq!(exit, ExitCode::Success);
+        captured
+    }
+
+    #[test]
+    fn piped_output_is_byte_for_byte_and_a_terminal_sees_it_neutralised() {
+        let piped = dispatched(None);
+        assert_eq!(piped.stdout(), "a\u{1b}]0;pwned\u{7}b\n");
+        let all = Terminals {
+            stdin: true,
+            stdout: true,
+            stderr: true,
+        };
+        let shown = dispatched(Some(all)).stdout();
+        assert!(
+            !shown.contains('\u{1b}') && !shown.contains('\u{7}'),
+            "{shown:?}"
+        );
+        assert!(
+            shown.starts_with('a') && shown.contains("pwned"),
+            "{shown:?}"
+        );
     }
 }

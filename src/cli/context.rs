@@ -1,7 +1,6 @@
 //! What every command runs with: the global flags, the config file, the resolved
 //! settings, the output format, and the HTTP client (built on first use only).
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -17,6 +16,7 @@ use crate::config::{ConfigFile, Key};
 use crate::error::{CliError, ExitCode, Result};
 use crate::net::urls::BaseUrl;
 use crate::net::Http;
+use crate::term::streams::Streams;
 
 /// The global options, read once from the command line.
 #[derive(Clone, Debug, Default)]
@@ -63,6 +63,7 @@ pub fn deepest(matches: &ArgMatches) -> &ArgMatches {
 
 pub struct Context {
     pub globals: GlobalArgs,
+    streams: Streams,
     pub config_path: PathBuf,
     pub config_path_source: Source,
     file: Result<ConfigFile>,
@@ -71,7 +72,14 @@ pub struct Context {
 }
 
 impl Context {
+    /// The context of a run on the process's own streams.
     pub fn new(globals: GlobalArgs) -> Context {
+        let streams = Streams::system(globals.no_color);
+        Context::with_streams(globals, streams)
+    }
+
+    /// The context of a run on the given streams (a unit test's [`Streams::test`]).
+    pub fn with_streams(globals: GlobalArgs, streams: Streams) -> Context {
         let (config_path, config_path_source) = match (&globals.config, env_var("COMETAPI_CONFIG"))
         {
             (Some(path), _) => (path.clone(), Source::Flag("--config")),
@@ -99,6 +107,7 @@ impl Context {
             .and_then(|file| Settings::resolve(file, &flags, env_var));
         Context {
             globals,
+            streams,
             config_path,
             config_path_source,
             file,
@@ -246,7 +255,12 @@ impl Context {
 
     /// ANSI colour only on a terminal, never with `--no-color` or `NO_COLOR`.
     pub fn color(&self) -> bool {
-        !self.globals.no_color && env_var("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+        self.streams.color()
+    }
+
+    /// Standard input, output and error, whether each is a terminal, width and colour.
+    pub fn streams(&self) -> &Streams {
+        &self.streams
     }
 
     /// The shared HTTP client, built the first time a command needs the network.

@@ -7,13 +7,14 @@
 //! umask, like any file a program saves for its user: they are not secrets, unlike the
 //! config and cache files (0600, [`files::write_private`]).
 
-use std::io::{self, BufWriter, IsTerminal, Stdout, Write};
+use std::io::{self, BufWriter, Stdout, Write};
 use std::path::{Path, PathBuf};
 
 use crate::cli::context::Context;
 use crate::error::{CliError, Result};
 use crate::net::{Auth, KeyHeader, Request};
 use crate::store::files::{self, AtomicFile, Replace};
+use crate::term::streams;
 
 /// The mode of a file saved for the user (less the umask).
 pub const USER_FILE_MODE: u32 = 0o644;
@@ -81,7 +82,7 @@ impl Sink {
     /// terminal on stdout is exit 2 with a hint naming `-o` and a redirect (`example`
     /// is a file name to show in it).
     pub fn open(path: Option<&Path>, force: bool, example: &str) -> Result<Sink> {
-        Sink::open_with(path, force, example, io::stdout().is_terminal())
+        Sink::open_with(path, force, example, streams::process_terminals().stdout)
     }
 
     fn open_with(

@@ -1,7 +1,8 @@
 //! The terminal: Markdown replies rendered as they stream ([`markdown`]), server text
 //! neutralised before it is shown ([`sanitize`]), the spinner of long waits
 //! ([`progress`]), line input with hidden secrets ([`line_input`]), Ctrl-C for the whole
-//! process ([`interrupt`]) and the line editor the shells share ([`shell`]).
+//! process ([`interrupt`]), the line editor the shells share ([`shell`]), and the
+//! standard streams: which are terminals, the width, colour ([`streams`]).
 //!
 //! May use `output` (widths), `config` and `error`; never `net` or `api`.
 
@@ -11,3 +12,4 @@ pub mod markdown;
 pub mod progress;
 pub mod sanitize;
 pub mod shell;
+pub mod streams;

@@ -100,6 +100,5 @@ impl Drop for HideOnDrop {
 }
 
 fn stderr_is_terminal() -> bool {
-    use std::io::IsTerminal;
-    std::io::stderr().is_terminal()
+    crate::term::streams::process_terminals().stderr
 }

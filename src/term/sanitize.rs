@@ -7,9 +7,10 @@
 //! get the server's bytes exactly.
 
 use std::borrow::Cow;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 
 use crate::output::Output;
+use crate::term::streams;
 
 /// The stand-in for a C1 control (U+0080..U+009F), which some terminals obey like ESC.
 const C1_STAND_IN: char = '\u{FFFD}';
@@ -33,7 +34,7 @@ pub fn neutralise(text: &str) -> Cow<'_, str> {
 
 /// [`neutralise`]d when stdout is a terminal, else `text` as it is.
 pub fn for_stdout(text: &str) -> Cow<'_, str> {
-    if io::stdout().is_terminal() {
+    if streams::process_terminals().stdout {
         neutralise(text)
     } else {
         Cow::Borrowed(text)
@@ -42,7 +43,7 @@ pub fn for_stdout(text: &str) -> Cow<'_, str> {
 
 /// [`neutralise`]d when stderr is a terminal, else `text` as it is.
 pub fn for_stderr(text: &str) -> Cow<'_, str> {
-    if io::stderr().is_terminal() {
+    if streams::process_terminals().stderr {
         neutralise(text)
     } else {
         Cow::Borrowed(text)

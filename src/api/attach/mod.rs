@@ -6,7 +6,7 @@
 
 mod encode;
 
-use std::io::{IsTerminal, Read};
+use std::io::Read;
 use std::path::Path;
 
 use base64::Engine;
@@ -18,6 +18,7 @@ pub use encode::{message_text, user_content};
 use crate::error::{CliError, Result};
 use crate::store::files;
 use crate::store::sniff;
+use crate::term::streams;
 
 /// The largest image sent inline (base64 in a JSON body).
 pub const MAX_IMAGE: u64 = 10 << 20;
@@ -166,15 +167,14 @@ pub fn load(spec: &str) -> Result<Attachment> {
 }
 
 fn from_stdin() -> Result<Attachment> {
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
+    if streams::process_terminals().stdin {
         return Err(
             CliError::usage("`--attach -` reads stdin, but stdin is a terminal")
                 .with_hint("pipe the file in: `cometapi chat -a - \"describe this\" < photo.png`"),
         );
     }
     let mut bytes = Vec::new();
-    stdin
+    std::io::stdin()
         .lock()
         .take(MAX_DOCUMENT + 1)
         .read_to_end(&mut bytes)

@@ -4,7 +4,6 @@
 //! tried again on the next round; the jobs keep running on the server whatever happens
 //! here, so every early stop says how to resume.
 
-use std::io::{self, IsTerminal};
 use std::time::{Duration, Instant};
 
 use crate::api::jobs::schedule::Schedule;
@@ -15,6 +14,7 @@ use crate::error::{CliError, ExitCode, Result};
 use crate::term::interrupt;
 use crate::term::progress;
 use crate::term::sanitize;
+use crate::term::streams;
 
 /// How long to wait and how often to poll, read before anything is submitted so that a
 /// bad `COMETAPI_POLL_INTERVAL` never leaves a job made and not waited for.
@@ -130,7 +130,7 @@ impl Board {
     fn new(ids: &[String]) -> Board {
         Board {
             jobs: ids.iter().map(|id| (id.clone(), None)).collect(),
-            terminal: io::stderr().is_terminal(),
+            terminal: streams::process_terminals().stderr,
         }
     }
 
