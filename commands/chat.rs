@@ -130,7 +130,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
             stream_usage: streaming && ctx.stream_usage()?,
         },
         render: ctx.renders_markdown(m.get_flag("raw"))?,
-        log: crate::store::chatlog::enabled(ctx, m),
+        log: crate::store::chatlog::enabled(ctx, m.get_flag("no_log")),
     };
     let specs = || m.get_many::<String>("attach").into_iter().flatten();
     let mut conversation = conversation;

@@ -4,9 +4,9 @@
 
 mod provider;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use clap::{Arg, ArgAction, ArgMatches};
+use clap::{value_parser, Arg, ArgAction, ArgMatches};
 use serde_json::{json, Value};
 
 use crate::api::jobs::command::{self, Destination, ExtraColumn};
@@ -72,35 +72,102 @@ fn args(cmd: clap::Command) -> clap::Command {
         ))
 }
 
+/// The one provider `--provider` may name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ProviderName {
+    Midjourney,
+}
+
 /// `--provider`, accepted for the resume command every job family prints.
 fn provider_arg() -> Arg {
     Arg::new("provider")
         .long("provider")
         .value_name("NAME")
-        .value_parser(["midjourney"])
+        .value_parser(value_parser!(ProviderName))
         .hide(true)
 }
 
-fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
-    match m.subcommand() {
-        Some(("imagine", m)) => imagine(ctx, m),
-        Some(("action", m)) => action(ctx, m),
-        Some(("fetch", m)) => fetch(ctx, m),
-        Some(("wait", m)) => {
-            let ids = command::ids(m);
-            wait_and_save(ctx, m, WaitPlan::for_command(ctx)?, &ids, None)
-        }
-        _ => Err(CliError::usage(
-            "a subcommand is needed: imagine, action, fetch or wait",
-        )),
+/// What `midjourney` was asked to do, read once from its arguments.
+#[derive(Debug, PartialEq)]
+enum Verb {
+    Imagine(Imagine),
+    Action(Press),
+    Fetch { id: String },
+    Wait { ids: Vec<String>, out_dir: PathBuf },
+}
+
+/// `imagine PROMPT`.
+#[derive(Debug, PartialEq)]
+struct Imagine {
+    prompt: String,
+    niji: bool,
+    /// The `--image` files and URLs, in order.
+    images: Vec<String>,
+    no_wait: bool,
+    out_dir: PathBuf,
+}
+
+/// `action ID LABEL`: a button to press.
+#[derive(Debug, PartialEq)]
+struct Press {
+    id: String,
+    label: String,
+    no_wait: bool,
+    out_dir: PathBuf,
+}
+
+impl Verb {
+    fn from_matches(m: &ArgMatches) -> Result<Verb> {
+        let text = |m: &ArgMatches, id: &str| m.get_one::<String>(id).cloned().unwrap_or_default();
+        Ok(match m.subcommand() {
+            Some(("imagine", m)) => Verb::Imagine(Imagine {
+                prompt: text(m, "prompt"),
+                niji: m.get_flag("niji"),
+                images: m
+                    .get_many::<String>("image")
+                    .into_iter()
+                    .flatten()
+                    .cloned()
+                    .collect(),
+                no_wait: m.get_flag("no_wait"),
+                out_dir: command::out_dir(m),
+            }),
+            Some(("action", m)) => Verb::Action(Press {
+                id: text(m, "id"),
+                label: text(m, "label"),
+                no_wait: m.get_flag("no_wait"),
+                out_dir: command::out_dir(m),
+            }),
+            Some(("fetch", m)) => Verb::Fetch { id: text(m, "id") },
+            Some(("wait", m)) => Verb::Wait {
+                ids: command::ids(m),
+                out_dir: command::out_dir(m),
+            },
+            _ => {
+                return Err(CliError::usage(
+                    "a subcommand is needed: imagine, action, fetch or wait",
+                ))
+            }
+        })
     }
 }
 
-fn imagine(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
+fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
+    match Verb::from_matches(m)? {
+        Verb::Imagine(asked) => imagine(ctx, &asked),
+        Verb::Action(asked) => action(ctx, &asked),
+        Verb::Fetch { id } => fetch(ctx, &id),
+        Verb::Wait { ids, out_dir } => {
+            wait_and_save(ctx, &out_dir, WaitPlan::for_command(ctx)?, &ids, None)
+        }
+    }
+}
+
+fn imagine(ctx: &Context, asked: &Imagine) -> Result<Outcome> {
     let plan = WaitPlan::for_command(ctx)?;
-    let mut prompt = m.get_one::<String>("prompt").cloned().unwrap_or_default();
+    let mut prompt = asked.prompt.clone();
     let mut inline = Vec::new();
-    for image in m.get_many::<String>("image").into_iter().flatten() {
+    for image in &asked.images {
         if image.starts_with("http://") || image.starts_with("https://") {
             prompt = format!("{image} {prompt}");
         } else {
@@ -113,7 +180,7 @@ fn imagine(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         prompt: prompt.clone(),
         ..Submission::default()
     };
-    let bot = if m.get_flag("niji") {
+    let bot = if asked.niji {
         "NIJI_JOURNEY"
     } else {
         "MID_JOURNEY"
@@ -124,21 +191,20 @@ fn imagine(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
             .insert("base64Array".into(), Value::Array(inline));
     }
     let id = Midjourney.submit(ctx, &job)?;
-    if m.get_flag("no_wait") {
+    if asked.no_wait {
         return Ok(command::submitted(&Midjourney, &id));
     }
-    wait_and_save(ctx, m, plan, &[id], Some(&prompt))
+    wait_and_save(ctx, &asked.out_dir, plan, &[id], Some(&prompt))
 }
 
 /// Presses `LABEL` on task `ID`: the button's current custom id comes from a fresh
 /// fetch (they change), then the action is a new job, waited for like any other.
-fn action(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
-    let id = m.get_one::<String>("id").cloned().unwrap_or_default();
-    let label = m.get_one::<String>("label").cloned().unwrap_or_default();
+fn action(ctx: &Context, asked: &Press) -> Result<Outcome> {
+    let Press { id, label, .. } = asked;
     let plan = WaitPlan::for_command(ctx)?;
-    let parent = jobs::fetch(ctx, &Midjourney, &id)?;
+    let parent = jobs::fetch(ctx, &Midjourney, id)?;
     let known = buttons(&parent.raw);
-    let Some((_, custom)) = known.iter().find(|(l, _)| l.eq_ignore_ascii_case(&label)) else {
+    let Some((_, custom)) = known.iter().find(|(l, _)| l.eq_ignore_ascii_case(label)) else {
         let labels: Vec<&str> = known.iter().map(|(l, _)| l.as_str()).collect();
         let hint = match labels.is_empty() {
             true => "the job has no buttons (yet): `cometapi midjourney fetch ID` shows its status"
@@ -149,15 +215,20 @@ fn action(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     };
     let body = json!({"taskId": id, "customId": custom});
     let new_id = Midjourney.submit_to(ctx, "action", &body)?;
-    if m.get_flag("no_wait") {
+    if asked.no_wait {
         return Ok(command::submitted(&Midjourney, &new_id));
     }
-    wait_and_save(ctx, m, plan, &[new_id], parent.prompt.as_deref())
+    wait_and_save(
+        ctx,
+        &asked.out_dir,
+        plan,
+        &[new_id],
+        parent.prompt.as_deref(),
+    )
 }
 
-fn fetch(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
-    let id = m.get_one::<String>("id").cloned().unwrap_or_default();
-    let snapshot = jobs::fetch(ctx, &Midjourney, &id)?;
+fn fetch(ctx: &Context, id: &str) -> Result<Outcome> {
+    let snapshot = jobs::fetch(ctx, &Midjourney, id)?;
     let actions = actions_cell(&snapshot);
     Ok(command::status_record(
         &snapshot,
@@ -167,14 +238,14 @@ fn fetch(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
 
 fn wait_and_save(
     ctx: &Context,
-    m: &ArgMatches,
+    out_dir: &Path,
     plan: WaitPlan,
     ids: &[String],
     prompt: Option<&str>,
 ) -> Result<Outcome> {
     let done = jobs::wait(ctx, &Midjourney, ids, plan)?;
     let to = Destination {
-        dir: command::out_dir(m),
+        dir: out_dir.to_path_buf(),
         prompt,
         fallback: "midjourney",
     };
@@ -200,4 +271,64 @@ inventory::submit! {
         .needs(Credential::ApiKey)
         .with_args(args)
         .hidden_aliases(&["mj"])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::error::ErrorKind;
+
+    fn parse(argv: &[&str]) -> std::result::Result<Result<Verb>, clap::Error> {
+        let argv = std::iter::once("midjourney").chain(argv.iter().copied());
+        let m = args(clap::Command::new("midjourney")).try_get_matches_from(argv)?;
+        Ok(Verb::from_matches(&m))
+    }
+
+    fn verb(argv: &[&str]) -> Verb {
+        parse(argv).expect("parses").expect("a verb")
+    }
+
+    #[test]
+    fn each_subcommand_reads_into_its_verb() {
+        let imagine = verb(&[
+            "imagine",
+            "a cat --ar 16:9",
+            "--niji",
+            "--image",
+            "a.png",
+            "--image",
+            "https://x/b.png",
+            "--no-wait",
+            "--out-dir",
+            "out",
+        ]);
+        let expected = Imagine {
+            prompt: "a cat --ar 16:9".into(),
+            niji: true,
+            images: vec!["a.png".into(), "https://x/b.png".into()],
+            no_wait: true,
+            out_dir: PathBuf::from("out"),
+        };
+        assert_eq!(imagine, Verb::Imagine(expected));
+        let press = Press {
+            id: "17".into(),
+            label: "U2".into(),
+            no_wait: false,
+            out_dir: PathBuf::from("."),
+        };
+        assert_eq!(verb(&["action", "17", "U2"]), Verb::Action(press));
+        assert_eq!(verb(&["fetch", "17"]), Verb::Fetch { id: "17".into() });
+        let wait = Verb::Wait {
+            ids: vec!["1".into(), "2".into()],
+            out_dir: PathBuf::from("."),
+        };
+        assert_eq!(verb(&["wait", "1", "2", "--provider", "midjourney"]), wait);
+    }
+
+    #[test]
+    fn provider_names_only_midjourney() {
+        let err = parse(&["wait", "1", "--provider", "suno"]).expect_err("not this family's");
+        assert_eq!(err.kind(), ErrorKind::InvalidValue);
+        assert!(parse(&[]).is_err(), "a subcommand is required");
+    }
 }

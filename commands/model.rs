@@ -27,17 +27,34 @@ fn args(cmd: clap::Command) -> clap::Command {
     )
 }
 
-fn run(ctx: &Context, matches: &ArgMatches) -> Result<Outcome> {
-    let m = match matches.subcommand() {
-        Some((_, m)) => m,
-        None => matches,
-    };
-    let id = m
-        .get_one::<String>("id")
-        .map(String::as_str)
-        .unwrap_or_default();
-    let detail = catalog::detail(ctx, id, CachePolicy::from_matches(m))
-        .map_err(|err| with_close_ids(ctx, id, err))?;
+/// What `model info` was asked for, read once from its arguments.
+#[derive(Debug, PartialEq)]
+struct Options {
+    id: String,
+    cache: CachePolicy,
+}
+
+impl Options {
+    fn from_matches(matches: &ArgMatches) -> Options {
+        let m = match matches.subcommand() {
+            Some((_, m)) => m,
+            None => matches,
+        };
+        Options {
+            id: m.get_one::<String>("id").cloned().unwrap_or_default(),
+            cache: CachePolicy::from_matches(m),
+        }
+    }
+}
+
+fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
+    info(ctx, &Options::from_matches(m))
+}
+
+fn info(ctx: &Context, options: &Options) -> Result<Outcome> {
+    let id = options.id.as_str();
+    let detail =
+        catalog::detail(ctx, id, options.cache).map_err(|err| with_close_ids(ctx, id, err))?;
     Ok(Output::Record(describe(&detail).with_raw(detail)).into())
 }
 
@@ -114,6 +131,32 @@ inventory::submit! {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn parse(argv: &[&str]) -> std::result::Result<Options, clap::Error> {
+        let argv = std::iter::once("model").chain(argv.iter().copied());
+        let m = args(clap::Command::new("model")).try_get_matches_from(argv)?;
+        Ok(Options::from_matches(&m))
+    }
+
+    #[test]
+    fn info_reads_the_id_and_the_cache_policy() {
+        let options = |argv: &[&str]| parse(argv).expect("parses");
+        let expected = |cache| Options {
+            id: "gpt-5.4".into(),
+            cache,
+        };
+        assert_eq!(options(&["info", "gpt-5.4"]), expected(CachePolicy::Use));
+        assert_eq!(
+            options(&["info", "gpt-5.4", "--refresh"]),
+            expected(CachePolicy::Refresh)
+        );
+        assert_eq!(
+            options(&["info", "gpt-5.4", "--no-cache"]),
+            expected(CachePolicy::Bypass)
+        );
+        assert!(parse(&["info", " "]).is_err(), "a blank id");
+        assert!(parse(&["info"]).is_err(), "no id");
+    }
 
     #[test]
     fn endpoints_and_overview_read_plainly() {

@@ -1,6 +1,5 @@
 //! `models`: list and filter the model catalog, or the ids `/v1/models` returns.
 
-use clap::builder::PossibleValuesParser;
 use clap::{value_parser, Arg, ArgMatches};
 use serde_json::Value;
 
@@ -12,7 +11,35 @@ use crate::net::{Auth, KeyHeader};
 use crate::output::{Cell, Column, Outcome, Output, Table};
 
 /// The catalog's `model_type` values, declared so help, completion and the REPL offer them.
-const MODEL_TYPES: [&str; 5] = ["text", "image", "video", "audio", "embedding"];
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ModelType {
+    Text,
+    Image,
+    Video,
+    Audio,
+    Embedding,
+}
+
+impl ModelType {
+    /// The catalog's spelling.
+    fn as_str(self) -> &'static str {
+        match self {
+            ModelType::Text => "text",
+            ModelType::Image => "image",
+            ModelType::Video => "video",
+            ModelType::Audio => "audio",
+            ModelType::Embedding => "embedding",
+        }
+    }
+}
+
+/// `--source`: where the list comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Source {
+    Catalog,
+    #[value(name = "openai")]
+    OpenAi,
+}
 
 fn args(cmd: clap::Command) -> clap::Command {
     cmd.arg(Arg::new("search").long("search").value_name("TEXT").help("Keep models whose id, code, name, description or provider contains TEXT"))
@@ -22,7 +49,7 @@ fn args(cmd: clap::Command) -> clap::Command {
                 .long("type")
                 .visible_alias("modality")
                 .value_name("TYPE")
-                .value_parser(PossibleValuesParser::new(MODEL_TYPES))
+                .value_parser(value_parser!(ModelType))
                 .ignore_case(true)
                 .help("Keep one model type"),
         )
@@ -33,18 +60,40 @@ fn args(cmd: clap::Command) -> clap::Command {
             Arg::new("source")
                 .long("source")
                 .value_name("SOURCE")
-                .value_parser(PossibleValuesParser::new(["catalog", "openai"]))
+                .value_parser(value_parser!(Source))
                 .default_value("catalog")
                 .help("catalog: the public catalog with prices; openai: the ids /v1/models returns (needs the API key)"),
         )
         .args(CachePolicy::args())
 }
 
+/// What `models` was asked for, read once from its arguments.
+#[derive(Debug, PartialEq)]
+struct Options {
+    filters: Filters,
+    source: Source,
+    cache: CachePolicy,
+}
+
+impl Options {
+    fn from_matches(m: &ArgMatches) -> Options {
+        Options {
+            filters: Filters::from_matches(m),
+            source: m
+                .get_one::<Source>("source")
+                .copied()
+                .unwrap_or(Source::Catalog),
+            cache: CachePolicy::from_matches(m),
+        }
+    }
+}
+
 /// The filters, lower-cased; comma-separated options match any of their terms.
+#[derive(Debug, PartialEq)]
 struct Filters {
     search: Option<String>,
     providers: Vec<String>,
-    model_type: Option<String>,
+    model_type: Option<ModelType>,
     features: Vec<String>,
     endpoints: Vec<String>,
     limit: Option<usize>,
@@ -70,7 +119,7 @@ impl Filters {
         Filters {
             search: text("search"),
             providers: terms("provider"),
-            model_type: text("type"),
+            model_type: m.get_one::<ModelType>("type").copied(),
             features: terms("feature"),
             endpoints: terms("endpoint"),
             limit: m.get_one::<u32>("limit").map(|&n| n as usize),
@@ -131,10 +180,14 @@ fn any_term(terms: &[String], values: &[String]) -> bool {
 }
 
 fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
-    let filters = Filters::from_matches(m);
-    let table = match m.get_one::<String>("source").map(String::as_str) {
-        Some("openai") => openai_models(ctx, &filters)?,
-        _ => catalog_models(ctx, &filters, CachePolicy::from_matches(m))?,
+    list(ctx, &Options::from_matches(m))
+}
+
+fn list(ctx: &Context, options: &Options) -> Result<Outcome> {
+    let filters = &options.filters;
+    let table = match options.source {
+        Source::OpenAi => openai_models(ctx, filters)?,
+        Source::Catalog => catalog_models(ctx, filters, options.cache)?,
     };
     Ok(Output::Table(table).into())
 }
@@ -243,4 +296,82 @@ fn id_of(model: &Value) -> &str {
 inventory::submit! {
     CommandSpec::new("models", "List and filter available models", run)
         .with_args(args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::error::ErrorKind;
+    use clap::ValueEnum;
+
+    fn parse(argv: &[&str]) -> std::result::Result<Options, clap::Error> {
+        let argv = std::iter::once("models").chain(argv.iter().copied());
+        let m = args(clap::Command::new("models")).try_get_matches_from(argv)?;
+        Ok(Options::from_matches(&m))
+    }
+
+    #[test]
+    fn filters_are_read_lower_cased_and_split_on_commas() {
+        let argv = [
+            "--search",
+            " GPT ",
+            "--provider",
+            "OpenAI, anthropic,,",
+            "--modality",
+            "Image",
+            "--capability",
+            "tools",
+            "--endpoint",
+            "chat",
+            "-l",
+            "5",
+            "--source",
+            "openai",
+            "--refresh",
+        ];
+        let expected = Options {
+            filters: Filters {
+                search: Some("gpt".into()),
+                providers: vec!["openai".into(), "anthropic".into()],
+                model_type: Some(ModelType::Image),
+                features: vec!["tools".into()],
+                endpoints: vec!["chat".into()],
+                limit: Some(5),
+            },
+            source: Source::OpenAi,
+            cache: CachePolicy::Refresh,
+        };
+        assert_eq!(parse(&argv).expect("parses"), expected);
+        let plain = parse(&[]).expect("parses");
+        assert_eq!(
+            (plain.source, plain.cache),
+            (Source::Catalog, CachePolicy::Use)
+        );
+        assert_eq!(plain.filters.model_type, None);
+    }
+
+    #[test]
+    fn the_choices_reject_other_values() {
+        for argv in [
+            ["--type", "chat"],
+            ["--source", "OpenAI"],
+            ["--source", "v1"],
+        ] {
+            let err = parse(&argv).expect_err("not a choice");
+            assert_eq!(err.kind(), ErrorKind::InvalidValue, "{argv:?}");
+        }
+        let embedding = parse(&["--type", "EMBEDDING"]).expect("any case");
+        assert_eq!(embedding.filters.model_type, Some(ModelType::Embedding));
+    }
+
+    #[test]
+    fn a_model_type_keeps_the_catalogs_spelling() {
+        for model_type in ModelType::value_variants() {
+            let value = model_type.to_possible_value().expect("listed");
+            assert_eq!(value.get_name(), model_type.as_str());
+        }
+        let filters = parse(&["--type", "video"]).expect("parses").filters;
+        assert!(filters.keeps(&serde_json::json!({"model_type": "video"})));
+        assert!(!filters.keeps(&serde_json::json!({"model_type": "image"})));
+    }
 }

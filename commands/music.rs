@@ -5,8 +5,9 @@
 mod suno;
 
 use std::io::Read;
+use std::path::PathBuf;
 
-use clap::{Arg, ArgAction, ArgGroup, ArgMatches};
+use clap::{value_parser, Arg, ArgAction, ArgGroup, ArgMatches};
 use serde_json::json;
 
 use crate::api::jobs::command::{self, Destination};
@@ -91,7 +92,7 @@ fn args(cmd: clap::Command) -> clap::Command {
                     Arg::new("provider")
                         .long("provider")
                         .value_name("NAME")
-                        .value_parser(["suno"])
+                        .value_parser(value_parser!(ProviderName))
                         .hide(true),
                 )
                 .arg(images_arg())
@@ -106,55 +107,149 @@ fn images_arg() -> Arg {
         .help("Also download each clip's cover image")
 }
 
-fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
-    match m.subcommand() {
-        Some(("create", m)) => create(ctx, m),
-        Some(("fetch", m)) => {
-            let id = m.get_one::<String>("id").cloned().unwrap_or_default();
-            Ok(command::status_record(
-                &jobs::fetch(ctx, &Suno, &id)?,
-                Vec::new(),
-            ))
-        }
-        Some(("wait", m)) => {
-            let ids = command::ids(m);
-            wait_and_save(ctx, m, WaitPlan::for_command(ctx)?, &ids, None)
-        }
-        _ => Err(CliError::usage(
-            "a subcommand is needed: create, fetch or wait",
-        )),
+/// The one provider `wait --provider` may name (the resume command every job family prints).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ProviderName {
+    Suno,
+}
+
+/// What `music` was asked to do, read once from its arguments.
+#[derive(Debug, PartialEq)]
+enum Verb {
+    Create(Create),
+    Fetch { id: String },
+    Wait { ids: Vec<String>, saving: Saving },
+}
+
+/// Where the finished clips go, and whether their covers go too.
+#[derive(Debug, PartialEq)]
+struct Saving {
+    /// `--images`: each clip's cover image as well.
+    images: bool,
+    out_dir: PathBuf,
+}
+
+/// `create`: the song asked for.
+#[derive(Debug, PartialEq)]
+struct Create {
+    mode: Mode,
+    instrumental: bool,
+    model: String,
+    no_wait: bool,
+    saving: Saving,
+}
+
+/// Who writes the lyrics.
+#[derive(Debug, PartialEq)]
+enum Mode {
+    /// `--description`: Suno does.
+    Inspiration { description: String },
+    /// `--lyrics FILE|-`, with optional `--tags` and `--title`.
+    Custom {
+        lyrics: String,
+        tags: String,
+        title: String,
+    },
+}
+
+impl Verb {
+    fn from_matches(m: &ArgMatches) -> Result<Verb> {
+        Ok(match m.subcommand() {
+            Some(("create", m)) => Verb::Create(Create::from_matches(m)),
+            Some(("fetch", m)) => Verb::Fetch {
+                id: m.get_one::<String>("id").cloned().unwrap_or_default(),
+            },
+            Some(("wait", m)) => Verb::Wait {
+                ids: command::ids(m),
+                saving: Saving::from_matches(m),
+            },
+            _ => {
+                return Err(CliError::usage(
+                    "a subcommand is needed: create, fetch or wait",
+                ))
+            }
+        })
     }
 }
 
-fn create(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
+impl Create {
+    fn from_matches(m: &ArgMatches) -> Create {
+        let text = |id: &str| m.get_one::<String>(id).cloned();
+        let mode = match text("description") {
+            Some(description) => Mode::Inspiration { description },
+            None => Mode::Custom {
+                lyrics: text("lyrics").unwrap_or_default(),
+                tags: text("tags").unwrap_or_default(),
+                title: text("title").unwrap_or_default(),
+            },
+        };
+        Create {
+            mode,
+            instrumental: m.get_flag("instrumental"),
+            model: text("model").unwrap_or_default(),
+            no_wait: m.get_flag("no_wait"),
+            saving: Saving::from_matches(m),
+        }
+    }
+}
+
+impl Saving {
+    fn from_matches(m: &ArgMatches) -> Saving {
+        Saving {
+            images: m.get_flag("images"),
+            out_dir: command::out_dir(m),
+        }
+    }
+}
+
+fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
+    match Verb::from_matches(m)? {
+        Verb::Create(asked) => create(ctx, &asked),
+        Verb::Fetch { id } => Ok(command::status_record(
+            &jobs::fetch(ctx, &Suno, &id)?,
+            Vec::new(),
+        )),
+        Verb::Wait { ids, saving } => {
+            wait_and_save(ctx, &saving, WaitPlan::for_command(ctx)?, &ids, None)
+        }
+    }
+}
+
+fn create(ctx: &Context, asked: &Create) -> Result<Outcome> {
     let plan = WaitPlan::for_command(ctx)?;
     let mut job = Submission {
-        model: m.get_one::<String>("model").cloned().unwrap_or_default(),
+        model: asked.model.clone(),
         ..Submission::default()
     };
-    let text = |id: &str| m.get_one::<String>(id).cloned();
-    if let Some(description) = text("description") {
-        job.fields
-            .insert("gpt_description_prompt".into(), json!(description));
-        job.prompt = description;
-    } else {
-        let lyrics = read_lyrics(&text("lyrics").unwrap_or_default())?;
-        job.fields.insert("prompt".into(), json!(lyrics));
-        job.fields
-            .insert("tags".into(), json!(text("tags").unwrap_or_default()));
-        let title = text("title").unwrap_or_default();
-        job.fields.insert("title".into(), json!(title));
-        job.prompt = if title.is_empty() { lyrics } else { title };
+    match &asked.mode {
+        Mode::Inspiration { description } => {
+            job.fields
+                .insert("gpt_description_prompt".into(), json!(description));
+            job.prompt = description.clone();
+        }
+        Mode::Custom {
+            lyrics,
+            tags,
+            title,
+        } => {
+            let lyrics = read_lyrics(lyrics)?;
+            job.fields.insert("prompt".into(), json!(lyrics));
+            job.fields.insert("tags".into(), json!(tags));
+            job.fields.insert("title".into(), json!(title));
+            job.prompt = if title.is_empty() {
+                lyrics
+            } else {
+                title.clone()
+            };
+        }
     }
-    job.fields.insert(
-        "make_instrumental".into(),
-        json!(m.get_flag("instrumental")),
-    );
+    job.fields
+        .insert("make_instrumental".into(), json!(asked.instrumental));
     let id = Suno.submit(ctx, &job)?;
-    if m.get_flag("no_wait") {
+    if asked.no_wait {
         return Ok(command::submitted(&Suno, &id));
     }
-    wait_and_save(ctx, m, plan, &[id], Some(&job.prompt))
+    wait_and_save(ctx, &asked.saving, plan, &[id], Some(&job.prompt))
 }
 
 /// Lyrics from a file or stdin (`-`): at most 64 KiB of UTF-8, not blank.
@@ -187,17 +282,17 @@ fn read_lyrics(source: &str) -> Result<String> {
 
 fn wait_and_save(
     ctx: &Context,
-    m: &ArgMatches,
+    saving: &Saving,
     plan: WaitPlan,
     ids: &[String],
     prompt: Option<&str>,
 ) -> Result<Outcome> {
     let mut done = jobs::wait(ctx, &Suno, ids, plan)?;
-    if m.get_flag("images") {
+    if saving.images {
         done.iter_mut().for_each(add_covers);
     }
     let to = Destination {
-        dir: command::out_dir(m),
+        dir: saving.out_dir.clone(),
         prompt,
         fallback: "music",
     };
@@ -218,4 +313,86 @@ inventory::submit! {
     CommandSpec::new("music", "Songs from Suno as jobs: create, fetch, wait", run)
         .needs(Credential::ApiKey)
         .with_args(args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::error::ErrorKind;
+
+    fn parse(argv: &[&str]) -> std::result::Result<Result<Verb>, clap::Error> {
+        let argv = std::iter::once("music").chain(argv.iter().copied());
+        let m = args(clap::Command::new("music")).try_get_matches_from(argv)?;
+        Ok(Verb::from_matches(&m))
+    }
+
+    fn verb(argv: &[&str]) -> Verb {
+        parse(argv).expect("parses").expect("a verb")
+    }
+
+    #[test]
+    fn create_reads_either_mode() {
+        let custom = [
+            "create",
+            "--lyrics",
+            "-",
+            "--tags",
+            "synthwave",
+            "--title",
+            "Night",
+            "--instrumental",
+            "--mv",
+            "chirp-v5",
+            "--images",
+            "--no-wait",
+            "--out-dir",
+            "songs",
+        ];
+        let expected = Create {
+            mode: Mode::Custom {
+                lyrics: "-".into(),
+                tags: "synthwave".into(),
+                title: "Night".into(),
+            },
+            instrumental: true,
+            model: "chirp-v5".into(),
+            no_wait: true,
+            saving: Saving {
+                images: true,
+                out_dir: PathBuf::from("songs"),
+            },
+        };
+        assert_eq!(verb(&custom), Verb::Create(expected));
+        let Verb::Create(inspired) = verb(&["create", "--description", "rain"]) else {
+            panic!("not create");
+        };
+        let description = "rain".to_string();
+        assert_eq!(inspired.mode, Mode::Inspiration { description });
+        assert_eq!(inspired.model, "chirp-v4");
+        assert!(!inspired.instrumental && !inspired.no_wait && !inspired.saving.images);
+    }
+
+    #[test]
+    fn fetch_and_wait_read_their_ids() {
+        assert_eq!(verb(&["fetch", "t1"]), Verb::Fetch { id: "t1".into() });
+        let wait = Verb::Wait {
+            ids: vec!["t1".into(), "t2".into()],
+            saving: Saving {
+                images: true,
+                out_dir: PathBuf::from("."),
+            },
+        };
+        assert_eq!(
+            verb(&["wait", "t1", "t2", "--provider", "suno", "--images"]),
+            wait
+        );
+    }
+
+    #[test]
+    fn provider_names_only_suno_and_a_mode_is_required() {
+        let err = parse(&["wait", "t1", "--provider", "kling"]).expect_err("not suno");
+        assert_eq!(err.kind(), ErrorKind::InvalidValue);
+        assert!(parse(&["create", "--tags", "x"]).is_err());
+        assert!(parse(&["create", "--description", "a", "--title", "t"]).is_err());
+    }
 }

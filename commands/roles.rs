@@ -32,13 +32,31 @@ fn args(cmd: clap::Command) -> clap::Command {
         .subcommand(clap::Command::new("edit").about("Edit a role in $VISUAL or $EDITOR (created from a template when new)").arg(name()))
 }
 
+/// What `roles` was asked to do, read once from its arguments.
+#[derive(Debug, PartialEq)]
+enum Verb {
+    List,
+    Show { name: String },
+    Edit { name: String },
+}
+
+impl Verb {
+    fn from_matches(m: &ArgMatches) -> Result<Verb> {
+        let name = |m: &ArgMatches| m.get_one::<String>("name").cloned().unwrap_or_default();
+        match m.subcommand() {
+            Some(("show", m)) => Ok(Verb::Show { name: name(m) }),
+            Some(("edit", m)) => Ok(Verb::Edit { name: name(m) }),
+            Some(("list", _)) => Ok(Verb::List),
+            _ => Err(CliError::usage("name a subcommand: list, show or edit")),
+        }
+    }
+}
+
 fn run(_: &Context, m: &ArgMatches) -> Result<Outcome> {
-    let name = |m: &ArgMatches| m.get_one::<String>("name").cloned().unwrap_or_default();
-    let output = match m.subcommand() {
-        Some(("show", m)) => show(&name(m))?,
-        Some(("edit", m)) => edit(&name(m))?,
-        Some(("list", _)) => list(),
-        _ => return Err(CliError::usage("name a subcommand: list, show or edit")),
+    let output = match Verb::from_matches(m)? {
+        Verb::Show { name } => show(&name)?,
+        Verb::Edit { name } => edit(&name)?,
+        Verb::List => list(),
     };
     Ok(output.into())
 }
@@ -129,4 +147,33 @@ fn open_editor(path: &Path) -> Result<()> {
 inventory::submit! {
     CommandSpec::new("roles", "List, show and edit saved roles for chat --role", run)
         .with_args(args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(argv: &[&str]) -> std::result::Result<Result<Verb>, clap::Error> {
+        let argv = std::iter::once("roles").chain(argv.iter().copied());
+        let m = args(clap::Command::new("roles")).try_get_matches_from(argv)?;
+        Ok(Verb::from_matches(&m))
+    }
+
+    #[test]
+    fn each_subcommand_reads_into_its_verb() {
+        let verb = |argv: &[&str]| parse(argv).expect("parses").expect("a verb");
+        assert_eq!(verb(&["list"]), Verb::List);
+        let name = "coder".to_string();
+        assert_eq!(verb(&["show", "coder"]), Verb::Show { name: name.clone() });
+        assert_eq!(verb(&["edit", "coder"]), Verb::Edit { name });
+        assert!(parse(&["show"]).is_err(), "show needs a name");
+        assert!(parse(&[]).is_err(), "a subcommand is required");
+    }
+
+    #[test]
+    fn matches_without_a_subcommand_are_a_usage_error() {
+        let m = clap::Command::new("roles").get_matches_from(["roles"]);
+        let err = Verb::from_matches(&m).expect_err("no subcommand");
+        assert_eq!(err.exit.code(), 2);
+    }
 }

@@ -3,15 +3,17 @@
 //! Prints the reply's text (or the whole reply when it has none); `--json` the raw
 //! reply; `--stream` streams the text of each format's events.
 
+mod inputs;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use clap::builder::{EnumValueParser, PossibleValue};
-use clap::{value_parser, Arg, ArgAction, ArgMatches, ValueEnum};
+use clap::{value_parser, Arg, ArgAction, ArgMatches};
 use serde_json::{json, Map, Value};
 
 use crate::api::attach::{self, Attachment};
+use crate::api::message;
 use crate::api::stream::{self, Reply, Wire};
 use crate::cli::context::Context;
 use crate::cli::front;
@@ -21,40 +23,21 @@ use crate::net::urls::{path_segment, BaseUrl};
 use crate::net::{Auth, KeyHeader, Request};
 use crate::output::{Outcome, Output};
 use crate::store::chatlog::{self, Exchange, Status};
-mod inputs;
-use crate::api::message;
 use crate::term::markdown;
 
 /// The request formats `-e` accepts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 enum Endpoint {
+    #[value(help = "{base}/chat/completions")]
     Chat,
+    #[value(help = "{base}/responses")]
     Responses,
+    #[value(help = "{root}/v1/messages")]
     Anthropic,
+    #[value(help = "{root}/v1beta/models/MODEL:generateContent")]
     Gemini,
 }
 
-impl ValueEnum for Endpoint {
-    fn value_variants<'a>() -> &'a [Self] {
-        &[
-            Endpoint::Chat,
-            Endpoint::Responses,
-            Endpoint::Anthropic,
-            Endpoint::Gemini,
-        ]
-    }
-
-    fn to_possible_value(&self) -> Option<PossibleValue> {
-        Some(match self {
-            Endpoint::Chat => PossibleValue::new("chat").help("{base}/chat/completions"),
-            Endpoint::Responses => PossibleValue::new("responses").help("{base}/responses"),
-            Endpoint::Anthropic => PossibleValue::new("anthropic").help("{root}/v1/messages"),
-            Endpoint::Gemini => {
-                PossibleValue::new("gemini").help("{root}/v1beta/models/MODEL:generateContent")
-            }
-        })
-    }
-}
 pub(crate) const ANTHROPIC_VERSION: &str = "2023-06-01";
 const ANTHROPIC_DEFAULT_MAX_TOKENS: u64 = 1024;
 
@@ -79,7 +62,7 @@ fn args(cmd: clap::Command) -> clap::Command {
                 .short('e')
                 .long("endpoint")
                 .value_name("FORMAT")
-                .value_parser(EnumValueParser::<Endpoint>::new())
+                .value_parser(value_parser!(Endpoint))
                 .ignore_case(true)
                 .default_value("chat")
                 .help("Request format"),
@@ -117,44 +100,74 @@ impl Endpoint {
     }
 }
 
-fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
-    let endpoint = m
-        .get_one::<Endpoint>("endpoint")
-        .copied()
-        .unwrap_or(Endpoint::Chat);
-    let mut body = match m.get_one::<PathBuf>("input_file") {
-        Some(path) => inputs::from_file(path)?,
-        None => Map::new(),
-    };
-    for input in m.get_many::<String>("input").into_iter().flatten() {
-        inputs::apply(&mut body, input)?;
-    }
-    let specs = || m.get_many::<String>("attach").into_iter().flatten();
-    let attachments = attach::load_all(specs())?;
-    let prompt = prompt_of(m, &body, attach::takes_stdin(specs()))?;
-    match &prompt {
-        Some(prompt) => set_prompt(endpoint, &mut body, prompt, &attachments)?,
-        None if !attachments.is_empty() => {
-            return Err(
-                CliError::usage("--attach needs a prompt to go with").with_hint("add `-p TEXT`")
-            )
+/// What `run` was asked for, read once from its arguments.
+#[derive(Debug, PartialEq)]
+struct Options {
+    /// MODEL, or `-m MODEL`.
+    model: Option<String>,
+    endpoint: Endpoint,
+    prompt: Option<String>,
+    /// The `-i key=value` inputs, in order.
+    inputs: Vec<String>,
+    input_file: Option<PathBuf>,
+    stream: bool,
+    /// The `--attach` specs, in order.
+    attach: Vec<String>,
+    raw: bool,
+    no_log: bool,
+}
+
+impl Options {
+    fn from_matches(m: &ArgMatches) -> Options {
+        let all = |id: &str| {
+            m.get_many::<String>(id)
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect()
+        };
+        Options {
+            model: m
+                .get_one::<String>("model")
+                .or_else(|| m.get_one::<String>("model_option"))
+                .cloned(),
+            endpoint: m
+                .get_one::<Endpoint>("endpoint")
+                .copied()
+                .unwrap_or(Endpoint::Chat),
+            prompt: m.get_one::<String>("prompt").cloned(),
+            inputs: all("input"),
+            input_file: m.get_one::<PathBuf>("input_file").cloned(),
+            stream: m.get_flag("stream"),
+            attach: all("attach"),
+            raw: m.get_flag("raw"),
+            no_log: m.get_flag("no_log"),
         }
-        None => {}
     }
+}
+
+fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
+    send(ctx, &Options::from_matches(m))
+}
+
+fn send(ctx: &Context, options: &Options) -> Result<Outcome> {
+    let endpoint = options.endpoint;
+    let Draft {
+        mut body,
+        attachments,
+        prompt,
+    } = draft(options)?;
     // What the log records as the prompt: the text given, else the body's messages.
     let logged_prompt =
-        chatlog::enabled(ctx, m).then(|| prompt.unwrap_or_else(|| prompt_in(&body)));
-    let model = match m
-        .get_one::<String>("model")
-        .or_else(|| m.get_one::<String>("model_option"))
-    {
+        chatlog::enabled(ctx, options.no_log).then(|| prompt.unwrap_or_else(|| prompt_in(&body)));
+    let model = match &options.model {
         Some(model) => model.clone(),
         None => match body.get("model").and_then(Value::as_str) {
             Some(model) => model.to_string(),
             None => ctx.default_model()?,
         },
     };
-    let streaming = m.get_flag("stream");
+    let streaming = options.stream;
     let key = ctx.api_key()?;
     let base = ctx.base_url()?;
     let (url, auth) = target(endpoint, &base, &model, streaming, &key);
@@ -180,7 +193,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         request = request.header("anthropic-version", ANTHROPIC_VERSION);
     }
     let structured = ctx.formatter().structured;
-    let render = ctx.renders_markdown(m.get_flag("raw"))?;
+    let render = ctx.renders_markdown(options.raw)?;
     let started = Instant::now();
     // Kept for the log, at most its cap (a huge reply does not grow memory with it).
     let mut reply = if logged_prompt.is_some() {
@@ -200,6 +213,41 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         chatlog::record(&exchange);
     }
     result
+}
+
+/// The body before the model goes in, with what the log keeps of the prompt.
+struct Draft {
+    body: Map<String, Value>,
+    attachments: Vec<Attachment>,
+    prompt: Option<String>,
+}
+
+/// The file, then the inputs, then the prompt with its attachments.
+fn draft(options: &Options) -> Result<Draft> {
+    let mut body = match &options.input_file {
+        Some(path) => inputs::from_file(path)?,
+        None => Map::new(),
+    };
+    for input in &options.inputs {
+        inputs::apply(&mut body, input)?;
+    }
+    let attachments = attach::load_all(&options.attach)?;
+    let stdin_taken = attach::takes_stdin(&options.attach);
+    let prompt = prompt_of(options.prompt.as_deref(), &body, stdin_taken)?;
+    match &prompt {
+        Some(prompt) => set_prompt(options.endpoint, &mut body, prompt, &attachments)?,
+        None if !attachments.is_empty() => {
+            return Err(
+                CliError::usage("--attach needs a prompt to go with").with_hint("add `-p TEXT`")
+            )
+        }
+        None => {}
+    }
+    Ok(Draft {
+        body,
+        attachments,
+        prompt,
+    })
 }
 
 /// The reply in one piece: its text, or the whole reply when it has none (or `--json`).
@@ -252,11 +300,10 @@ fn prompt_in(body: &Map<String, Value>) -> String {
 /// piped stdin alone when the body has no prompt of its own; `None` otherwise. When
 /// `--attach -` takes stdin, only `-p TEXT` will do.
 fn prompt_of(
-    m: &ArgMatches,
+    given: Option<&str>,
     body: &Map<String, Value>,
     stdin_taken: bool,
 ) -> Result<Option<String>> {
-    let given = m.get_one::<String>("prompt").map(String::as_str);
     if given.is_some_and(|p| p.trim().is_empty()) {
         return Err(CliError::usage("--prompt is empty"));
     }
@@ -350,4 +397,72 @@ inventory::submit! {
         .needs(Credential::ApiKey)
         .with_args(args)
         .model_id_args(&["model"])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::error::ErrorKind;
+
+    fn parse(argv: &[&str]) -> std::result::Result<Options, clap::Error> {
+        let argv = std::iter::once("run").chain(argv.iter().copied());
+        let m = args(clap::Command::new("run")).try_get_matches_from(argv)?;
+        Ok(Options::from_matches(&m))
+    }
+
+    #[test]
+    fn options_are_read_from_a_typical_command_line() {
+        let argv = [
+            "gpt-5",
+            "-e",
+            "anthropic",
+            "-p",
+            "hi",
+            "-i",
+            "a=1",
+            "-i",
+            "b.c=2",
+            "--input-file",
+            "body.json",
+            "--stream",
+            "-a",
+            "x.png",
+            "-a",
+            "-",
+            "--raw",
+            "--no-log",
+        ];
+        let expected = Options {
+            model: Some("gpt-5".into()),
+            endpoint: Endpoint::Anthropic,
+            prompt: Some("hi".into()),
+            inputs: vec!["a=1".into(), "b.c=2".into()],
+            input_file: Some(PathBuf::from("body.json")),
+            stream: true,
+            attach: vec!["x.png".into(), "-".into()],
+            raw: true,
+            no_log: true,
+        };
+        assert_eq!(parse(&argv).expect("parses"), expected);
+    }
+
+    #[test]
+    fn nothing_given_is_chat_and_the_model_may_be_an_option() {
+        let options = parse(&["-m", "claude"]).expect("parses");
+        assert_eq!(options.model.as_deref(), Some("claude"));
+        assert_eq!(options.endpoint, Endpoint::Chat);
+        assert!(options.inputs.is_empty() && options.attach.is_empty());
+        assert!(!options.stream && !options.raw && !options.no_log);
+        assert_eq!(parse(&[]).expect("parses").model, None);
+    }
+
+    #[test]
+    fn the_endpoint_ignores_case_and_rejects_other_formats() {
+        let endpoint = |given: &str| parse(&["-e", given]).map(|o| o.endpoint);
+        assert_eq!(endpoint("GEMINI").ok(), Some(Endpoint::Gemini));
+        assert_eq!(endpoint("Responses").ok(), Some(Endpoint::Responses));
+        let err = endpoint("openai").expect_err("not a format");
+        assert_eq!(err.kind(), ErrorKind::InvalidValue);
+        assert!(err.to_string().contains("chat"), "{err}");
+    }
 }

@@ -5,7 +5,6 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use clap::builder::PossibleValuesParser;
 use clap::{value_parser, Arg, ArgMatches};
 use serde_json::{json, Value};
 
@@ -21,11 +20,65 @@ use crate::store::sniff;
 
 /// The API's limit on `input`, in characters.
 const MAX_CHARS: usize = 4096;
-const VOICES: [&str; 10] = [
-    "alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer",
-];
-const FORMATS: [&str; 6] = ["mp3", "opus", "aac", "flac", "wav", "pcm"];
 const SPEED_RANGE: std::ops::RangeInclusive<f64> = 0.25..=4.0;
+
+/// `--voice`: the API's voices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Voice {
+    Alloy,
+    Ash,
+    Ballad,
+    Coral,
+    Echo,
+    Fable,
+    Onyx,
+    Nova,
+    Sage,
+    Shimmer,
+}
+
+/// `--audio-format`: what the API can encode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum AudioFormat {
+    Mp3,
+    Opus,
+    Aac,
+    Flac,
+    Wav,
+    Pcm,
+}
+
+impl Voice {
+    /// The API's spelling.
+    fn as_str(self) -> &'static str {
+        match self {
+            Voice::Alloy => "alloy",
+            Voice::Ash => "ash",
+            Voice::Ballad => "ballad",
+            Voice::Coral => "coral",
+            Voice::Echo => "echo",
+            Voice::Fable => "fable",
+            Voice::Onyx => "onyx",
+            Voice::Nova => "nova",
+            Voice::Sage => "sage",
+            Voice::Shimmer => "shimmer",
+        }
+    }
+}
+
+impl AudioFormat {
+    /// The API's spelling, also the saved file's extension.
+    fn as_str(self) -> &'static str {
+        match self {
+            AudioFormat::Mp3 => "mp3",
+            AudioFormat::Opus => "opus",
+            AudioFormat::Aac => "aac",
+            AudioFormat::Flac => "flac",
+            AudioFormat::Wav => "wav",
+            AudioFormat::Pcm => "pcm",
+        }
+    }
+}
 
 fn args(cmd: clap::Command) -> clap::Command {
     cmd.arg(
@@ -39,7 +92,7 @@ fn args(cmd: clap::Command) -> clap::Command {
         Arg::new("voice")
             .long("voice")
             .value_name("VOICE")
-            .value_parser(PossibleValuesParser::new(VOICES))
+            .value_parser(value_parser!(Voice))
             .ignore_case(true)
             .default_value("alloy")
             .help("Voice"),
@@ -48,7 +101,7 @@ fn args(cmd: clap::Command) -> clap::Command {
         Arg::new("audio_format")
             .long("audio-format")
             .value_name("FORMAT")
-            .value_parser(PossibleValuesParser::new(FORMATS))
+            .value_parser(value_parser!(AudioFormat))
             .ignore_case(true)
             .default_value("mp3")
             .help("Audio format (pcm: raw 24 kHz 16-bit mono samples)"),
@@ -79,26 +132,56 @@ fn speed(value: &str) -> std::result::Result<f64, String> {
     }
 }
 
+/// What `speech` was asked for, read once from its arguments.
+#[derive(Debug, PartialEq)]
+struct Options {
+    /// TEXT, `-` or nothing (then piped stdin).
+    text: Option<String>,
+    model: String,
+    voice: Voice,
+    format: AudioFormat,
+    speed: Option<f64>,
+    output: Option<PathBuf>,
+    force: bool,
+}
+
+impl Options {
+    fn from_matches(m: &ArgMatches) -> Options {
+        Options {
+            text: m.get_one::<String>("text").cloned(),
+            model: m
+                .get_one::<String>("model")
+                .map_or("tts-1", String::as_str)
+                .to_string(),
+            voice: m.get_one::<Voice>("voice").copied().unwrap_or(Voice::Alloy),
+            format: m
+                .get_one::<AudioFormat>("audio_format")
+                .copied()
+                .unwrap_or(AudioFormat::Mp3),
+            speed: m.get_one::<f64>("speed").copied(),
+            output: m.get_one::<PathBuf>("output").cloned(),
+            force: m.get_flag("force"),
+        }
+    }
+}
+
 fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
-    let text = text_of(m.get_one::<String>("text").map(String::as_str))?;
-    let format = m
-        .get_one::<String>("audio_format")
-        .map_or("mp3", String::as_str)
-        .to_ascii_lowercase();
-    let output = m.get_one::<PathBuf>("output");
+    speak(ctx, &Options::from_matches(m))
+}
+
+fn speak(ctx: &Context, options: &Options) -> Result<Outcome> {
+    let text = text_of(options.text.as_deref())?;
+    let format = options.format.as_str();
     let mut sink = Sink::open(
-        output.map(PathBuf::as_path),
-        m.get_flag("force"),
+        options.output.as_deref(),
+        options.force,
         &format!("speech.{format}"),
     )?;
-    let model = m.get_one::<String>("model").map_or("tts-1", String::as_str);
-    let voice = m
-        .get_one::<String>("voice")
-        .map_or("alloy", String::as_str)
-        .to_ascii_lowercase();
+    let model = options.model.as_str();
+    let voice = options.voice.as_str();
     let mut body =
         json!({"model": model, "input": text, "voice": voice, "response_format": format});
-    if let Some(speed) = m.get_one::<f64>("speed") {
+    if let Some(speed) = options.speed {
         body["speed"] = json!(speed);
     }
     let key = ctx.api_key()?;
@@ -116,7 +199,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         ));
     }
     match sink.finish()? {
-        Some(path) => Ok(Output::Record(saved(&path, bytes, model, &voice, &format)?).into()),
+        Some(path) => Ok(Output::Record(saved(&path, bytes, model, voice, format)?).into()),
         None => Ok(Output::Empty.into()),
     }
 }
@@ -169,6 +252,73 @@ inventory::submit! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::error::ErrorKind;
+    use clap::ValueEnum;
+
+    fn parse(argv: &[&str]) -> std::result::Result<Options, clap::Error> {
+        let argv = std::iter::once("speech").chain(argv.iter().copied());
+        let m = args(clap::Command::new("speech")).try_get_matches_from(argv)?;
+        Ok(Options::from_matches(&m))
+    }
+
+    #[test]
+    fn options_are_read_from_a_typical_command_line() {
+        let argv = [
+            "hello",
+            "-m",
+            "tts-1-hd",
+            "--voice",
+            "Nova",
+            "--audio-format",
+            "WAV",
+            "--speed",
+            "1.5",
+            "-o",
+            "hi.wav",
+            "--force",
+        ];
+        let expected = Options {
+            text: Some("hello".into()),
+            model: "tts-1-hd".into(),
+            voice: Voice::Nova,
+            format: AudioFormat::Wav,
+            speed: Some(1.5),
+            output: Some(PathBuf::from("hi.wav")),
+            force: true,
+        };
+        assert_eq!(parse(&argv).expect("parses"), expected);
+        let plain = parse(&[]).expect("parses");
+        assert_eq!(
+            (plain.voice, plain.format),
+            (Voice::Alloy, AudioFormat::Mp3)
+        );
+        assert_eq!(
+            (plain.model.as_str(), plain.text, plain.speed),
+            ("tts-1", None, None)
+        );
+    }
+
+    #[test]
+    fn voices_and_formats_reject_other_values() {
+        for argv in [["--voice", "robot"], ["--audio-format", "ogg"]] {
+            let err = parse(&argv).expect_err("not a choice");
+            assert_eq!(err.kind(), ErrorKind::InvalidValue, "{argv:?}");
+        }
+        let err = parse(&["--speed", "9"]).expect_err("too fast");
+        assert_eq!(err.kind(), ErrorKind::ValueValidation);
+    }
+
+    #[test]
+    fn the_wire_spelling_is_the_value_clap_takes() {
+        for voice in Voice::value_variants() {
+            let value = voice.to_possible_value().expect("listed");
+            assert_eq!(value.get_name(), voice.as_str());
+        }
+        for format in AudioFormat::value_variants() {
+            let value = format.to_possible_value().expect("listed");
+            assert_eq!(value.get_name(), format.as_str());
+        }
+    }
 
     #[test]
     fn speed_is_checked() {

@@ -1,55 +1,90 @@
 //! `tasks`: the account's asynchronous tasks (Suno, Midjourney, Luma, Kling, ...), with filters.
 
-use clap::builder::PossibleValuesParser;
-use clap::{Arg, ArgMatches};
+use clap::builder::ValueParser;
+use clap::{value_parser, Arg, ArgMatches};
 use serde_json::Value;
 
 use crate::api::money;
 use crate::api::web_console;
 use crate::cli::context::Context;
 use crate::cli::registry::{CommandSpec, Credential};
-use crate::error::{CliError, Result};
+use crate::error::Result;
 use crate::output::dates::{self, timestamp_cell};
 use crate::output::{Cell, Column, Outcome, Output, Table, Tone};
 
 /// The platforms the server knows, in the spelling it expects (lower case).
-const PLATFORMS: [&str; 12] = [
-    "suno",
-    "mj",
-    "luma",
-    "replicate",
-    "kling",
-    "runwayml",
-    "runway",
-    "jimeng",
-    "volcengine",
-    "sora",
-    "bria",
-    "flux",
-];
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Platform {
+    Suno,
+    Mj,
+    Luma,
+    Replicate,
+    Kling,
+    Runwayml,
+    Runway,
+    Jimeng,
+    Volcengine,
+    Sora,
+    Bria,
+    Flux,
+}
 
 /// The task statuses, in the spelling the server expects (upper case).
-const STATUSES: [&str; 6] = [
-    "SUBMITTED",
-    "QUEUED",
-    "IN_PROGRESS",
-    "FAILURE",
-    "SUCCESS",
-    "UNKNOWN",
-];
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "SCREAMING_SNAKE_CASE")]
+enum TaskStatus {
+    Submitted,
+    Queued,
+    InProgress,
+    Failure,
+    Success,
+    Unknown,
+}
+
+impl Platform {
+    fn as_str(self) -> &'static str {
+        match self {
+            Platform::Suno => "suno",
+            Platform::Mj => "mj",
+            Platform::Luma => "luma",
+            Platform::Replicate => "replicate",
+            Platform::Kling => "kling",
+            Platform::Runwayml => "runwayml",
+            Platform::Runway => "runway",
+            Platform::Jimeng => "jimeng",
+            Platform::Volcengine => "volcengine",
+            Platform::Sora => "sora",
+            Platform::Bria => "bria",
+            Platform::Flux => "flux",
+        }
+    }
+}
+
+impl TaskStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Submitted => "SUBMITTED",
+            TaskStatus::Queued => "QUEUED",
+            TaskStatus::InProgress => "IN_PROGRESS",
+            TaskStatus::Failure => "FAILURE",
+            TaskStatus::Success => "SUCCESS",
+            TaskStatus::Unknown => "UNKNOWN",
+        }
+    }
+}
 
 fn args(cmd: clap::Command) -> clap::Command {
     let text = |name: &'static str, long: &'static str, value: &'static str, help: String| {
         Arg::new(name).long(long).value_name(value).help(help)
     };
     // Fixed choices are declared to clap so help, completion scripts and the REPL offer them.
-    let choice = |name: &'static str, value: &'static str, valid: &'static [&'static str]| {
+    let choice = |name: &'static str, value: &'static str, valid: ValueParser| {
         text(name, name, value, format!("Only this {name}"))
-            .value_parser(PossibleValuesParser::new(valid))
+            .value_parser(valid)
             .ignore_case(true)
     };
-    cmd.arg(choice("platform", "NAME", &PLATFORMS))
-        .arg(choice("status", "STATUS", &STATUSES))
+    cmd.arg(choice("platform", "NAME", value_parser!(Platform).into()))
+        .arg(choice("status", "STATUS", value_parser!(TaskStatus).into()))
         .arg(text("task_id", "task-id", "ID", "Only this task".into()))
         .arg(text(
             "action",
@@ -72,49 +107,66 @@ fn args(cmd: clap::Command) -> clap::Command {
         .args(web_console::page_args())
 }
 
-fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
-    let query = query(m)?;
-    let (tasks, total) = web_console::page(web_console::get(ctx, "task/self", &query)?);
-    Ok(Output::Table(table(&tasks).listed(total, web_console::page_of(m))).into())
+/// What `tasks` was asked for, read once from its arguments.
+#[derive(Debug, PartialEq)]
+struct Options {
+    platform: Option<Platform>,
+    status: Option<TaskStatus>,
+    task_id: Option<String>,
+    action: Option<String>,
+    /// `--start` and `--end`, in Unix seconds.
+    start: Option<i64>,
+    end: Option<i64>,
+    /// The page's query parameters, and the page and its size for the listing.
+    page_query: [(&'static str, Option<String>); 2],
+    page: Option<(u32, u32)>,
 }
 
-/// The `/api/task/self` query: paging plus the filters that were given, checked first.
-fn query(m: &ArgMatches) -> Result<Vec<(&'static str, Option<String>)>> {
-    let [page, page_size] = web_console::page_query(m);
-    let (start, end) = dates::range(m)?;
-    Ok(vec![
-        page,
-        page_size,
-        ("platform", one_of(m, "platform", &PLATFORMS)?),
-        ("task_id", text(m, "task_id")),
-        ("status", one_of(m, "status", &STATUSES)?),
-        ("action", text(m, "action")),
-        ("start_timestamp", start.map(|t| t.to_string())),
-        ("end_timestamp", end.map(|t| t.to_string())),
-    ])
-}
-
-/// A value from a fixed list, matched case-insensitively and returned in the list's spelling.
-fn one_of(m: &ArgMatches, name: &str, valid: &[&str]) -> Result<Option<String>> {
-    let Some(given) = m.get_one::<String>(name) else {
-        return Ok(None);
-    };
-    valid
-        .iter()
-        .find(|v| v.eq_ignore_ascii_case(given.trim()))
-        .map(|v| Some(v.to_string()))
-        .ok_or_else(|| {
-            CliError::usage(format!(
-                "unknown --{name} `{given}`; use one of: {}",
-                valid.join(", ")
-            ))
+impl Options {
+    /// Fails (exit 2) on a bad `--start`/`--end` or a start after the end.
+    fn from_matches(m: &ArgMatches) -> Result<Options> {
+        let text = |name: &str| {
+            m.get_one::<String>(name)
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        let (start, end) = dates::range(m)?;
+        Ok(Options {
+            platform: m.get_one::<Platform>("platform").copied(),
+            status: m.get_one::<TaskStatus>("status").copied(),
+            task_id: text("task_id"),
+            action: text("action"),
+            start,
+            end,
+            page_query: web_console::page_query(m),
+            page: web_console::page_of(m),
         })
+    }
+
+    /// The `/api/task/self` query: paging plus the filters that were given.
+    fn query(&self) -> Vec<(&'static str, Option<String>)> {
+        let [page, page_size] = self.page_query.clone();
+        vec![
+            page,
+            page_size,
+            ("platform", self.platform.map(|p| p.as_str().to_string())),
+            ("task_id", self.task_id.clone()),
+            ("status", self.status.map(|s| s.as_str().to_string())),
+            ("action", self.action.clone()),
+            ("start_timestamp", self.start.map(|t| t.to_string())),
+            ("end_timestamp", self.end.map(|t| t.to_string())),
+        ]
+    }
 }
 
-fn text(m: &ArgMatches, name: &str) -> Option<String> {
-    m.get_one::<String>(name)
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
+fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
+    list(ctx, &Options::from_matches(m)?)
+}
+
+fn list(ctx: &Context, options: &Options) -> Result<Outcome> {
+    let reply = web_console::get(ctx, "task/self", &options.query())?;
+    let (tasks, total) = web_console::page(reply);
+    Ok(Output::Table(table(&tasks).listed(total, options.page)).into())
 }
 
 fn table(tasks: &[Value]) -> Table {
@@ -197,7 +249,85 @@ inventory::submit! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::error::ErrorKind;
+    use clap::ValueEnum;
     use serde_json::json;
+
+    fn parse(argv: &[&str]) -> std::result::Result<Result<Options>, clap::Error> {
+        let argv = std::iter::once("tasks").chain(argv.iter().copied());
+        let m = args(clap::Command::new("tasks")).try_get_matches_from(argv)?;
+        Ok(Options::from_matches(&m))
+    }
+
+    fn options(argv: &[&str]) -> Options {
+        parse(argv).expect("parses").expect("options")
+    }
+
+    #[test]
+    fn filters_are_read_and_sent_in_the_servers_spelling() {
+        let argv = [
+            "--platform",
+            "MJ",
+            "--status",
+            "in_progress",
+            "--task-id",
+            " t1 ",
+            "--action",
+            "IMAGINE",
+            "--start",
+            "1700000000",
+            "--end",
+            "1700000100",
+            "--page",
+            "2",
+            "-l",
+            "50",
+        ];
+        let expected = Options {
+            platform: Some(Platform::Mj),
+            status: Some(TaskStatus::InProgress),
+            task_id: Some("t1".into()),
+            action: Some("IMAGINE".into()),
+            start: Some(1_700_000_000),
+            end: Some(1_700_000_100),
+            page_query: [("p", Some("2".into())), ("page_size", Some("50".into()))],
+            page: Some((2, 50)),
+        };
+        let got = options(&argv);
+        assert_eq!(got, expected);
+        let query = got.query();
+        assert_eq!(query[2], ("platform", Some("mj".to_string())));
+        assert_eq!(query[4], ("status", Some("IN_PROGRESS".to_string())));
+        let plain = options(&["--task-id", "  "]);
+        assert_eq!(
+            (plain.platform, plain.status, plain.task_id),
+            (None, None, None)
+        );
+        assert_eq!(plain.page, Some((1, 20)));
+    }
+
+    #[test]
+    fn bad_choices_and_dates_are_rejected() {
+        for argv in [["--platform", "midjourney"], ["--status", "DONE"]] {
+            let err = parse(&argv).expect_err("not a choice");
+            assert_eq!(err.kind(), ErrorKind::InvalidValue, "{argv:?}");
+        }
+        let backwards = parse(&["--start", "2026-03-02", "--end", "2026-03-01"]).expect("parses");
+        assert_eq!(backwards.expect_err("start after end").exit.code(), 2);
+        assert!(parse(&["--start", "soon"]).expect("parses").is_err());
+    }
+
+    #[test]
+    fn the_wire_spelling_is_the_value_clap_takes() {
+        for platform in Platform::value_variants() {
+            let value = platform.to_possible_value().expect("listed");
+            assert_eq!(value.get_name(), platform.as_str());
+        }
+        for status in TaskStatus::value_variants() {
+            let value = status.to_possible_value().expect("listed");
+            assert_eq!(value.get_name(), status.as_str());
+        }
+    }
 
     #[test]
     fn unfinished_tasks_have_no_duration() {

@@ -23,28 +23,50 @@ fn args(cmd: clap::Command) -> clap::Command {
     .args(web_console::page_args())
 }
 
+/// What `tokens` was asked for, read once from its arguments.
+#[derive(Debug, PartialEq)]
+struct Options {
+    search: Option<String>,
+    /// The page's query parameters, and the page and its size.
+    page_query: [(&'static str, Option<String>); 2],
+    page: Option<(u32, u32)>,
+}
+
+impl Options {
+    fn from_matches(m: &ArgMatches) -> Options {
+        Options {
+            search: m.get_one::<String>("search").cloned(),
+            page_query: web_console::page_query(m),
+            page: web_console::page_of(m),
+        }
+    }
+}
+
 fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
-    let (tokens, total) = match m.get_one::<String>("search") {
-        Some(keyword) => search(ctx, keyword, m)?,
-        None => web_console::page(web_console::get(
-            ctx,
-            "token/",
-            &web_console::page_query(m),
-        )?),
+    list(ctx, &Options::from_matches(m))
+}
+
+fn list(ctx: &Context, options: &Options) -> Result<Outcome> {
+    let (tokens, total) = match &options.search {
+        Some(keyword) => search(ctx, keyword, options.page)?,
+        None => web_console::page(web_console::get(ctx, "token/", &options.page_query)?),
     };
-    Ok(Output::Table(table(&tokens).listed(total, web_console::page_of(m))).into())
+    Ok(Output::Table(table(&tokens).listed(total, options.page)).into())
 }
 
 /// `/api/token/search` takes only the keyword and returns every match at once,
 /// so `--page` and `--page-size` are applied here (and the total is every match).
-fn search(ctx: &Context, keyword: &str, m: &ArgMatches) -> Result<(Vec<Value>, Option<u64>)> {
+fn search(
+    ctx: &Context,
+    keyword: &str,
+    page: Option<(u32, u32)>,
+) -> Result<(Vec<Value>, Option<u64>)> {
     let data = web_console::get(
         ctx,
         "token/search",
         &[("keyword", Some(keyword.to_string()))],
     )?;
-    let page = m.get_one::<u32>("page").map_or(1, |&p| p as usize);
-    let size = m.get_one::<u32>("page_size").map_or(20, |&n| n as usize);
+    let (page, size) = page.map_or((1, 20), |(p, n)| (p as usize, n as usize));
     let matches = web_console::items(data);
     let total = matches.len() as u64;
     let shown = matches
@@ -144,6 +166,27 @@ inventory::submit! {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn parse(argv: &[&str]) -> std::result::Result<Options, clap::Error> {
+        let argv = std::iter::once("tokens").chain(argv.iter().copied());
+        let m = args(clap::Command::new("tokens")).try_get_matches_from(argv)?;
+        Ok(Options::from_matches(&m))
+    }
+
+    #[test]
+    fn the_search_and_the_page_are_read() {
+        let expected = Options {
+            search: Some("ci".into()),
+            page_query: [("p", Some("3".into())), ("page_size", Some("5".into()))],
+            page: Some((3, 5)),
+        };
+        let argv = ["--search", "ci", "--page", "3", "--limit", "5"];
+        assert_eq!(parse(&argv).expect("parses"), expected);
+        let plain = parse(&[]).expect("parses");
+        assert_eq!((plain.search, plain.page), (None, Some((1, 20))));
+        assert!(parse(&["--page", "0"]).is_err(), "pages count from 1");
+        assert!(parse(&["--page-size", "1001"]).is_err(), "at most 1000");
+    }
 
     #[test]
     fn rows_mask_the_key_and_read_the_console_codes() {
