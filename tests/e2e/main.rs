@@ -42,6 +42,7 @@ mod roles;
 mod run;
 mod shell;
 mod speech;
+mod stubs;
 mod surface_hardening;
 mod surfaces;
 mod tables;

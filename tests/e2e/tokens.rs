@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::fake_server::ACCESS_TOKEN;
+use crate::fake_server::{Stub, ACCESS_TOKEN};
 use crate::sandbox::{dead_base_url, stderr_of, stdout_of, Sandbox};
 
 /// The full keys of the fake server's tokens 101, 102 and 103.
@@ -81,6 +81,30 @@ fn page_options_become_p_and_page_size() {
 #[test]
 fn table_shows_status_money_and_dates() {
     let sandbox = Sandbox::new();
+    let token = |id: u32, name: &str, key: &str, status: u8, quota: (u64, u64, bool), times| {
+        let (remain_quota, used_quota, unlimited_quota) = quota;
+        let (created_time, accessed_time, expired_time): (i64, i64, i64) = times;
+        json!({
+            "id": id, "name": name, "key": key, "status": status,
+            "remain_quota": remain_quota, "used_quota": used_quota,
+            "unlimited_quota": unlimited_quota, "created_time": created_time,
+            "accessed_time": accessed_time, "expired_time": expired_time,
+        })
+    };
+    #[rustfmt::skip]
+    let items = [
+        token(101, "default", KEYS[0], 1, (1_000_000, 250_000, false),
+            (1_767_225_600, 1_772_698_800, -1)),
+        token(102, "ci-pipeline", KEYS[1], 1, (0, 1_480_000, true),
+            (1_767_139_200, 1_772_546_710, 1_798_761_600)),
+        token(103, "old-experiment", KEYS[2], 3, (120_000, 380_000, false),
+            (1_748_736_000, 1_767_139_200, 1_767_225_600)),
+    ];
+    sandbox.server.stub(
+        "GET",
+        "/api/token/",
+        Stub::console(json!({"items": items, "total": 3, "page": 1, "page_size": 20})),
+    );
     assert_eq!(
         stdout_of(&run(&sandbox, &[])),
         "ID   Name            Key       Status   Balance    Used   Created              Accessed             Expires\n\
