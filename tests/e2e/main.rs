@@ -25,6 +25,7 @@ mod dropin;
 mod embed;
 mod errors;
 mod escapes;
+mod every_command;
 mod http;
 mod http2;
 mod image;
