@@ -21,6 +21,9 @@ use crate::sandbox::{stderr_of, stdout_of, Sandbox};
 const WRONG_KEY: &str = "sk-wrong-key-000000000000";
 const WRONG_TOKEN: &str = "tok-wrong-token-00000000";
 
+/// An input file: its name in the working directory, and what makes its bytes.
+type Input = (&'static str, fn() -> Vec<u8>);
+
 /// One command line of a registered command.
 struct Row {
     /// The registered name (`argv[0]` may be an alias of it).
@@ -28,7 +31,7 @@ struct Row {
     /// The shortest command line that reaches the server.
     argv: &'static [&'static str],
     /// Files `argv` reads, written to the working directory first.
-    files: &'static [(&'static str, fn() -> Vec<u8>)],
+    files: &'static [Input],
     /// Where the command's creating POST goes, if it makes something.
     creates: Option<&'static str>,
     /// A 401 ends the command (exit 77), or it is one item's failure among many
@@ -50,7 +53,7 @@ const fn row(command: &'static str, argv: &'static [&'static str]) -> Row {
 }
 
 impl Row {
-    const fn files(mut self, files: &'static [(&'static str, fn() -> Vec<u8>)]) -> Row {
+    const fn files(mut self, files: &'static [Input]) -> Row {
         self.files = files;
         self
     }
