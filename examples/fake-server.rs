@@ -12,6 +12,9 @@
 //! `--bulk-fast` answers chat requests with a small fixed reply and records nothing
 //! (used by `benches/batch.sh`).
 
+// The server's API is mostly for the e2e tests (requests, faults, stubs, knobs); this
+// binary starts it and turns a few knobs, so what it leaves unused is no dead code.
+#[allow(dead_code, unused_imports)]
 #[path = "../tests/support/fake_server.rs"]
 mod fake_server;
 

@@ -1,9 +1,10 @@
-//! `balance`: account view, key view, and the order in which they are tried.
+//! `balance`: account view, key view, and the order in which they are tried (no
+//! credential at all, or a rejected one: a row of `every_command.rs`).
 
 use predicates::prelude::*;
 use serde_json::{json, Value};
 
-use crate::fake_server::{Fault, ACCESS_TOKEN, API_KEY};
+use crate::fake_server::{Stub, ACCESS_TOKEN, API_KEY};
 use crate::sandbox::{dead_base_url, stdout_of, Sandbox};
 
 const SUBSCRIPTION: &str = "/v1/dashboard/billing/subscription";
@@ -23,14 +24,24 @@ fn balance_json(cmd: &mut assert_cmd::Command, extra: &[&str]) -> Value {
 #[test]
 fn account_view_converts_quota_to_dollars() {
     let sandbox = Sandbox::new();
+    // 500,000 quota is a dollar.
+    sandbox.server.stub(
+        "GET",
+        "/api/user/self",
+        Stub::console(json!({"id": 42, "quota": 2_500_000, "used_quota": 500_000})),
+    );
     let mut cmd = sandbox.cmd_with_token();
     cmd.env("COMETAPI_KEY", API_KEY);
-    // quota 2,500,000 and used 500,000 at 500,000 per dollar.
     assert_eq!(
         balance_json(&mut cmd, &[]),
         json!({"source": "account", "currency": "USD", "balance": 5.0, "used": 1.0, "total_topped_up": 6.0})
     );
-    assert_eq!(sandbox.server.requests_to("/api/user/self").len(), 1);
+    let asked = sandbox.server.requests_to("/api/user/self");
+    assert_eq!(asked.len(), 1);
+    assert_eq!(
+        asked[0].header("authorization"),
+        Some(format!("Bearer {ACCESS_TOKEN}").as_str())
+    );
     assert!(
         sandbox.server.requests_to(SUBSCRIPTION).is_empty(),
         "no fallback when the account answers"
@@ -50,8 +61,16 @@ fn account_view_converts_quota_to_dollars() {
 #[test]
 fn key_view_without_a_token() {
     let sandbox = Sandbox::new();
+    sandbox
+        .server
+        .stub("GET", SUBSCRIPTION, json!({"hard_limit_usd": 100.0}));
+    // In cents.
+    sandbox.server.stub(
+        "GET",
+        USAGE,
+        json!({"object": "list", "total_usage": 1234.5}),
+    );
     let json = balance_json(&mut sandbox.cmd_with_key(), &[]);
-    // hard_limit_usd 100, total_usage 1234.5 cents.
     assert_eq!(json["source"], "key");
     assert_eq!(json["limit"], 100.0);
     assert_eq!(json["used"], 12.345);
@@ -63,7 +82,12 @@ fn key_view_without_a_token() {
         sent.header("authorization"),
         Some(format!("Bearer {API_KEY}").as_str())
     );
-    assert_eq!(sandbox.server.requests_to(USAGE).len(), 1);
+    let sent = &sandbox.server.requests_to(USAGE);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0].header("authorization"),
+        Some(format!("Bearer {API_KEY}").as_str())
+    );
 }
 
 #[test]
@@ -137,37 +161,17 @@ fn source_key_and_its_token_alias_skip_the_account() {
 #[test]
 fn unlimited_key_says_so() {
     let sandbox = Sandbox::new();
-    sandbox.server.inject(
-        SUBSCRIPTION,
-        Fault::Status(200, r#"{"hard_limit_usd": 100000000}"#.into()),
-        1,
-    );
+    sandbox
+        .server
+        .stub("GET", SUBSCRIPTION, json!({"hard_limit_usd": 100_000_000}));
     let output = sandbox.cmd_with_key().arg("balance").output().expect("run");
     let table = stdout_of(&output);
     assert!(table.contains("Limit              Unlimited\n"), "{table}");
     assert!(table.contains("Available balance  Unlimited\n"), "{table}");
-    sandbox.server.inject(
-        SUBSCRIPTION,
-        Fault::Status(200, r#"{"hard_limit_usd": 100000000}"#.into()),
-        1,
-    );
     let json = balance_json(&mut sandbox.cmd_with_key(), &[]);
     assert_eq!(json["limit"], Value::Null);
     assert_eq!(json["balance"], Value::Null);
     assert_eq!(json["unlimited"], true);
-}
-
-#[test]
-fn missing_credentials_is_exit_64_naming_both() {
-    Sandbox::new()
-        .cmd()
-        .arg("balance")
-        .assert()
-        .code(64)
-        .stderr(predicate::str::contains(
-            "COMETAPI_ACCESS_TOKEN or COMETAPI_KEY",
-        ))
-        .stderr(predicate::str::contains("cometapi init"));
 }
 
 #[test]

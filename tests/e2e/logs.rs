@@ -1,5 +1,6 @@
 //! `logs`: the query each filter sends, rows in every format, `--request-id` by the
-//! indexed lookup and by the fallback scan, the streamed CSV export, and exit codes.
+//! indexed lookup and by the fallback scan, the streamed CSV export, and exit codes
+//! (a missing or rejected access token: rows of `every_command.rs`).
 
 use serde_json::{json, Value};
 
@@ -545,49 +546,6 @@ fn export_failure_in_a_200_envelope_is_an_error_not_a_file() {
 // ---------------------------------------------------------------------------
 // Credentials and base URL
 // ---------------------------------------------------------------------------
-
-#[test]
-fn missing_access_token_is_exit_64() {
-    let sandbox = Sandbox::new();
-    for args in [
-        &["logs"][..],
-        &["logs", "--export"],
-        &["logs", "--request-id", "x"],
-    ] {
-        let output = sandbox.cmd_with_key().args(args).output().expect("run");
-        assert_eq!(output.status.code(), Some(64), "{args:?}");
-        let stderr = stderr_of(&output);
-        assert!(
-            stderr.contains("COMETAPI_ACCESS_TOKEN") && stderr.contains("cometapi init"),
-            "{stderr}"
-        );
-    }
-    assert!(sandbox.server.requests().is_empty());
-}
-
-#[test]
-fn rejected_access_token_is_exit_77() {
-    let sandbox = Sandbox::new();
-    for args in [
-        &["logs"][..],
-        &["logs", "--export"],
-        &["logs", "--request-id", "req-log-0001"],
-    ] {
-        let output = sandbox
-            .cmd()
-            .env("COMETAPI_ACCESS_TOKEN", "tok-wrong-token-9999")
-            .args(args)
-            .output()
-            .expect("run");
-        assert_eq!(output.status.code(), Some(77), "{args:?}: {output:?}");
-        assert!(output.stdout.is_empty());
-        assert!(
-            stderr_of(&output).contains("access token"),
-            "{}",
-            stderr_of(&output)
-        );
-    }
-}
 
 #[test]
 fn base_url_flag_beats_the_environment() {

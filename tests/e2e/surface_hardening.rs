@@ -28,24 +28,15 @@ fn last_body(sandbox: &Sandbox, path: &str) -> Value {
     serde_json::from_str(&last.body).expect("json body")
 }
 
+/// Blank messages and models of `chat` and `run` are rows of `every_command.rs`;
+/// `model` needs no credential, so it has no row there.
 #[test]
-fn blank_messages_models_and_ids_are_usage_errors_before_any_request() {
+fn a_blank_model_id_is_a_usage_error_before_any_request() {
     let sandbox = Sandbox::new();
-    let cases: [&[&str]; 8] = [
-        &["chat", ""],
-        &["chat", "  "],
-        &["chat", "-m", "", "hi"],
-        &["chat", "-m", " ", "hi"],
-        &["run", "", "-p", "hi"],
-        &["run", "-m", "", "-p", "hi"],
-        &["run", "gpt-5.4", "-p", " "],
-        &["model", "info", ""],
-    ];
-    for args in cases {
-        let output = run(&sandbox, args, "");
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
-        assert!(!stderr_of(&output).is_empty(), "{args:?} says why");
-    }
+    let args = ["model", "info", ""];
+    let output = run(&sandbox, &args, "");
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
+    assert!(!stderr_of(&output).is_empty(), "{args:?} says why");
     assert!(
         sandbox.server.requests().is_empty(),
         "no request: {:?}",

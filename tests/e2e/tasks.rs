@@ -1,4 +1,5 @@
-//! `tasks`: the query each filter sends, validation, dates, durations, money, errors.
+//! `tasks`: the query each filter sends, validation, dates, durations, money, errors
+//! (a missing or rejected access token: a row of `every_command.rs`).
 
 use serde_json::{json, Value};
 
@@ -271,32 +272,6 @@ fn no_match_is_a_sentence_or_an_empty_list() {
     assert_eq!(stdout_of(&output).trim(), "[]");
     let output = run(&sandbox, &["--platform", "sora", "-f", "markdown"]);
     assert_eq!(stdout_of(&output), "No tasks found.\n");
-}
-
-#[test]
-fn no_access_token_is_exit_64() {
-    let sandbox = Sandbox::new();
-    let output = sandbox.cmd_with_key().arg("tasks").output().expect("run");
-    assert_eq!(output.status.code(), Some(64));
-    let stderr = stderr_of(&output);
-    assert!(
-        stderr.contains("COMETAPI_ACCESS_TOKEN") && stderr.contains("cometapi init"),
-        "{stderr}"
-    );
-    assert!(sandbox.server.requests().is_empty());
-}
-
-#[test]
-fn wrong_access_token_is_exit_77() {
-    let sandbox = Sandbox::new();
-    let output = sandbox
-        .cmd()
-        .env("COMETAPI_ACCESS_TOKEN", "tok-wrong-token-00000000")
-        .args(["tasks", "--platform", "suno"])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(77), "{output:?}");
-    assert!(output.stdout.is_empty());
 }
 
 #[test]

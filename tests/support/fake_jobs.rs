@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use serde_json::{json, Value};
 
 use super::media_images::{binary, cdn, image_bytes};
-use super::{guarded, openai_error, Auth, FakeServer, Recorded, Reply, State};
+use super::{guarded, openai_error, Auth, Call, FakeServer, Recorded, Reply, State};
 
 #[derive(Default)]
 pub struct Jobs {
@@ -79,36 +79,41 @@ impl FakeServer {
 }
 
 /// Whether `path` is one of the job endpoints.
-pub fn serves(path: &str) -> bool {
+fn serves(path: &str) -> bool {
     path.starts_with("/v1/videos")
         || path.starts_with("/kling/v1/videos/")
         || path.starts_with("/mj/")
         || path.starts_with("/suno/")
 }
 
-pub fn route(state: &State, req: &Recorded, path: &str) -> Reply {
-    guarded(req, Auth::BearerKey, || {
-        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-        match (req.method.as_str(), segments.as_slice()) {
-            ("POST", ["v1", "videos"]) => openai_create(state, req),
-            ("GET", ["v1", "videos", id]) => openai_fetch(state, id),
-            ("GET", ["v1", "videos", id, "content"]) => openai_content(state, id),
-            ("POST", ["kling", "v1", "videos", kind]) => kling_create(state, req, kind),
-            ("GET", ["kling", "v1", "videos", kind, id]) => kling_fetch(state, kind, id),
-            ("POST", ["mj", "submit", "imagine"]) => mj_imagine(state, req),
-            ("POST", ["mj", "submit", "action"]) => mj_action(state, req),
-            ("GET", ["mj", "task", id, "fetch"]) => mj_fetch(state, id),
-            ("POST", ["mj", "task", "list-by-condition"]) => mj_list(state, req),
-            ("POST", ["suno", "submit", "music"]) => suno_create(state, req),
-            ("GET", ["suno", "fetch", id]) => suno_fetch(state, id),
-            ("POST", ["suno", "fetch"]) => suno_fetch_many(state, req),
-            _ => openai_error(
-                404,
-                &format!("Invalid URL ({} {path})", req.method),
-                "invalid_request_error",
-                None,
-            ),
-        }
+/// The reply to a request for one of the job paths (a 404 for an unknown one under
+/// them), `None` for any other path.
+pub(super) fn route(call: &Call) -> Option<Reply> {
+    let (state, req, path) = (call.state, call.req, call.path);
+    serves(path).then(|| {
+        guarded(req, Auth::BearerKey, || {
+            let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+            match (req.method.as_str(), segments.as_slice()) {
+                ("POST", ["v1", "videos"]) => openai_create(state, req),
+                ("GET", ["v1", "videos", id]) => openai_fetch(state, id),
+                ("GET", ["v1", "videos", id, "content"]) => openai_content(state, id),
+                ("POST", ["kling", "v1", "videos", kind]) => kling_create(state, req, kind),
+                ("GET", ["kling", "v1", "videos", kind, id]) => kling_fetch(state, kind, id),
+                ("POST", ["mj", "submit", "imagine"]) => mj_imagine(state, req),
+                ("POST", ["mj", "submit", "action"]) => mj_action(state, req),
+                ("GET", ["mj", "task", id, "fetch"]) => mj_fetch(state, id),
+                ("POST", ["mj", "task", "list-by-condition"]) => mj_list(state, req),
+                ("POST", ["suno", "submit", "music"]) => suno_create(state, req),
+                ("GET", ["suno", "fetch", id]) => suno_fetch(state, id),
+                ("POST", ["suno", "fetch"]) => suno_fetch_many(state, req),
+                _ => openai_error(
+                    404,
+                    &format!("Invalid URL ({} {path})", req.method),
+                    "invalid_request_error",
+                    None,
+                ),
+            }
+        })
     })
 }
 

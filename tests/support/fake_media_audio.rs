@@ -7,7 +7,7 @@ use std::io::Write;
 
 use serde_json::{json, Value};
 
-use super::{bad_request, multipart_parts, Part, Recorded, Reply};
+use super::{bad_request, guarded, multipart_parts, Auth, Call, Part, Recorded, Reply};
 
 /// The audio extensions the transcription endpoints accept (as OpenAI's).
 const AUDIO_EXTENSIONS: &[&str] = &[
@@ -30,21 +30,16 @@ fn text_of(part: &Part) -> String {
     String::from_utf8_lossy(&part.data).into_owned()
 }
 
-/// Whether `path` is one of the routes here.
-pub(super) fn serves(path: &str) -> bool {
-    matches!(
-        path,
-        "/v1/audio/transcriptions" | "/v1/audio/translations" | "/v1/embeddings"
-    )
-}
-
-/// The reply to a (POST, authorised) request to one of the routes here.
-pub(super) fn route(req: &Recorded, path: &str) -> Reply {
-    match path {
-        "/v1/embeddings" => embeddings(req),
-        "/v1/audio/translations" => transcription(req, "translate"),
-        _ => transcription(req, "transcribe"),
-    }
+/// The reply to a request for one of the routes here, `None` for any other path.
+pub(super) fn route(call: &Call) -> Option<Reply> {
+    let req = call.req;
+    let answer: fn(&Recorded) -> Reply = match (req.method.as_str(), call.path) {
+        ("POST", "/v1/embeddings") => embeddings,
+        ("POST", "/v1/audio/translations") => |req| transcription(req, "translate"),
+        ("POST", "/v1/audio/transcriptions") => |req| transcription(req, "transcribe"),
+        _ => return None,
+    };
+    Some(guarded(req, Auth::BearerKey, || answer(req)))
 }
 
 /// What the fake hears in an audio file: its name and size, so tests can tell that

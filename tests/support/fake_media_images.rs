@@ -19,7 +19,8 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 use super::{
-    guarded, openai_error, require_json, Auth, FakeServer, Recorded, Reply, State, FIXED_CREATED,
+    guarded, openai_error, require_json, Auth, Call, FakeServer, Recorded, Reply, State,
+    FIXED_CREATED,
 };
 
 /// A reply written by hand to the connection.
@@ -98,6 +99,7 @@ impl FakeServer {
 
     /// Make speech replies an MP3 header and then `bytes` in all, produced as they are
     /// sent and never held (benchmarks); 0 restores [`speech_audio`].
+    #[allow(dead_code)] // only `examples/fake-server.rs` (`--speech-bytes`) sets it
     pub fn set_speech_bytes(&self, bytes: usize) {
         self.state
             .media_images
@@ -122,20 +124,16 @@ impl FakeServer {
     }
 }
 
-/// Whether a POST to `path` is one of these endpoints.
-pub fn serves(path: &str) -> bool {
-    matches!(
-        path,
-        "/v1/images/generations" | "/v1/images/edits" | "/v1/audio/speech"
-    )
-}
-
-pub fn route(state: &State, req: &Recorded, path: &str) -> Reply {
-    guarded(req, Auth::BearerKey, || match path {
-        "/v1/audio/speech" => speech(state, req),
-        "/v1/images/generations" => generations(state, req),
-        _ => edits(state, req),
-    })
+/// The reply to a request for one of the routes here, `None` for any other path.
+pub(super) fn route(call: &Call) -> Option<Reply> {
+    let (state, req) = (call.state, call.req);
+    let answer: fn(&State, &Recorded) -> Reply = match (req.method.as_str(), call.path) {
+        ("POST", "/v1/audio/speech") => speech,
+        ("POST", "/v1/images/generations") => generations,
+        ("POST", "/v1/images/edits") => edits,
+        _ => return None,
+    };
+    Some(guarded(req, Auth::BearerKey, || answer(state, req)))
 }
 
 // ---------------------------------------------------------------------------
