@@ -142,8 +142,8 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         None => {}
     }
     // What the log records as the prompt: the text given, else the body's messages.
-    let logged_prompt =
-        chatlog::enabled(ctx, m).then(|| prompt.unwrap_or_else(|| prompt_in(&body)));
+    let logged_prompt = chatlog::enabled(ctx, m.get_flag("no_log"))
+        .then(|| prompt.unwrap_or_else(|| prompt_in(&body)));
     let model = match m
         .get_one::<String>("model")
         .or_else(|| m.get_one::<String>("model_option"))

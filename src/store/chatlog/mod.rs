@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use clap::{Arg, ArgAction, ArgMatches};
+use clap::{Arg, ArgAction};
 use serde_json::{json, Value};
 
 use crate::api::stream::Reply;
@@ -175,15 +175,15 @@ pub fn no_log_arg() -> Arg {
         .help("Do not record this exchange in the conversation log (config `log false` for good)")
 }
 
-/// Whether this run records: no `--no-log` and config `log` not false.
-pub fn enabled(ctx: &Context, m: &ArgMatches) -> bool {
-    let flagged = matches!(m.try_get_one::<bool>("no_log"), Ok(Some(true)));
+/// Whether this run records: no `--no-log` (`no_log`, the flag read by the command)
+/// and config `log` not false.
+pub fn enabled(ctx: &Context, no_log: bool) -> bool {
     let configured = ctx
         .settings()
         .ok()
         .and_then(|s| s.get("log").enabled())
         .unwrap_or(true);
-    !flagged && configured
+    !no_log && configured
 }
 
 pub fn path() -> PathBuf {
