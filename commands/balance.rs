@@ -1,6 +1,5 @@
 //! `balance`: the account balance from the console, or the API key's billing view.
 
-use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgMatches};
 use serde_json::Value;
 
@@ -22,7 +21,7 @@ fn args(cmd: clap::Command) -> clap::Command {
         Arg::new("source")
             .long("source")
             .value_name("SOURCE")
-            .value_parser(PossibleValuesParser::new(["account", "key", "token"]))
+            .value_parser(clap::value_parser!(Source))
             .ignore_case(true)
             .help(
                 "account: the whole account (access token); key (or token): this API key's billing",
@@ -34,11 +33,37 @@ fn args(cmd: clap::Command) -> clap::Command {
     )
 }
 
+/// Which balance `--source` names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Source {
+    Account,
+    #[value(alias = "token")]
+    Key,
+}
+
+/// What `balance` was asked for, read once from its arguments.
+#[derive(Debug, PartialEq)]
+struct Options {
+    /// `None`: the account when an access token is set, else the key.
+    source: Option<Source>,
+}
+
+impl Options {
+    fn from_matches(m: &ArgMatches) -> Options {
+        Options {
+            source: m.get_one::<Source>("source").copied(),
+        }
+    }
+}
+
 fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
-    let source = m.get_one::<String>("source").map(|s| s.to_lowercase());
-    let record = match source.as_deref() {
-        Some("account") => account_balance(ctx)?,
-        Some(_) => key_balance(ctx)?,
+    show_balance(ctx, &Options::from_matches(m))
+}
+
+fn show_balance(ctx: &Context, options: &Options) -> Result<Outcome> {
+    let record = match options.source {
+        Some(Source::Account) => account_balance(ctx)?,
+        Some(Source::Key) => key_balance(ctx)?,
         None if ctx.access_token().is_err() => key_balance(ctx)?,
         None => match account_balance(ctx) {
             Ok(record) => record,
@@ -136,4 +161,45 @@ inventory::submit! {
     CommandSpec::new("balance", "Show the account balance (or this API key's)", run)
         .needs(Credential::Either)
         .with_args(args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(argv: &[&str]) -> Result<Options, clap::Error> {
+        let cmd = args(clap::Command::new("x"));
+        let m = cmd.try_get_matches_from([&["x"], argv].concat())?;
+        Ok(Options::from_matches(&m))
+    }
+
+    #[test]
+    fn the_source_is_read_with_its_alias_in_any_case() {
+        assert_eq!(options(&[]).ok(), Some(Options { source: None }));
+        for (given, source) in [
+            ("account", Source::Account),
+            ("Account", Source::Account),
+            ("key", Source::Key),
+            ("token", Source::Key),
+            ("TOKEN", Source::Key),
+        ] {
+            let read = options(&["--source", given]).ok();
+            assert_eq!(
+                read,
+                Some(Options {
+                    source: Some(source)
+                }),
+                "{given}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unknown_source_is_rejected() {
+        let err = options(&["--source", "wallet"]).err();
+        assert_eq!(
+            err.map(|e| e.kind()),
+            Some(clap::error::ErrorKind::InvalidValue)
+        );
+    }
 }

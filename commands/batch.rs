@@ -55,7 +55,7 @@ fn args(cmd: clap::Command) -> clap::Command {
     .arg(Arg::new("template").long("template").value_name("TEXT")
         .help("Build each prompt from a JSON object or CSV row: {{field}} is replaced by its value"))
     .arg(Arg::new("input_format").long("input-format").value_name("FORMAT")
-        .value_parser(["auto", "text", "csv"]).default_value("auto")
+        .value_parser(value_parser!(Format)).default_value("auto")
         .help("auto: JSON objects or plain text, line by line; text: every line a prompt; csv: rows with a header, for --template"))
     .arg(Arg::new("jobs").short('j').long("jobs").value_name("N")
         .value_parser(value_parser!(u16).range(1..=1024)).default_value("8")
@@ -72,41 +72,81 @@ fn args(cmd: clap::Command) -> clap::Command {
         .help("Stop submitting once the cost so far reaches this (catalog prices)"))
 }
 
-fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
-    let defaults = defaults(ctx, m)?;
-    let format = match m.get_one::<String>("input_format").map(String::as_str) {
-        Some("text") => Format::Text,
-        Some("csv") if defaults.template.is_none() => {
-            return Err(CliError::usage("--input-format csv needs a --template"));
+/// What `batch` was asked for, read once from its arguments.
+#[derive(Debug, PartialEq)]
+struct Options {
+    input: String,
+    output: Option<PathBuf>,
+    model: Option<String>,
+    system: Option<String>,
+    temperature: Option<f64>,
+    template: Option<String>,
+    format: Format,
+    jobs: u16,
+    rpm: Option<u32>,
+    ordered: bool,
+    retry_failed: bool,
+    dry_run: bool,
+    max_cost: Option<f64>,
+}
+
+impl Options {
+    fn from_matches(m: &ArgMatches) -> Options {
+        Options {
+            input: m
+                .get_one::<String>("input")
+                .cloned()
+                .unwrap_or_else(|| "-".into()),
+            output: m.get_one::<PathBuf>("output").cloned(),
+            model: m.get_one::<String>("model").cloned(),
+            system: m.get_one::<String>("system").cloned(),
+            temperature: m.get_one::<f64>("temperature").copied(),
+            template: m.get_one::<String>("template").cloned(),
+            format: m
+                .get_one::<Format>("input_format")
+                .copied()
+                .unwrap_or(Format::Auto),
+            jobs: m.get_one::<u16>("jobs").copied().unwrap_or(8),
+            rpm: m.get_one::<u32>("rpm").copied(),
+            ordered: m.get_flag("ordered"),
+            retry_failed: m.get_flag("retry_failed"),
+            dry_run: m.get_flag("dry_run"),
+            max_cost: m.get_one::<f64>("max_cost").copied(),
         }
-        Some("csv") => Format::Csv,
-        _ => Format::Auto,
-    };
-    let given = m.get_one::<String>("input").map_or("-", String::as_str);
-    let (path, _spool) = input_path(given)?;
+    }
+}
+
+fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
+    run_batch(ctx, &Options::from_matches(m))
+}
+
+fn run_batch(ctx: &Context, options: &Options) -> Result<Outcome> {
+    let defaults = defaults(ctx, options)?;
+    if options.format == Format::Csv && defaults.template.is_none() {
+        return Err(CliError::usage("--input-format csv needs a --template"));
+    }
+    let format = options.format;
+    let (path, _spool) = input_path(&options.input)?;
     let checked = input::check(&path, format, &defaults)?;
-    if m.get_flag("dry_run") {
+    if options.dry_run {
         return Ok(dry_run(ctx, &checked).into());
     }
-    if let Some(cost) = m
-        .get_one::<f64>("max_cost")
-        .filter(|c| !c.is_finite() || **c <= 0.0)
-    {
+    if let Some(cost) = options.max_cost.filter(|c| !c.is_finite() || *c <= 0.0) {
         return Err(CliError::usage(format!(
             "--max-cost must be above 0, not {cost}"
         )));
     }
-    let output = m.get_one::<PathBuf>("output");
+    let output = options.output.as_deref();
     let earlier = match output {
-        Some(out) => results::resume(out, m.get_flag("retry_failed"))?,
+        Some(out) => results::resume(out, options.retry_failed)?,
         None => results::Earlier::default(),
     };
     let prices = Prices::new(catalog::models(ctx, CachePolicy::Use).unwrap_or_default());
-    let jobs = usize::from(m.get_one::<u16>("jobs").copied().unwrap_or(8));
+    let jobs = usize::from(options.jobs);
     let settings = Settings {
         jobs,
-        rpm: m.get_one::<u32>("rpm").copied(),
-        window: m.get_flag("ordered").then_some(jobs * REORDER_PER_JOB),
+        rpm: options.rpm,
+        window: options.ordered.then_some(jobs * REORDER_PER_JOB),
         grace: GRACE.min(ctx.timeout()?),
     };
     let plan = Plan {
@@ -116,10 +156,10 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         earlier: &earlier,
     };
     let mut batch = Batch {
-        sink: Sink::new(output.map(PathBuf::as_path), m.get_flag("ordered"))?,
+        sink: Sink::new(output, options.ordered)?,
         totals: Totals::default(),
         prices,
-        max_cost: m.get_one::<f64>("max_cost").copied(),
+        max_cost: options.max_cost,
         over_budget: false,
         bar: bar::Bar::new(checked.count),
     };
@@ -131,21 +171,21 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
 }
 
 /// The lines that do not name them get the command's model, system prompt, temperature.
-fn defaults(ctx: &Context, m: &ArgMatches) -> Result<Defaults> {
-    let temperature = m.get_one::<f64>("temperature").copied();
+fn defaults(ctx: &Context, options: &Options) -> Result<Defaults> {
+    let temperature = options.temperature;
     if let Some(t) = temperature.filter(|t| !(0.0..=2.0).contains(t)) {
         return Err(CliError::usage(format!(
             "--temperature must be between 0.0 and 2.0, not {t}"
         )));
     }
     Ok(Defaults {
-        model: match m.get_one::<String>("model") {
+        model: match &options.model {
             Some(model) => model.clone(),
             None => ctx.default_model()?,
         },
-        system: m.get_one::<String>("system").cloned(),
+        system: options.system.clone(),
         temperature,
-        template: m.get_one::<String>("template").cloned(),
+        template: options.template.clone(),
     })
 }
 
@@ -411,4 +451,95 @@ inventory::submit! {
         .needs(Credential::ApiKey)
         .with_args(args)
         .model_id_args(&["model"])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(argv: &[&str]) -> Result<Options, clap::Error> {
+        let cmd = args(clap::Command::new("x"));
+        let m = cmd.try_get_matches_from([&["x"], argv].concat())?;
+        Ok(Options::from_matches(&m))
+    }
+
+    #[test]
+    fn the_defaults_and_every_flag_are_read() {
+        let plain = options(&["in.jsonl"]).expect("parses");
+        assert_eq!(
+            plain,
+            Options {
+                input: "in.jsonl".into(),
+                output: None,
+                model: None,
+                system: None,
+                temperature: None,
+                template: None,
+                format: Format::Auto,
+                jobs: 8,
+                rpm: None,
+                ordered: false,
+                retry_failed: false,
+                dry_run: false,
+                max_cost: None,
+            }
+        );
+        let argv = [
+            "-",
+            "-o",
+            "out.jsonl",
+            "-m",
+            "m1",
+            "-s",
+            "be brief",
+            "-t",
+            "0.5",
+            "--template",
+            "{{a}}",
+            "--input-format",
+            "csv",
+            "-j",
+            "3",
+            "--rpm",
+            "60",
+            "--ordered",
+            "--retry-failed",
+            "--dry-run",
+            "--max-cost",
+            "1.5",
+        ];
+        let full = options(&argv).expect("parses");
+        assert_eq!(
+            full,
+            Options {
+                input: "-".into(),
+                output: Some(PathBuf::from("out.jsonl")),
+                model: Some("m1".into()),
+                system: Some("be brief".into()),
+                temperature: Some(0.5),
+                template: Some("{{a}}".into()),
+                format: Format::Csv,
+                jobs: 3,
+                rpm: Some(60),
+                ordered: true,
+                retry_failed: true,
+                dry_run: true,
+                max_cost: Some(1.5),
+            }
+        );
+        let text = options(&["in.txt", "--input-format", "text"]).expect("parses");
+        assert_eq!(text.format, Format::Text);
+    }
+
+    #[test]
+    fn an_unknown_input_format_is_rejected() {
+        for bad in ["jsonl", "CSV"] {
+            let err = options(&["in", "--input-format", bad]).err();
+            assert_eq!(
+                err.map(|e| e.kind()),
+                Some(clap::error::ErrorKind::InvalidValue),
+                "{bad}"
+            );
+        }
+    }
 }

@@ -96,8 +96,52 @@ fn args(cmd: clap::Command) -> clap::Command {
     )
 }
 
-/// What every request of one `chat` run shares.
+/// What `chat` was asked for, read once from its arguments.
+#[derive(Debug, PartialEq)]
 struct Options {
+    /// The words of MESSAGE joined with spaces; `None` when none were given.
+    message: Option<String>,
+    model: Option<String>,
+    /// As given: `@FILE` is read when the run starts.
+    system: Option<String>,
+    temperature: Option<f64>,
+    max_tokens: Option<u32>,
+    no_stream: bool,
+    /// The `--attach` specs, in order.
+    attach: Vec<String>,
+    raw: bool,
+    /// `-c`: continue the latest logged conversation.
+    continue_latest: bool,
+    cid: Option<String>,
+    role: Option<String>,
+    no_log: bool,
+}
+
+impl Options {
+    fn from_matches(m: &ArgMatches) -> Options {
+        let words: Option<Vec<&str>> = m
+            .get_many::<String>("message")
+            .map(|words| words.map(String::as_str).collect());
+        let strings = |id: &str| m.get_many::<String>(id).into_iter().flatten().cloned();
+        Options {
+            message: words.map(|words| words.join(" ")),
+            model: m.get_one::<String>("model").cloned(),
+            system: m.get_one::<String>("system").cloned(),
+            temperature: m.get_one::<f64>("temperature").copied(),
+            max_tokens: m.get_one::<u32>("max_tokens").copied(),
+            no_stream: m.get_flag("no_stream"),
+            attach: strings("attach").collect(),
+            raw: m.get_flag("raw"),
+            continue_latest: m.get_flag("continue"),
+            cid: m.get_one::<String>("cid").cloned(),
+            role: m.get_one::<String>("role").cloned(),
+            no_log: m.get_flag("no_log"),
+        }
+    }
+}
+
+/// What every request of one `chat` run shares.
+struct Session {
     request: ChatSettings,
     /// Replies rendered as Markdown (a terminal with colour, no `--raw`).
     render: bool,
@@ -106,40 +150,39 @@ struct Options {
 }
 
 fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
-    let words: Option<Vec<&str>> = m
-        .get_many::<String>("message")
-        .map(|words| words.map(String::as_str).collect());
-    let joined = words.map(|words| words.join(" "));
-    if joined.as_deref().is_some_and(|m| m.trim().is_empty()) {
+    chat(ctx, &Options::from_matches(m))
+}
+
+fn chat(ctx: &Context, options: &Options) -> Result<Outcome> {
+    let arg = options.message.as_deref();
+    if arg.is_some_and(|m| m.trim().is_empty()) {
         return Err(CliError::usage("the message is empty")
             .with_hint("pass some text (`cometapi chat \"hello\"`), or `-` to read stdin"));
     }
-    let arg = joined.as_deref();
     let start::Start {
         conversation,
         temperature,
-    } = start::start(ctx, m)?;
+    } = start::start(ctx, options)?;
     let interactive =
         message::Source::of(arg, io::stdin().is_terminal()) == message::Source::Interactive;
-    let streaming = interactive || !m.get_flag("no_stream");
-    let options = Options {
+    let streaming = interactive || !options.no_stream;
+    let session = Session {
         request: ChatSettings {
             temperature,
-            max_tokens: m.get_one::<u32>("max_tokens").copied(),
+            max_tokens: options.max_tokens,
             streaming,
             stream_usage: streaming && ctx.stream_usage()?,
         },
-        render: ctx.renders_markdown(m.get_flag("raw"))?,
-        log: crate::store::chatlog::enabled(ctx, m.get_flag("no_log")),
+        render: ctx.renders_markdown(options.raw)?,
+        log: crate::store::chatlog::enabled(ctx, options.no_log),
     };
-    let specs = || m.get_many::<String>("attach").into_iter().flatten();
     let mut conversation = conversation;
-    conversation.pending = attach::load_all(specs())?;
+    conversation.pending = attach::load_all(&options.attach)?;
     if interactive {
-        repl::run(ctx, &options, conversation)?;
+        repl::run(ctx, &session, conversation)?;
         return Ok(Output::Empty.into());
     }
-    let message = if attach::takes_stdin(specs()) {
+    let message = if attach::takes_stdin(&options.attach) {
         message::argument_only(arg)?
     } else {
         message::read(arg)?
@@ -150,20 +193,20 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     if let Some(last) = messages.as_array_mut().and_then(|all| all.last_mut()) {
         last["content"] = attach::user_content(Wire::Chat, &message, &conversation.pending)?;
     }
-    let body = options.request.body(&model, messages);
+    let body = session.request.body(&model, messages);
     let key = ctx.api_key()?;
     let url = ctx.base_url()?.v1("chat/completions");
     let request = Request::post_json(url, Auth::ApiKey(&key, KeyHeader::Bearer), &body);
 
     let started = std::time::Instant::now();
     // Kept for the log, at most its cap (a huge reply does not grow memory with it).
-    let mut reply = if options.log {
+    let mut reply = if session.log {
         Reply::keeping_at_most(crate::store::chatlog::REPLY_CAP)
     } else {
         Reply::new(false)
     };
-    let result = one_shot(ctx, &options, &model, &request, structured, &mut reply);
-    if options.log {
+    let result = one_shot(ctx, &session, &model, &request, structured, &mut reply);
+    if session.log {
         log::record(ctx, &conversation, &message, &reply, &result, started);
     }
     result
@@ -173,16 +216,16 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
 /// what is known of it in `reply` for the conversation log.
 fn one_shot(
     ctx: &Context,
-    options: &Options,
+    session: &Session,
     model: &str,
     request: &Request,
     structured: bool,
     reply: &mut Reply,
 ) -> Result<Outcome> {
-    if !options.request.streaming {
+    if !session.request.streaming {
         let whole = ctx.http()?.send(request)?.json()?;
         stream::check_whole_reply(&whole)?;
-        let output = whole_reply(options, model, &whole, structured)?;
+        let output = whole_reply(session, model, &whole, structured)?;
         *reply = known_of(&whole);
         reply.content = stream::text_of(Wire::Chat, &whole);
         if let Output::Text(text) = &output {
@@ -201,7 +244,7 @@ fn one_shot(
         let content = reply.content.clone().unwrap_or_default();
         return Ok(Output::Json(summary(model, reply, content)).into());
     }
-    stream_to_stdout(ctx, model, request, reply, options.render).map(|_| Output::Empty.into())
+    stream_to_stdout(ctx, model, request, reply, session.render).map(|_| Output::Empty.into())
 }
 
 /// Writes the reply as it arrives into `reply` (whose text is kept when it was made
@@ -265,7 +308,7 @@ fn known_of(reply: &Value) -> Reply {
 
 /// `--no-stream`: the reply rendered whole, or `{model, role, content, usage}`. A reply
 /// without text content (no choices, `content: null`) is exit 1.
-fn whole_reply(options: &Options, model: &str, reply: &Value, structured: bool) -> Result<Output> {
+fn whole_reply(session: &Session, model: &str, reply: &Value, structured: bool) -> Result<Output> {
     let message = reply.pointer("/choices/0/message");
     let content = message
         .and_then(|m| m.get("content"))
@@ -287,7 +330,7 @@ fn whole_reply(options: &Options, model: &str, reply: &Value, structured: bool) 
     }
     // Neutralised here, not by the app, because rendering adds escapes of its own.
     let content = content.trim_end_matches('\n');
-    Ok(Output::Text(if options.render {
+    Ok(Output::Text(if session.render {
         markdown::to_string(content)
     } else {
         sanitize::for_stdout(content).into_owned()
@@ -308,4 +351,77 @@ inventory::submit! {
         .needs(Credential::ApiKey)
         .with_args(args)
         .model_id_args(&["model"])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(argv: &[&str]) -> Result<Options, clap::Error> {
+        let cmd = args(clap::Command::new("x"));
+        let m = cmd.try_get_matches_from([&["x"], argv].concat())?;
+        Ok(Options::from_matches(&m))
+    }
+
+    #[test]
+    fn the_message_words_and_every_flag_are_read() {
+        let argv = [
+            "hello",
+            "world",
+            "-m",
+            "m1",
+            "-s",
+            "@sys.md",
+            "-t",
+            "0.5",
+            "--max-tokens",
+            "9",
+            "--no-stream",
+            "-a",
+            "a.png",
+            "--attach",
+            "-",
+            "--raw",
+            "--cid",
+            "ab",
+            "--role",
+            "poet",
+            "--no-log",
+        ];
+        assert_eq!(
+            options(&argv).expect("parses"),
+            Options {
+                message: Some("hello world".into()),
+                model: Some("m1".into()),
+                system: Some("@sys.md".into()),
+                temperature: Some(0.5),
+                max_tokens: Some(9),
+                no_stream: true,
+                attach: vec!["a.png".into(), "-".into()],
+                raw: true,
+                continue_latest: false,
+                cid: Some("ab".into()),
+                role: Some("poet".into()),
+                no_log: true,
+            }
+        );
+        let bare = options(&["-c", "-t", "-1"]).expect("parses");
+        assert_eq!((bare.message, bare.continue_latest), (None, true));
+        assert_eq!(bare.temperature, Some(-1.0), "checked when the run starts");
+        let last_wins = options(&["hi", "--no-stream", "--stream"]).expect("parses");
+        assert!(!last_wins.no_stream);
+        assert!(last_wins.attach.is_empty());
+    }
+
+    #[test]
+    fn bad_values_are_rejected() {
+        for argv in [
+            &["hi", "--max-tokens", "0"][..],
+            &["hi", "-t", "warm"],
+            &["hi", "-m", " "],
+            &["hi", "-c", "--cid", "ab"],
+        ] {
+            assert!(options(argv).is_err(), "{argv:?}");
+        }
+    }
 }

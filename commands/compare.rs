@@ -5,6 +5,8 @@
 //! token, total time, tokens, cost, with the fastest and cheapest marked. A model that fails shows
 //! its error; the others carry on; exit 1 if any failed.
 
+mod columns;
+
 use std::io::{self, IsTerminal, Write};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Mutex, PoisonError};
@@ -16,18 +18,16 @@ use serde_json::{json, Value};
 use crate::api::bulk::stats::{tokens_of, Prices};
 use crate::api::catalog::{self, CachePolicy};
 use crate::api::chat_body::{self, ChatSettings};
-use crate::cli::context::Context;
-use crate::cli::registry::{CommandSpec, Credential};
-use crate::error::{CliError, ExitCode, Result};
-use crate::net::{Auth, KeyHeader, Request};
-use crate::output::{Cell, Column, Outcome, Output, Table, Tone};
-mod columns;
-
 use crate::api::message;
 use crate::api::money;
 use crate::api::stream::{self, Reply, Wire};
+use crate::cli::context::Context;
 use crate::cli::front;
+use crate::cli::registry::{CommandSpec, Credential};
+use crate::error::{CliError, ExitCode, Result};
+use crate::net::{Auth, KeyHeader, Request};
 use crate::output::fit;
+use crate::output::{Cell, Column, Outcome, Output, Table, Tone};
 use crate::term::sanitize;
 use columns::LiveLanes;
 
@@ -117,31 +117,56 @@ impl Write for Capture<'_> {
     }
 }
 
-fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
-    let mut models: Vec<String> = Vec::new();
-    for model in m.get_many::<String>("model").into_iter().flatten() {
-        if !models.contains(model) {
-            models.push(model.clone());
+/// What `compare` was asked for, read once from its arguments.
+#[derive(Debug, PartialEq)]
+struct Options {
+    /// The words of PROMPT joined with spaces; `None` reads stdin.
+    prompt: Option<String>,
+    /// Each model once, in the order first given.
+    models: Vec<String>,
+    system: Option<String>,
+    temperature: Option<f64>,
+    max_tokens: Option<u32>,
+}
+
+impl Options {
+    fn from_matches(m: &ArgMatches) -> Options {
+        let mut models: Vec<String> = Vec::new();
+        for model in m.get_many::<String>("model").into_iter().flatten() {
+            if !models.contains(model) {
+                models.push(model.clone());
+            }
+        }
+        let words: Option<Vec<&str>> = m
+            .get_many::<String>("prompt")
+            .map(|w| w.map(String::as_str).collect());
+        Options {
+            prompt: words.map(|w| w.join(" ")),
+            models,
+            system: m.get_one::<String>("system").cloned(),
+            temperature: m.get_one::<f64>("temperature").copied(),
+            max_tokens: m.get_one::<u32>("max_tokens").copied(),
         }
     }
+}
+
+fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
+    compare(ctx, &Options::from_matches(m))
+}
+
+fn compare(ctx: &Context, options: &Options) -> Result<Outcome> {
+    let models = &options.models;
     if models.len() < 2 {
         return Err(CliError::usage(
             "compare needs two or more different models (-m A -m B)",
         ));
     }
-    if let Some(t) = m
-        .get_one::<f64>("temperature")
-        .filter(|t| !(0.0..=2.0).contains(*t))
-    {
+    if let Some(t) = options.temperature.filter(|t| !(0.0..=2.0).contains(t)) {
         return Err(CliError::usage(format!(
             "--temperature must be between 0.0 and 2.0, not {t}"
         )));
     }
-    let words: Option<Vec<&str>> = m
-        .get_many::<String>("prompt")
-        .map(|w| w.map(String::as_str).collect());
-    let joined = words.map(|w| w.join(" "));
-    let prompt = message::read(joined.as_deref())?;
+    let prompt = message::read(options.prompt.as_deref())?;
     if prompt.trim().is_empty() {
         return Err(CliError::usage("the prompt is empty"));
     }
@@ -152,18 +177,18 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     let requests: Vec<Request> = models
         .iter()
         .map(|model| {
-            let body = body(m, model, &prompt, usage);
+            let body = body(options, model, &prompt, usage);
             Request::post_json(url.clone(), Auth::ApiKey(&key, KeyHeader::Bearer), &body)
         })
         .collect();
     let live =
         (io::stdout().is_terminal() && ctx.globals.format.is_none() && !ctx.formatter().structured)
-            .then(|| Mutex::new(live_lanes(&models)));
+            .then(|| Mutex::new(live_lanes(models)));
     let spinner_off = live.as_ref().map(|_| crate::term::progress::silence());
     if let Some(live) = &live {
         let _ = live.lock().unwrap_or_else(PoisonError::into_inner).redraw();
     }
-    let mut lanes = ask_all(http, &requests, &models, live.as_ref());
+    let mut lanes = ask_all(http, &requests, models, live.as_ref());
     let live = live.map(|l| l.into_inner().unwrap_or_else(PoisonError::into_inner));
     if lanes.iter().any(|l| {
         l.error
@@ -197,15 +222,17 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
 }
 
 /// The streamed chat request for one model.
-fn body(m: &ArgMatches, model: &str, prompt: &str, usage: bool) -> Value {
+fn body(options: &Options, model: &str, prompt: &str, usage: bool) -> Value {
     let settings = ChatSettings {
-        temperature: m.get_one::<f64>("temperature").copied(),
-        max_tokens: m.get_one::<u32>("max_tokens").copied(),
+        temperature: options.temperature,
+        max_tokens: options.max_tokens,
         streaming: true,
         stream_usage: usage,
     };
-    let system = m.get_one::<String>("system").map(String::as_str);
-    settings.body(model, chat_body::first_turn(system, prompt))
+    settings.body(
+        model,
+        chat_body::first_turn(options.system.as_deref(), prompt),
+    )
 }
 
 /// The live view for stdout's terminal: `COLUMNS` (else its width) wide, as tall as it is.
@@ -432,4 +459,59 @@ inventory::submit! {
         .needs(Credential::ApiKey)
         .with_args(args)
         .model_id_args(&["model"])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(argv: &[&str]) -> Result<Options, clap::Error> {
+        let cmd = args(clap::Command::new("x"));
+        let m = cmd.try_get_matches_from([&["x"], argv].concat())?;
+        Ok(Options::from_matches(&m))
+    }
+
+    #[test]
+    fn the_prompt_and_each_model_once_are_read() {
+        let argv = [
+            "-m",
+            "a",
+            "-m",
+            "b",
+            "-m",
+            "a",
+            "-s",
+            "sys",
+            "-t",
+            "0.2",
+            "--max-tokens",
+            "7",
+            "say",
+            "hi",
+        ];
+        assert_eq!(
+            options(&argv).expect("parses"),
+            Options {
+                prompt: Some("say hi".into()),
+                models: vec!["a".into(), "b".into()],
+                system: Some("sys".into()),
+                temperature: Some(0.2),
+                max_tokens: Some(7),
+            }
+        );
+        let piped = options(&["-m", "a", "-m", "a"]).expect("parses");
+        assert_eq!((piped.prompt, piped.models.len()), (None, 1));
+    }
+
+    #[test]
+    fn bad_values_are_rejected() {
+        for argv in [
+            &["hi"][..],
+            &["-m", "", "-m", "b", "hi"],
+            &["-m", "a", "-m", "b", "--max-tokens", "0", "hi"],
+            &["-m", "a", "-m", "b", "-t", "hot", "hi"],
+        ] {
+            assert!(options(argv).is_err(), "{argv:?}");
+        }
+    }
 }

@@ -71,22 +71,42 @@ fn keys_help() -> String {
     format!("Keys:\n{}", lines.join("\n"))
 }
 
-fn run(ctx: &Context, matches: &ArgMatches) -> Result<Outcome> {
-    let output = match matches.subcommand() {
-        Some(("get", m)) => get(ctx, arg(m, "key"))?,
-        Some(("set", m)) => set(ctx, arg(m, "key"), arg(m, "value"))?,
-        Some(("unset", m)) => unset(ctx, arg(m, "key"))?,
-        Some(("path", _)) => Output::Text(ctx.config_path.display().to_string()),
-        _ => show(ctx)?,
-    };
-    Ok(output.into())
+/// What `config` was asked to do, read once from its arguments. The key is the name
+/// as given (clap checked it against the known keys).
+#[derive(Debug, PartialEq)]
+enum Action {
+    Show,
+    Get { key: String },
+    Set { key: String, value: String },
+    Unset { key: String },
+    Path,
 }
 
-fn arg<'a>(matches: &'a ArgMatches, name: &str) -> &'a str {
-    matches
-        .get_one::<String>(name)
-        .map(String::as_str)
-        .unwrap_or_default()
+impl Action {
+    fn from_matches(matches: &ArgMatches) -> Action {
+        let arg = |m: &ArgMatches, id: &str| m.get_one::<String>(id).cloned().unwrap_or_default();
+        match matches.subcommand() {
+            Some(("get", m)) => Action::Get { key: arg(m, "key") },
+            Some(("set", m)) => Action::Set {
+                key: arg(m, "key"),
+                value: arg(m, "value"),
+            },
+            Some(("unset", m)) => Action::Unset { key: arg(m, "key") },
+            Some(("path", _)) => Action::Path,
+            _ => Action::Show,
+        }
+    }
+}
+
+fn run(ctx: &Context, matches: &ArgMatches) -> Result<Outcome> {
+    let output = match Action::from_matches(matches) {
+        Action::Get { key } => get(ctx, &key)?,
+        Action::Set { key, value } => set(ctx, &key, &value)?,
+        Action::Unset { key } => unset(ctx, &key)?,
+        Action::Path => Output::Text(ctx.config_path.display().to_string()),
+        Action::Show => show(ctx)?,
+    };
+    Ok(output.into())
 }
 
 fn show(ctx: &Context) -> Result<Output> {
@@ -207,14 +227,14 @@ fn unset(ctx: &Context, key: &str) -> Result<Output> {
 
 /// `config set <KEY> <VALUE>` with a secret key: the value is a secret (the REPL masks
 /// it in its history).
+/// The REPL parses tolerantly (`ignore_errors`), so the value may be missing (read as
+/// empty): an empty secret would match inside every word.
 fn secret_values(matches: &ArgMatches) -> Vec<String> {
-    let Some(("set", set)) = matches.subcommand() else {
-        return Vec::new();
-    };
-    let given = |id: &str| set.try_get_one::<String>(id).ok().flatten();
-    match (given("key"), given("value")) {
-        (Some(key), Some(value)) if key_spec(key).is_some_and(|k| k.secret) && value != "-" => {
-            vec![value.clone()]
+    match Action::from_matches(matches) {
+        Action::Set { key, value }
+            if key_spec(&key).is_some_and(|k| k.secret) && !value.is_empty() && value != "-" =>
+        {
+            vec![value]
         }
         _ => Vec::new(),
     }
@@ -247,5 +267,68 @@ mod tests {
         assert_eq!(check("access_token", "tok one"), Err(2));
         assert_eq!(check("api_key", "sk-\u{1b}[2J"), Err(2));
         assert_eq!(keys_help().lines().count(), 1 + 2 * KEYS.len());
+    }
+
+    fn action(argv: &[&str]) -> Result<Action, clap::Error> {
+        let cmd = args(clap::Command::new("x"));
+        let m = cmd.try_get_matches_from([&["x"], argv].concat())?;
+        Ok(Action::from_matches(&m))
+    }
+
+    #[test]
+    fn each_subcommand_is_read_into_its_action() {
+        let key = |k: &str| k.to_string();
+        assert_eq!(action(&[]).ok(), Some(Action::Show));
+        assert_eq!(action(&["show"]).ok(), Some(Action::Show));
+        assert_eq!(action(&["path"]).ok(), Some(Action::Path));
+        assert_eq!(
+            action(&["get", "base_url"]).ok(),
+            Some(Action::Get {
+                key: key("base_url")
+            })
+        );
+        assert_eq!(
+            action(&["set", "api_key", "-"]).ok(),
+            Some(Action::Set {
+                key: key("api_key"),
+                value: key("-")
+            })
+        );
+        assert_eq!(
+            action(&["unset", "log"]).ok(),
+            Some(Action::Unset { key: key("log") })
+        );
+    }
+
+    #[test]
+    fn an_unknown_key_or_a_missing_value_is_rejected() {
+        for argv in [
+            &["get", "colour"][..],
+            &["set", "api_key"],
+            &["unset"],
+            &["drop"],
+        ] {
+            assert!(action(argv).is_err(), "{argv:?}");
+        }
+    }
+
+    #[test]
+    fn only_a_secret_key_set_on_the_command_line_is_a_secret() {
+        let secrets = |argv: &[&str]| {
+            let cmd = args(clap::Command::new("x"));
+            let m = cmd
+                .try_get_matches_from([&["x"], argv].concat())
+                .expect("parses");
+            secret_values(&m)
+        };
+        assert_eq!(secrets(&["set", "api_key", "sk-1"]), ["sk-1"]);
+        assert!(secrets(&["set", "api_key", "-"]).is_empty());
+        assert!(secrets(&["set", "base_url", "https://x"]).is_empty());
+        assert!(secrets(&["get", "api_key"]).is_empty());
+        let tolerant = args(clap::Command::new("x"))
+            .ignore_errors(true)
+            .try_get_matches_from(["x", "set", "api_key"])
+            .expect("tolerated");
+        assert!(secret_values(&tolerant).is_empty(), "no value, no secret");
     }
 }

@@ -67,33 +67,96 @@ fn args(cmd: clap::Command) -> clap::Command {
         )
 }
 
+/// What `conversations list` was asked for.
+#[derive(Debug, PartialEq)]
+struct ListOptions {
+    model: Option<String>,
+    /// As typed; parsed (`--since` errors) when the list is made.
+    since: Option<String>,
+    search: Option<String>,
+    limit: usize,
+}
+
+/// What `conversations` was asked to do, read once from its arguments.
+#[derive(Debug, PartialEq)]
+enum Action {
+    List(ListOptions),
+    Show {
+        id: String,
+    },
+    Rm {
+        ids: Vec<String>,
+        yes: bool,
+    },
+    /// No ids: every conversation.
+    Export {
+        ids: Vec<String>,
+    },
+    Import {
+        file: String,
+    },
+}
+
+impl Action {
+    fn from_matches(m: &ArgMatches) -> Result<Action> {
+        let one = |m: &ArgMatches, id: &str| m.get_one::<String>(id).cloned();
+        let many = |m: &ArgMatches| -> Vec<String> {
+            m.get_many::<String>("id")
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect()
+        };
+        Ok(match m.subcommand() {
+            Some(("show", m)) => Action::Show {
+                id: one(m, "id").unwrap_or_default(),
+            },
+            Some(("rm", m)) => Action::Rm {
+                ids: many(m),
+                yes: m.get_flag("yes"),
+            },
+            Some(("export", m)) => Action::Export { ids: many(m) },
+            Some(("import", m)) => Action::Import {
+                file: one(m, "file").unwrap_or_else(|| "-".into()),
+            },
+            Some(("list", m)) => Action::List(ListOptions {
+                model: one(m, "model"),
+                since: one(m, "since"),
+                search: one(m, "search"),
+                limit: m.get_one::<u32>("limit").map_or(20, |n| *n as usize),
+            }),
+            _ => {
+                return Err(CliError::usage(
+                    "name a subcommand: list, show, rm, export or import",
+                ))
+            }
+        })
+    }
+}
+
 fn run(_: &Context, m: &ArgMatches) -> Result<Outcome> {
-    let output = match m.subcommand() {
-        Some(("show", m)) => show(m)?,
-        Some(("rm", m)) => rm(m)?,
-        Some(("export", m)) => transfer::export(m)?,
-        Some(("import", m)) => transfer::import(m)?,
-        Some(("list", m)) => list(m)?,
-        _ => {
-            return Err(CliError::usage(
-                "name a subcommand: list, show, rm, export or import",
-            ))
-        }
+    let output = match Action::from_matches(m)? {
+        Action::Show { id } => show(&id)?,
+        Action::Rm { ids, yes } => rm(&ids, yes)?,
+        Action::Export { ids } => transfer::export(&ids)?,
+        Action::Import { file } => transfer::import(&file)?,
+        Action::List(options) => list(&options)?,
     };
     Ok(output.into())
 }
 
-fn list(m: &ArgMatches) -> Result<Output> {
-    let since_ms = m
-        .get_one::<String>("since")
+fn list(options: &ListOptions) -> Result<Output> {
+    let since_ms = options
+        .since
+        .as_deref()
         .map(|since| dates::parse(since, DayEdge::Start, "--since"))
         .transpose()?
         .map(|secs| secs.saturating_mul(1000));
     let filter = Filter {
-        model: m.get_one::<String>("model").cloned(),
+        model: options.model.clone(),
         since_ms,
-        search: m.get_one::<String>("search").cloned(),
-        limit: m.get_one::<u32>("limit").map_or(20, |n| *n as usize),
+        search: options.search.clone(),
+        limit: options.limit,
     };
     let store = chatlog::open()?;
     let found = store.list(&filter).map_err(|e| chatlog::failed(&e))?;
@@ -122,9 +185,8 @@ fn list(m: &ArgMatches) -> Result<Output> {
     Ok(Output::Table(table))
 }
 
-fn show(m: &ArgMatches) -> Result<Output> {
+fn show(typed: &str) -> Result<Output> {
     let store = chatlog::open()?;
-    let typed = m.get_one::<String>("id").map_or("", String::as_str);
     let id = chatlog::resolve(&store, typed)?;
     let stored = store
         .load(&id)
@@ -189,15 +251,13 @@ fn transcript(stored: &Stored) -> Table {
     table
 }
 
-fn rm(m: &ArgMatches) -> Result<Output> {
+fn rm(typed: &[String], yes: bool) -> Result<Output> {
     let mut store = chatlog::open()?;
-    let ids = m
-        .get_many::<String>("id")
-        .into_iter()
-        .flatten()
+    let ids = typed
+        .iter()
         .map(|typed| chatlog::resolve(&store, typed))
         .collect::<Result<Vec<_>>>()?;
-    if !m.get_flag("yes") {
+    if !yes {
         if !io::stdin().is_terminal() {
             return Err(CliError::usage("rm deletes without asking only with --yes")
                 .with_hint("add --yes to delete from a script"));
@@ -220,4 +280,86 @@ inventory::submit! {
     CommandSpec::new("conversations", "List, show, delete, export and import logged conversations (alias conv)", run)
         .with_args(args)
         .hidden_aliases(&["conv"])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn action(argv: &[&str]) -> Result<Action, String> {
+        let cmd = args(clap::Command::new("x"));
+        let m = cmd
+            .try_get_matches_from([&["x"], argv].concat())
+            .map_err(|e| e.to_string())?;
+        Action::from_matches(&m).map_err(|e| e.message)
+    }
+
+    #[test]
+    fn each_subcommand_is_read_into_its_action() {
+        let strings = |all: &[&str]| -> Vec<String> { all.iter().map(|s| s.to_string()).collect() };
+        assert_eq!(
+            action(&["list"]),
+            Ok(Action::List(ListOptions {
+                model: None,
+                since: None,
+                search: None,
+                limit: 20,
+            }))
+        );
+        assert_eq!(
+            action(&[
+                "list",
+                "-m",
+                "m1",
+                "--since",
+                "2024-01-02",
+                "--search",
+                "a b",
+                "-l",
+                "3"
+            ]),
+            Ok(Action::List(ListOptions {
+                model: Some("m1".into()),
+                since: Some("2024-01-02".into()),
+                search: Some("a b".into()),
+                limit: 3,
+            }))
+        );
+        assert_eq!(
+            action(&["show", "ab"]),
+            Ok(Action::Show { id: "ab".into() })
+        );
+        assert_eq!(
+            action(&["rm", "a", "b", "--yes"]),
+            Ok(Action::Rm {
+                ids: strings(&["a", "b"]),
+                yes: true
+            })
+        );
+        assert_eq!(action(&["export"]), Ok(Action::Export { ids: Vec::new() }));
+        assert_eq!(
+            action(&["export", "a"]),
+            Ok(Action::Export {
+                ids: strings(&["a"])
+            })
+        );
+        assert_eq!(
+            action(&["import", "-"]),
+            Ok(Action::Import { file: "-".into() })
+        );
+    }
+
+    #[test]
+    fn bad_arguments_are_rejected() {
+        for argv in [
+            &[][..],
+            &["list", "-l", "0"],
+            &["show"],
+            &["rm"],
+            &["import"],
+            &["drop", "a"],
+        ] {
+            assert!(action(argv).is_err(), "{argv:?}");
+        }
+    }
 }

@@ -23,6 +23,9 @@ use request::Embedder;
 use rows::{Rows, Style};
 use source::{Batcher, Inputs};
 
+/// The model when `-m` names none.
+const DEFAULT_MODEL: &str = "text-embedding-3-small";
+
 fn args(cmd: clap::Command) -> clap::Command {
     cmd.arg(
         Arg::new("text")
@@ -33,7 +36,7 @@ fn args(cmd: clap::Command) -> clap::Command {
             .help("Texts to embed, one vector each (default: one input per line of stdin); rows come out as JSON lines when piped, a short table on a terminal"),
     )
     .arg(
-        front::model_arg("Embedding model").default_value("text-embedding-3-small"),
+        front::model_arg("Embedding model").default_value(DEFAULT_MODEL),
     )
     .arg(
         Arg::new("dimensions")
@@ -52,18 +55,44 @@ fn args(cmd: clap::Command) -> clap::Command {
     )
 }
 
+/// What `embed` was asked for, read once from its arguments.
+#[derive(Debug, PartialEq)]
+struct Options {
+    /// TEXT arguments; none reads lines from `input_file` or stdin.
+    texts: Vec<String>,
+    model: String,
+    dimensions: Option<u32>,
+    input_file: Option<PathBuf>,
+}
+
+impl Options {
+    fn from_matches(m: &ArgMatches) -> Options {
+        Options {
+            texts: m
+                .get_many::<String>("text")
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect(),
+            model: m
+                .get_one::<String>("model")
+                .cloned()
+                .unwrap_or_else(|| DEFAULT_MODEL.into()),
+            dimensions: m.get_one::<u32>("dimensions").copied(),
+            input_file: m.get_one::<PathBuf>("input_file").cloned(),
+        }
+    }
+}
+
 fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
-    let texts: Vec<String> = m
-        .get_many::<String>("text")
-        .into_iter()
-        .flatten()
-        .cloned()
-        .collect();
-    let mut batcher = Batcher::new(Inputs::open(texts, m.get_one::<PathBuf>("input_file"))?);
-    let dimensions = m.get_one::<u32>("dimensions").copied();
-    let model = m
-        .get_one::<String>("model")
-        .map_or("text-embedding-3-small", String::as_str);
+    embed(ctx, &Options::from_matches(m))
+}
+
+fn embed(ctx: &Context, options: &Options) -> Result<Outcome> {
+    let inputs = Inputs::open(options.texts.clone(), options.input_file.as_ref())?;
+    let mut batcher = Batcher::new(inputs);
+    let dimensions = options.dimensions;
+    let model = options.model.as_str();
     let key = ctx.api_key()?;
     let embedder = Embedder {
         http: ctx.http()?,
@@ -102,7 +131,48 @@ inventory::submit! {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     use crate::term::shell::completer::for_cli;
+
+    fn options(argv: &[&str]) -> Result<Options, clap::Error> {
+        let cmd = args(clap::Command::new("x"));
+        let m = cmd.try_get_matches_from([&["x"], argv].concat())?;
+        Ok(Options::from_matches(&m))
+    }
+
+    #[test]
+    fn texts_model_dimensions_and_the_input_file_are_read() {
+        assert_eq!(
+            options(&["a cat", "a dog", "-m", "m1", "--dimensions", "256"]).expect("parses"),
+            Options {
+                texts: vec!["a cat".into(), "a dog".into()],
+                model: "m1".into(),
+                dimensions: Some(256),
+                input_file: None,
+            }
+        );
+        assert_eq!(
+            options(&["--input-file", "-"]).expect("parses"),
+            Options {
+                texts: Vec::new(),
+                model: DEFAULT_MODEL.into(),
+                dimensions: None,
+                input_file: Some(PathBuf::from("-")),
+            }
+        );
+    }
+
+    #[test]
+    fn bad_values_are_rejected() {
+        for argv in [
+            &["a", "--input-file", "f.txt"][..],
+            &["a", "--dimensions", "0"],
+            &["a", "--dimensions", "65537"],
+            &[" "],
+        ] {
+            assert!(options(argv).is_err(), "{argv:?}");
+        }
+    }
 
     #[test]
     fn the_repl_completes_its_flags_and_models() {

@@ -8,8 +8,7 @@ mod files;
 
 use std::path::PathBuf;
 
-use clap::builder::PossibleValuesParser;
-use clap::{value_parser, Arg, ArgMatches};
+use clap::{value_parser, Arg, ArgMatches, ValueEnum};
 use serde_json::{json, Map, Value};
 
 use crate::api::message;
@@ -21,9 +20,41 @@ use crate::net::{Auth, KeyHeader, Request};
 use crate::output::Outcome;
 
 const DEFAULT_MODEL: &str = "gpt-image-1";
-const QUALITIES: [&str; 6] = ["auto", "low", "medium", "high", "standard", "hd"];
-const BACKGROUNDS: [&str; 3] = ["auto", "transparent", "opaque"];
-const OUTPUT_FORMATS: [&str; 3] = ["png", "jpeg", "webp"];
+
+/// `--quality`: gpt-image's low, medium, high, auto; dall-e-3's standard, hd.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Quality {
+    Auto,
+    Low,
+    Medium,
+    High,
+    Standard,
+    Hd,
+}
+
+/// `--background` (GPT image models).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Background {
+    Auto,
+    Transparent,
+    Opaque,
+}
+
+/// `--output-format`: the image type to ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ImageFormat {
+    Png,
+    Jpeg,
+    Webp,
+}
+
+/// A choice as the API spells it: its name on the command line.
+fn wire_name(value: impl ValueEnum) -> String {
+    value
+        .to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default()
+}
 
 fn args(cmd: clap::Command) -> clap::Command {
     let cmd = cmd
@@ -63,7 +94,7 @@ fn options(cmd: clap::Command) -> clap::Command {
         Arg::new("quality")
             .long("quality")
             .value_name("QUALITY")
-            .value_parser(PossibleValuesParser::new(QUALITIES))
+            .value_parser(value_parser!(Quality))
             .ignore_case(true)
             .help("Quality (gpt-image: low, medium, high, auto; dall-e-3: standard, hd)"),
     )
@@ -71,7 +102,7 @@ fn options(cmd: clap::Command) -> clap::Command {
         Arg::new("background")
             .long("background")
             .value_name("BACKGROUND")
-            .value_parser(PossibleValuesParser::new(BACKGROUNDS))
+            .value_parser(value_parser!(Background))
             .ignore_case(true)
             .help("Background (GPT image models)"),
     )
@@ -79,7 +110,7 @@ fn options(cmd: clap::Command) -> clap::Command {
         Arg::new("output_format")
             .long("output-format")
             .value_name("FORMAT")
-            .value_parser(PossibleValuesParser::new(OUTPUT_FORMATS))
+            .value_parser(value_parser!(ImageFormat))
             .ignore_case(true)
             .help(
                 "Image format to ask for (GPT image models); file names follow the bytes received",
@@ -96,46 +127,99 @@ fn options(cmd: clap::Command) -> clap::Command {
     .arg(front::force_arg("Overwrite existing files"))
 }
 
-/// The request fields the shared options set, as text (multipart needs text; the JSON
-/// body turns `n` back into a number).
-fn option_fields(m: &ArgMatches) -> Vec<(&'static str, String)> {
-    let mut fields = vec![(
-        "model",
-        m.get_one::<String>("model")
-            .map_or(DEFAULT_MODEL, String::as_str)
-            .to_string(),
-    )];
-    if let Some(n) = m.get_one::<u64>("n") {
-        fields.push(("n", n.to_string()));
-    }
-    for (id, field) in [
-        ("size", "size"),
-        ("quality", "quality"),
-        ("background", "background"),
-        ("output_format", "output_format"),
-    ] {
-        if let Some(value) = m.get_one::<String>(id) {
-            fields.push((field, value.to_ascii_lowercase()));
+/// The options `image` and `image edit` share, read from either's arguments.
+#[derive(Debug, PartialEq)]
+struct Shared {
+    model: String,
+    n: Option<u64>,
+    size: Option<String>,
+    quality: Option<Quality>,
+    background: Option<Background>,
+    output_format: Option<ImageFormat>,
+    output: Option<PathBuf>,
+    force: bool,
+}
+
+impl Shared {
+    fn from_matches(m: &ArgMatches) -> Shared {
+        Shared {
+            model: m
+                .get_one::<String>("model")
+                .cloned()
+                .unwrap_or_else(|| DEFAULT_MODEL.into()),
+            n: m.get_one::<u64>("n").copied(),
+            size: m.get_one::<String>("size").cloned(),
+            quality: m.get_one::<Quality>("quality").copied(),
+            background: m.get_one::<Background>("background").copied(),
+            output_format: m.get_one::<ImageFormat>("output_format").copied(),
+            output: m.get_one::<PathBuf>("output").cloned(),
+            force: m.get_flag("force"),
         }
     }
-    fields
+
+    /// The request fields these options set, as text (multipart needs text; the JSON
+    /// body turns `n` back into a number).
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        let mut fields = vec![("model", self.model.clone())];
+        if let Some(n) = self.n {
+            fields.push(("n", n.to_string()));
+        }
+        let choices = [
+            ("size", self.size.clone()),
+            ("quality", self.quality.map(wire_name)),
+            ("background", self.background.map(wire_name)),
+            ("output_format", self.output_format.map(wire_name)),
+        ];
+        for (field, value) in choices {
+            if let Some(value) = value {
+                fields.push((field, value.to_ascii_lowercase()));
+            }
+        }
+        fields
+    }
+}
+
+/// What `image` was asked to do, read once from its arguments.
+#[derive(Debug, PartialEq)]
+enum Action {
+    /// `image [PROMPT]`: no prompt reads it from stdin.
+    Generate {
+        prompt: Option<String>,
+        shared: Shared,
+    },
+    Edit(edit::Options),
+}
+
+impl Action {
+    fn from_matches(m: &ArgMatches) -> Action {
+        match m.subcommand() {
+            Some(("edit", sub)) => Action::Edit(edit::Options::from_matches(sub)),
+            _ => Action::Generate {
+                prompt: m.get_one::<String>("prompt").cloned(),
+                shared: Shared::from_matches(m),
+            },
+        }
+    }
 }
 
 fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
-    if let Some(("edit", sub)) = m.subcommand() {
-        return edit::run(ctx, sub);
+    match Action::from_matches(m) {
+        Action::Edit(options) => edit::run(ctx, &options),
+        Action::Generate { prompt, shared } => generate(ctx, prompt.as_deref(), &shared),
     }
-    let arg = m.get_one::<String>("prompt").map(String::as_str);
+}
+
+fn generate(ctx: &Context, arg: Option<&str>, shared: &Shared) -> Result<Outcome> {
     if arg.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         return Err(CliError::usage("no prompt given").with_hint(
             "pass a prompt (`cometapi image \"a lighthouse at dusk\"`) or pipe one on stdin",
         ));
     }
     let prompt = message::read(arg)?;
-    let plan = files::Plan::new(m, &prompt)?;
+    let plan = files::Plan::new(shared, &prompt)?;
     let mut body = Map::new();
     body.insert("prompt".into(), json!(prompt));
-    for (field, value) in option_fields(m) {
+    for (field, value) in shared.fields() {
         let value = match field {
             "n" => value.parse::<u64>().map_or(json!(value), |n| json!(n)),
             _ => json!(value),
@@ -162,7 +246,95 @@ inventory::submit! {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     use crate::term::shell::completer::for_cli;
+
+    fn action(argv: &[&str]) -> Result<Action, clap::Error> {
+        let cmd = args(clap::Command::new("x"));
+        let m = cmd.try_get_matches_from([&["x"], argv].concat())?;
+        Ok(Action::from_matches(&m))
+    }
+
+    fn shared() -> Shared {
+        Shared {
+            model: DEFAULT_MODEL.into(),
+            n: None,
+            size: None,
+            quality: None,
+            background: None,
+            output_format: None,
+            output: None,
+            force: false,
+        }
+    }
+
+    #[test]
+    fn a_prompt_and_the_shared_options_are_read_in_any_case() {
+        assert_eq!(
+            action(&[]).expect("parses"),
+            Action::Generate {
+                prompt: None,
+                shared: shared()
+            }
+        );
+        let argv = [
+            "a fox",
+            "-m",
+            "dall-e-3",
+            "-n",
+            "2",
+            "--size",
+            "1024X1024",
+            "--quality",
+            "HD",
+            "--background",
+            "Transparent",
+            "--output-format",
+            "WEBP",
+            "-o",
+            "out",
+            "--force",
+        ];
+        let full = Shared {
+            model: "dall-e-3".into(),
+            n: Some(2),
+            size: Some("1024X1024".into()),
+            quality: Some(Quality::Hd),
+            background: Some(Background::Transparent),
+            output_format: Some(ImageFormat::Webp),
+            output: Some(PathBuf::from("out")),
+            force: true,
+        };
+        let Action::Generate { prompt, shared } = action(&argv).expect("parses") else {
+            panic!("not an edit");
+        };
+        assert_eq!(prompt.as_deref(), Some("a fox"));
+        assert_eq!(
+            shared.fields(),
+            [
+                ("model", "dall-e-3".to_string()),
+                ("n", "2".into()),
+                ("size", "1024x1024".into()),
+                ("quality", "hd".into()),
+                ("background", "transparent".into()),
+                ("output_format", "webp".into()),
+            ]
+        );
+        assert_eq!(shared, full);
+    }
+
+    #[test]
+    fn a_choice_outside_each_list_is_rejected() {
+        for argv in [
+            &["x", "--quality", "ultra"][..],
+            &["x", "--background", "green"],
+            &["x", "--output-format", "gif"],
+            &["edit", "a.png", "x", "--quality", "best"],
+        ] {
+            let err = action(argv).err().map(|e| e.kind());
+            assert_eq!(err, Some(clap::error::ErrorKind::InvalidValue), "{argv:?}");
+        }
+    }
 
     /// What the REPL offers after `before` for the word `current`.
     fn offered(before: &[&str], current: &str) -> Vec<String> {

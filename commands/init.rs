@@ -27,15 +27,45 @@ struct Answers {
     output_format: Option<String>,
 }
 
-fn run(ctx: &Context, matches: &ArgMatches) -> Result<Outcome> {
+/// What `init` was asked for, read once from its arguments.
+#[derive(Debug, PartialEq)]
+struct Options {
+    api_key_stdin: bool,
+    access_token_stdin: bool,
+    default_model: Option<String>,
+    /// A registered format's name (clap checked it).
+    output_format: Option<String>,
+    no_verify: bool,
+}
+
+impl Options {
+    fn from_matches(m: &ArgMatches) -> Options {
+        Options {
+            api_key_stdin: m.get_flag("api_key_stdin"),
+            access_token_stdin: m.get_flag("access_token_stdin"),
+            default_model: m.get_one::<String>("default_model").cloned(),
+            output_format: m.get_one::<String>("output_format").cloned(),
+            no_verify: m.get_flag("no_verify"),
+        }
+    }
+
+    /// Any flag but `--no-verify` gives the values: nothing is asked.
+    fn scripted(&self) -> bool {
+        self.api_key_stdin
+            || self.access_token_stdin
+            || self.default_model.is_some()
+            || self.output_format.is_some()
+    }
+}
+
+fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
+    init(ctx, &Options::from_matches(m))
+}
+
+fn init(ctx: &Context, options: &Options) -> Result<Outcome> {
     let current = ctx.config_file()?;
-    let scripted = ["api_key_stdin", "access_token_stdin"]
-        .iter()
-        .any(|id| matches.get_flag(id))
-        || matches.get_one::<String>("default_model").is_some()
-        || matches.get_one::<String>("output_format").is_some();
-    let answers = if scripted {
-        from_flags(matches)?
+    let answers = if options.scripted() {
+        from_flags(options)?
     } else if io::stdin().is_terminal() {
         ask(current)?
     } else {
@@ -52,7 +82,7 @@ fn run(ctx: &Context, matches: &ArgMatches) -> Result<Outcome> {
         apply(file, &answers);
         Ok(file.clone())
     })?;
-    let checks = if matches.get_flag("no_verify") {
+    let checks = if options.no_verify {
         Checks::skipped()
     } else {
         Checks::run(ctx, &file)
@@ -126,9 +156,9 @@ impl Answers {
 
 /// `--api-key-stdin` reads the first line of stdin; `--access-token-stdin` the next
 /// one (or the first, when it is the only one asked for).
-fn from_flags(matches: &ArgMatches) -> Result<Answers> {
-    let key_stdin = matches.get_flag("api_key_stdin");
-    let token_stdin = matches.get_flag("access_token_stdin");
+fn from_flags(options: &Options) -> Result<Answers> {
+    let key_stdin = options.api_key_stdin;
+    let token_stdin = options.access_token_stdin;
     let mut lines = Vec::new();
     if key_stdin || token_stdin {
         let mut text = String::new();
@@ -149,8 +179,8 @@ fn from_flags(matches: &ArgMatches) -> Result<Answers> {
     Ok(Answers {
         api_key,
         access_token,
-        default_model: matches.get_one::<String>("default_model").cloned(),
-        output_format: matches.get_one::<String>("output_format").cloned(),
+        default_model: options.default_model.clone(),
+        output_format: options.output_format.clone(),
     })
 }
 
@@ -321,4 +351,60 @@ fn args(cmd: clap::Command) -> clap::Command {
 inventory::submit! {
     CommandSpec::new("init", "Set up the API key, access token, default model and output format", run)
         .with_args(args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(argv: &[&str]) -> Result<Options, clap::Error> {
+        let cmd = args(clap::Command::new("x"));
+        let m = cmd.try_get_matches_from([&["x"], argv].concat())?;
+        Ok(Options::from_matches(&m))
+    }
+
+    #[test]
+    fn the_flags_are_read_and_any_but_no_verify_is_scripted() {
+        let asked = options(&["--no-verify"]).expect("parses");
+        assert_eq!(
+            asked,
+            Options {
+                api_key_stdin: false,
+                access_token_stdin: false,
+                default_model: None,
+                output_format: None,
+                no_verify: true,
+            }
+        );
+        assert!(!asked.scripted());
+        let argv = [
+            "--api-key-stdin",
+            "--access-token-stdin",
+            "--default-model",
+            "m1",
+            "--output-format",
+            "json",
+        ];
+        let scripted = options(&argv).expect("parses");
+        assert_eq!(
+            (
+                scripted.default_model.as_deref(),
+                scripted.output_format.as_deref()
+            ),
+            (Some("m1"), Some("json"))
+        );
+        assert!(scripted.api_key_stdin && scripted.access_token_stdin && !scripted.no_verify);
+        for one in [&["--api-key-stdin"][..], &["--output-format", "yaml"]] {
+            assert!(options(one).expect("parses").scripted(), "{one:?}");
+        }
+    }
+
+    #[test]
+    fn an_unregistered_output_format_is_rejected() {
+        let err = options(&["--output-format", "xml"]).err();
+        assert_eq!(
+            err.map(|e| e.kind()),
+            Some(clap::error::ErrorKind::InvalidValue)
+        );
+    }
 }

@@ -24,9 +24,11 @@ pub const URLS: [&str; 4] = [
 /// Line errors listed before giving up: enough to fix a file, short enough to read.
 const ERRORS_SHOWN: usize = 20;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How `--input-format` says to read the lines. (Plain comments on the variants: a
+/// doc comment would become the value's help, and `--input-format` explains them.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// Per line: a JSON object in either shape, or plain text.
+    // Per line: a JSON object in either shape, or plain text.
     Auto,
     Text,
     Csv,

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::conversation::Conversation;
 use super::slash::{self, Slash, SlashCompleter};
-use super::{stream_to_stdout, Options};
+use super::{stream_to_stdout, Session};
 use crate::api::attach;
 use crate::api::catalog;
 use crate::api::stream::{Reply, Wire};
@@ -30,7 +30,7 @@ enum Flow {
     Exit,
 }
 
-pub fn run(ctx: &Context, options: &Options, mut conversation: Conversation) -> Result<()> {
+pub fn run(ctx: &Context, session: &Session, mut conversation: Conversation) -> Result<()> {
     crate::term::interrupt::enter_shell(); // Ctrl-C stops a reply, never the session
     let globals = ctx.globals.clone();
     let completer = SlashCompleter {
@@ -59,7 +59,7 @@ pub fn run(ctx: &Context, options: &Options, mut conversation: Conversation) -> 
             .map_err(|e| CliError::failure(format!("cannot read from the terminal: {e}")))?;
         match signal {
             Signal::Success(line) => {
-                if let Flow::Exit = on_line(ctx, options, &mut conversation, &line) {
+                if let Flow::Exit = on_line(ctx, session, &mut conversation, &line) {
                     break;
                 }
             }
@@ -70,31 +70,17 @@ pub fn run(ctx: &Context, options: &Options, mut conversation: Conversation) -> 
     Ok(())
 }
 
-fn on_line(ctx: &Context, options: &Options, conversation: &mut Conversation, line: &str) -> Flow {
+/// One line typed at the prompt: a message to send, or a slash command.
+fn on_line(ctx: &Context, session: &Session, conversation: &mut Conversation, line: &str) -> Flow {
     let Some(command) = slash::parse(line) else {
         if !line.trim().is_empty() {
-            ask(ctx, options, conversation, line);
+            ask(ctx, session, conversation, line);
         }
         return Flow::Continue;
     };
     match command {
-        Slash::Model(None) => println!("{}", conversation.model),
-        Slash::Model(Some(id)) => {
-            conversation.model = id.to_string();
-            println!("model: {id}");
-        }
-        Slash::System(None) => match &conversation.system {
-            Some(system) => println!("{system}"),
-            None => println!("(no system prompt)"),
-        },
-        Slash::System(Some("")) => {
-            conversation.system = None;
-            println!("system prompt cleared");
-        }
-        Slash::System(Some(prompt)) => {
-            conversation.system = Some(prompt.to_string());
-            println!("system prompt set");
-        }
+        Slash::Model(id) => set_model(conversation, id),
+        Slash::System(prompt) => set_system(conversation, prompt),
         Slash::Clear => {
             conversation.clear();
             println!("conversation cleared (the system prompt stays)");
@@ -105,57 +91,14 @@ fn on_line(ctx: &Context, options: &Options, conversation: &mut Conversation, li
         }
         Slash::Conversations => print_conversations(ctx),
         Slash::History => print_history(conversation),
-        Slash::Save(None, _) => report(
-            ctx,
-            &CliError::usage(
-                "/save needs a file: /save FILE.json or FILE.md (/save! FILE overwrites)",
-            ),
-        ),
-        Slash::Save(Some(file), force) => match save(conversation, file, force) {
-            Ok(Saved::Written(path)) => println!(
-                "saved {} messages to {}",
-                conversation.turns.len(),
-                path.display()
-            ),
-            Ok(Saved::Declined) => {
-                println!("not saved; /save! {file} overwrites without asking");
-            }
-            Err(err) => report(ctx, &err),
-        },
-        Slash::Load(None) => report(ctx, &CliError::usage("/load needs a file: /load FILE.json")),
-        Slash::Load(Some(file)) => match load(&expand_home(file)) {
-            Ok(loaded) => {
-                conversation.model = loaded.model;
-                conversation.system = loaded.system;
-                conversation.turns = loaded.turns;
-                conversation.log_id = None;
-                println!(
-                    "loaded {} messages from {file} (model {})",
-                    conversation.turns.len(),
-                    conversation.model
-                );
-            }
-            Err(err) => report(ctx, &err),
-        },
+        Slash::Save(file, force) => save_to(ctx, conversation, file, force),
+        Slash::Load(file) => load_from(ctx, conversation, file),
         Slash::Attach(None) => report(
             ctx,
             &CliError::usage("/attach needs a file or URL: /attach PATH|URL"),
         ),
         Slash::Attach(Some(spec)) => attach_next(ctx, conversation, spec),
-        Slash::Retry => {
-            let before = conversation.turns.clone();
-            match conversation.take_last_exchange() {
-                Some(message) => {
-                    if !ask(ctx, options, conversation, &message) {
-                        conversation.turns = before;
-                    } else if let (true, Some(id)) = (options.log, &conversation.log_id) {
-                        // The replaced reply stays logged, but is not sent again by `-c`.
-                        chatlog::mark_replaced(id);
-                    }
-                }
-                None => println!("nothing to retry"),
-            }
-        }
+        Slash::Retry => retry(ctx, session, conversation),
         Slash::Tokens => {
             let t = conversation.tokens;
             println!(
@@ -173,14 +116,101 @@ fn on_line(ctx: &Context, options: &Options, conversation: &mut Conversation, li
     Flow::Continue
 }
 
+/// `/model`: shows the model, or (`/model ID`) switches to another.
+fn set_model(conversation: &mut Conversation, id: Option<&str>) {
+    match id {
+        None => println!("{}", conversation.model),
+        Some(id) => {
+            conversation.model = id.to_string();
+            println!("model: {id}");
+        }
+    }
+}
+
+/// `/system`: shows the system prompt, sets it (`/system TEXT`) or clears it (`/system ""`).
+fn set_system(conversation: &mut Conversation, prompt: Option<&str>) {
+    match prompt {
+        None => match &conversation.system {
+            Some(system) => println!("{system}"),
+            None => println!("(no system prompt)"),
+        },
+        Some("") => {
+            conversation.system = None;
+            println!("system prompt cleared");
+        }
+        Some(prompt) => {
+            conversation.system = Some(prompt.to_string());
+            println!("system prompt set");
+        }
+    }
+}
+
+/// `/save FILE` (`/save! FILE` overwrites without asking).
+fn save_to(ctx: &Context, conversation: &Conversation, file: Option<&str>, force: bool) {
+    let Some(file) = file else {
+        let usage = "/save needs a file: /save FILE.json or FILE.md (/save! FILE overwrites)";
+        report(ctx, &CliError::usage(usage));
+        return;
+    };
+    match save(conversation, file, force) {
+        Ok(Saved::Written(path)) => println!(
+            "saved {} messages to {}",
+            conversation.turns.len(),
+            path.display()
+        ),
+        Ok(Saved::Declined) => {
+            println!("not saved; /save! {file} overwrites without asking");
+        }
+        Err(err) => report(ctx, &err),
+    }
+}
+
+/// `/load FILE`: a saved chat replaces the conversation (a new one in the log).
+fn load_from(ctx: &Context, conversation: &mut Conversation, file: Option<&str>) {
+    let Some(file) = file else {
+        report(ctx, &CliError::usage("/load needs a file: /load FILE.json"));
+        return;
+    };
+    match load(&expand_home(file)) {
+        Ok(loaded) => {
+            conversation.model = loaded.model;
+            conversation.system = loaded.system;
+            conversation.turns = loaded.turns;
+            conversation.log_id = None;
+            println!(
+                "loaded {} messages from {file} (model {})",
+                conversation.turns.len(),
+                conversation.model
+            );
+        }
+        Err(err) => report(ctx, &err),
+    }
+}
+
+/// `/retry`: the last message sent again in place of its reply; a failed retry puts
+/// the conversation back as it was.
+fn retry(ctx: &Context, session: &Session, conversation: &mut Conversation) {
+    let before = conversation.turns.clone();
+    let Some(message) = conversation.take_last_exchange() else {
+        println!("nothing to retry");
+        return;
+    };
+    if !ask(ctx, session, conversation, &message) {
+        conversation.turns = before;
+    } else if let (true, Some(id)) = (session.log, &conversation.log_id) {
+        // The replaced reply stays logged, but is not sent again by `-c`.
+        chatlog::mark_replaced(id);
+    }
+}
+
 /// Sends `message` with the conversation and streams the reply. The exchange is kept
 /// only when the reply finished; Ctrl-C or an error drops it. Returns whether it was kept.
-fn ask(ctx: &Context, options: &Options, conversation: &mut Conversation, message: &str) -> bool {
+fn ask(ctx: &Context, session: &Session, conversation: &mut Conversation, message: &str) -> bool {
     crate::term::interrupt::clear(); // a Ctrl-C that stopped the last reply does not stop this one
     let mut reply = Reply::new(true);
     let started = std::time::Instant::now();
-    let result = send(ctx, options, conversation, message, &mut reply);
-    if options.log {
+    let result = send(ctx, session, conversation, message, &mut reply);
+    if session.log {
         let logged = super::log::record(ctx, conversation, message, &reply, &result, started);
         conversation.log_id = logged.or(conversation.log_id.take());
     }
@@ -209,7 +239,7 @@ fn ask(ctx: &Context, options: &Options, conversation: &mut Conversation, messag
 
 fn send(
     ctx: &Context,
-    options: &Options,
+    session: &Session,
     conversation: &Conversation,
     message: &str,
     reply: &mut Reply,
@@ -220,9 +250,9 @@ fn send(
     if let Some(last) = messages.as_array_mut().and_then(|m| m.last_mut()) {
         last["content"] = attach::user_content(Wire::Chat, message, &conversation.pending)?;
     }
-    let body = options.request.body(&conversation.model, messages);
+    let body = session.request.body(&conversation.model, messages);
     let request = Request::post_json(url, Auth::ApiKey(&key, KeyHeader::Bearer), &body);
-    stream_to_stdout(ctx, &conversation.model, &request, reply, options.render)
+    stream_to_stdout(ctx, &conversation.model, &request, reply, session.render)
 }
 
 /// `/attach PATH|URL`: read now (so a bad path is reported at once), sent with the next message.

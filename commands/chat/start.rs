@@ -3,9 +3,10 @@
 //! from, in order, the command line (`-s @FILE` reads a file), the role (`--role`),
 //! the continued conversation, and the defaults.
 
-use clap::{Arg, ArgAction, ArgMatches};
+use clap::{Arg, ArgAction};
 
 use super::conversation::Conversation;
+use super::Options;
 use crate::cli::context::Context;
 use crate::cli::front;
 use crate::error::{CliError, Result};
@@ -43,27 +44,21 @@ pub struct Start {
     pub temperature: Option<f64>,
 }
 
-pub fn start(ctx: &Context, m: &ArgMatches) -> Result<Start> {
-    let role = m
-        .get_one::<String>("role")
-        .map(|name| roles::load(name))
-        .transpose()?;
+pub fn start(ctx: &Context, options: &Options) -> Result<Start> {
+    let role = options.role.as_deref().map(roles::load).transpose()?;
     let role = role.unwrap_or_default();
-    let system = match m.get_one::<String>("system") {
+    let system = match &options.system {
         Some(value) => Some(roles::system_prompt(value)?),
         None => Some(role.prompt).filter(|p| !p.is_empty()),
     };
-    let model = m.get_one::<String>("model").cloned().or(role.model);
-    let temperature = m
-        .get_one::<f64>("temperature")
-        .copied()
-        .or(role.temperature);
+    let model = options.model.clone().or(role.model);
+    let temperature = options.temperature.or(role.temperature);
     if let Some(t) = temperature.filter(|t| !(0.0..=2.0).contains(t)) {
         return Err(CliError::usage(format!(
             "--temperature must be between 0.0 and 2.0, not {t}"
         )));
     }
-    let conversation = match continued(m)? {
+    let conversation = match continued(options)? {
         Some(mut logged) => {
             if let Some(model) = model {
                 logged.model = model;
@@ -88,9 +83,9 @@ pub fn start(ctx: &Context, m: &ArgMatches) -> Result<Start> {
 }
 
 /// The logged conversation `-c` or `--cid` asks for, its completed exchanges as turns.
-fn continued(m: &ArgMatches) -> Result<Option<Conversation>> {
-    let cid = m.get_one::<String>("cid");
-    if cid.is_none() && !m.get_flag("continue") {
+fn continued(options: &Options) -> Result<Option<Conversation>> {
+    let cid = options.cid.as_ref();
+    if cid.is_none() && !options.continue_latest {
         return Ok(None);
     }
     let store = chatlog::open()?;

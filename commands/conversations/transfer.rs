@@ -4,7 +4,6 @@
 use std::io::{self, BufWriter, Read, Write};
 use std::path::Path;
 
-use clap::ArgMatches;
 use serde_json::{json, Value};
 
 use crate::commands::chat::conversation::Conversation;
@@ -14,13 +13,16 @@ use crate::output::Output;
 use crate::store::chatlog::{self, Status, Stored};
 use crate::store::files;
 
-pub fn export(m: &ArgMatches) -> Result<Output> {
+/// `typed` ids (or unique starts of them); none exports every conversation.
+pub fn export(typed: &[String]) -> Result<Output> {
     let store = chatlog::open()?;
-    let ids = match m.get_many::<String>("id") {
-        Some(typed) => typed
+    let ids = if typed.is_empty() {
+        store.all_ids().map_err(|e| chatlog::failed(&e))?
+    } else {
+        typed
+            .iter()
             .map(|t| chatlog::resolve(&store, t))
-            .collect::<Result<Vec<_>>>()?,
-        None => store.all_ids().map_err(|e| chatlog::failed(&e))?,
+            .collect::<Result<Vec<_>>>()?
     };
     let mut out = BufWriter::new(io::stdout().lock());
     for id in ids {
@@ -82,8 +84,8 @@ fn exported(stored: &Stored) -> Value {
     })
 }
 
-pub fn import(m: &ArgMatches) -> Result<Output> {
-    let file = m.get_one::<String>("file").map_or("-", String::as_str);
+/// `file` (`-` is stdin).
+pub fn import(file: &str) -> Result<Output> {
     let text = if file == "-" {
         let mut text = String::new();
         io::stdin()

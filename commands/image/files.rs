@@ -7,7 +7,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
-use clap::ArgMatches;
 use serde_json::{json, Value};
 
 use crate::cli::context::Context;
@@ -45,10 +44,10 @@ impl Plan {
     /// Decides where the images go before anything is sent: `-o` a directory (existing,
     /// ending in `/`, or because `-n` asks for several; created if missing), `-o` a
     /// file (exit 2 if it exists without `--force`), or the current directory.
-    pub fn new(m: &ArgMatches, prompt: &str) -> Result<Plan> {
-        let force = m.get_flag("force");
-        let several = m.get_one::<u64>("n").is_some_and(|n| *n > 1);
-        let destination = match m.get_one::<PathBuf>("output") {
+    pub fn new(shared: &super::Shared, prompt: &str) -> Result<Plan> {
+        let force = shared.force;
+        let several = shared.n.is_some_and(|n| n > 1);
+        let destination = match &shared.output {
             // An empty path: names join as `name`, not `./name`.
             None => Destination::Dir(PathBuf::new()),
             Some(path) if path.is_dir() || ends_with_separator(path) || several => {
