@@ -231,7 +231,7 @@ pub struct Http {
 
 /// What a streaming callback made of one network read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Progress {
+pub enum ChunkFlow {
     /// Nothing shown yet: a failure may still be retried.
     Quiet,
     /// Output was shown: no retry from now on.
@@ -377,8 +377,8 @@ impl Http {
     }
 
     /// Streams a 2xx reply's body through `on_chunk`, one call per network read, until
-    /// the body ends or `on_chunk` says [`Progress::Done`]. Retried like [`Http::send`]
-    /// only while `on_chunk` has shown nothing ([`Progress::Quiet`]); once output was
+    /// the body ends or `on_chunk` says [`ChunkFlow::Done`]. Retried like [`Http::send`]
+    /// only while `on_chunk` has shown nothing ([`ChunkFlow::Quiet`]); once output was
     /// shown, a cut is final (exit 69, "stream interrupted"). Something must be shown
     /// within the time limit, and after that no gap between reads may be longer (a
     /// server trickling bytes that never make text is cut off). Ctrl-C while waiting
@@ -386,7 +386,7 @@ impl Http {
     pub fn stream(
         &self,
         request: &Request,
-        on_chunk: &mut dyn FnMut(&[u8]) -> Result<Progress>,
+        on_chunk: &mut dyn FnMut(&[u8]) -> Result<ChunkFlow>,
     ) -> Result<StreamEnd> {
         let mut shown = false;
         self.with_retries(request, WAITING_FOR_TEXT, |deadline| {
@@ -397,7 +397,7 @@ impl Http {
     async fn stream_once(
         &self,
         request: &Request<'_>,
-        on_chunk: &mut dyn FnMut(&[u8]) -> Result<Progress>,
+        on_chunk: &mut dyn FnMut(&[u8]) -> Result<ChunkFlow>,
         shown: &mut bool,
         deadline: Instant,
     ) -> std::result::Result<StreamEnd, Failure> {
@@ -424,9 +424,9 @@ impl Http {
                     // The callback may write: the spinner's line must not be in the way.
                     progress::hide();
                     match on_chunk(&chunk).map_err(Failure::Final)? {
-                        Progress::Quiet => self.spin(WAITING_FOR_TEXT.to_string()),
-                        Progress::Shown => *shown = true,
-                        Progress::Done => return Ok(StreamEnd::Done),
+                        ChunkFlow::Quiet => self.spin(WAITING_FOR_TEXT.to_string()),
+                        ChunkFlow::Shown => *shown = true,
+                        ChunkFlow::Done => return Ok(StreamEnd::Done),
                     }
                 }
                 Ok(None) => return Ok(StreamEnd::Eof),
