@@ -1,7 +1,8 @@
 //! What is CometAPI-specific: chat request bodies ([`chat_body`], [`message`]), the
 //! reader of streamed replies in the four wire formats ([`stream`]), the console's
-//! `/api/...` envelope ([`web_console`]), the model catalog, money in quota units,
-//! attachments, long-running jobs (video, Midjourney, Suno) and bulk requests (`batch`).
+//! `/api/...` envelope ([`web_console`]), the download of result URLs ([`download`]),
+//! the model catalog, money in quota units, attachments, long-running jobs (video,
+//! Midjourney, Suno) and bulk requests (`batch`).
 //!
 //! May use `net`, `config`, `output`, `term`, `store` and `error`; the context it is
 //! handed comes from `cli`.
@@ -10,6 +11,7 @@ pub mod attach;
 pub mod bulk;
 pub mod catalog;
 pub mod chat_body;
+pub mod download;
 pub mod jobs;
 pub mod message;
 pub mod money;
