@@ -1,6 +1,7 @@
 //! What is CometAPI-specific: chat request bodies ([`chat_body`], [`message`]), the
 //! reader of streamed replies in the four wire formats ([`stream`]), the console's
-//! `/api/...` envelope ([`web_console`]), the download of result URLs ([`download`]),
+//! `/api/...` envelope ([`envelope`]) and its list and paging helpers
+//! ([`web_console`]), the download of result URLs ([`download`]),
 //! the model catalog, money in quota units, attachments, long-running jobs (video,
 //! Midjourney, Suno) and bulk requests (`batch`).
 //!
@@ -12,6 +13,7 @@ pub mod bulk;
 pub mod catalog;
 pub mod chat_body;
 pub mod download;
+pub mod envelope;
 pub mod jobs;
 pub mod message;
 pub mod money;

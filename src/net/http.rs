@@ -13,6 +13,7 @@ use crate::config::secret::{self, Secret};
 use crate::config::timeout;
 use crate::error::{CliError, ExitCode, Result};
 use crate::net::multipart::Form;
+use crate::net::urls::{host_of, path_of};
 use crate::term::interrupt;
 use crate::term::progress;
 use crate::term::sanitize;
@@ -736,13 +737,6 @@ impl Http {
         self.send(&Request::get(url, auth))?.json()
     }
 
-    /// GET a console endpoint and unwrap its `{success, message, data}` envelope;
-    /// `success: false` is an error carrying the server's message.
-    pub fn console_get(&self, url: &str, auth: Auth) -> Result<Value> {
-        let mut reply = self.get_json(url, auth)?;
-        unwrap_console(&mut reply, url)
-    }
-
     pub fn trace_request(&self, request: &Request, attempt: u32) {
         if self.verbose == 0 {
             return;
@@ -811,27 +805,6 @@ impl Http {
         if self.verbose > 0 {
             eprintln!("{}", sanitize::for_stderr(&line.to_string()));
         }
-    }
-}
-
-/// Takes `data` out of a console reply, or turns `success: false` into an error.
-pub fn unwrap_console(reply: &mut Value, url: &str) -> Result<Value> {
-    if reply.get("success").and_then(Value::as_bool) == Some(false) {
-        let message = reply
-            .get("message")
-            .and_then(Value::as_str)
-            .filter(|m| !m.is_empty())
-            .unwrap_or("the server reported a failure without a message");
-        return Err(CliError::failure(format!("{} ({})", message, path_of(url))));
-    }
-    // Missing data is an error, never a zero: `{}` or `"data": null` would otherwise
-    // read as an empty balance or an empty list.
-    match reply.get_mut("data").map(Value::take) {
-        Some(data) if !data.is_null() => Ok(data),
-        _ => Err(
-            CliError::failure(format!("the server sent no data ({})", path_of(url)))
-                .with_hint("the reply was not a CometAPI console reply; check the base URL"),
-        ),
     }
 }
 
@@ -943,12 +916,6 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|t| t.to_ascii_lowercase().contains("json"))
 }
 
-fn path_of(url: &str) -> String {
-    reqwest::Url::parse(url)
-        .map(|u| u.path().to_string())
-        .unwrap_or_else(|_| url.to_string())
-}
-
 fn looks_like_html(headers: &HeaderMap, body: &[u8]) -> bool {
     let content_type = headers
         .get("content-type")
@@ -967,7 +934,7 @@ fn error_type(body: &[u8]) -> Option<String> {
     value.pointer("/error/type")?.as_str().map(str::to_string)
 }
 
-/// The server's own words: `error.message`, a console `message`, FastAPI's `detail`,
+/// The server's own words: `error.message`, a top-level `message`, FastAPI's `detail`,
 /// the same inside an event-stream body (`data: {"error": ...}`), or the start of the body.
 fn server_message(headers: &HeaderMap, body: &[u8]) -> String {
     if looks_like_html(headers, body) {
@@ -1143,13 +1110,6 @@ fn is_certificate_failure(err: &reqwest::Error) -> bool {
     err.is_connect() && innermost_cause(err).is_some_and(|c| c.contains("certificate"))
 }
 
-/// `scheme://host:port`, without the path: where we tried to connect.
-fn host_of(url: &str) -> String {
-    reqwest::Url::parse(url)
-        .map(|u| u.origin().ascii_serialization())
-        .unwrap_or_else(|_| url.to_string())
-}
-
 fn describe(err: &reqwest::Error) -> String {
     if err.is_redirect() {
         return innermost_cause(err).unwrap_or_else(|| err.to_string());
@@ -1306,19 +1266,6 @@ mod tests {
                 "attempt {attempt}: {delay:?}"
             );
         }
-    }
-
-    #[test]
-    fn console_failure_carries_server_message() {
-        let mut reply =
-            serde_json::json!({"success": false, "message": "model not found", "data": null});
-        let err = unwrap_console(&mut reply, "http://h/api/model/x").expect_err("fails");
-        assert!(err.message.contains("model not found"));
-        let mut ok = serde_json::json!({"success": true, "data": [1]});
-        assert_eq!(
-            unwrap_console(&mut ok, "http://h/api/models").expect("ok"),
-            serde_json::json!([1])
-        );
     }
 
     #[test]

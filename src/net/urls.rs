@@ -78,6 +78,20 @@ pub fn redact_url(url: &str) -> Cow<'_, str> {
     }
 }
 
+/// The path of `url` (`/v1/models`), for messages; `url` itself when it does not parse.
+pub fn path_of(url: &str) -> String {
+    Url::parse(url)
+        .map(|u| u.path().to_string())
+        .unwrap_or_else(|_| url.to_string())
+}
+
+/// `scheme://host:port`, without the path: where a request tried to connect.
+pub(super) fn host_of(url: &str) -> String {
+    Url::parse(url)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_else(|_| url.to_string())
+}
+
 /// RFC 3986 unreserved characters stay; everything else is encoded.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -165,6 +179,17 @@ mod tests {
     fn rejects_what_is_not_http() {
         assert!(BaseUrl::parse("api.cometapi.com/v1").is_err());
         assert!(BaseUrl::parse("ftp://x/v1").is_err());
+    }
+
+    #[test]
+    fn path_and_host_are_read_from_the_url_or_it_is_kept_whole() {
+        assert_eq!(path_of("http://h:8080/v1/models?x=1"), "/v1/models");
+        assert_eq!(host_of("http://h:8080/v1/models?x=1"), "http://h:8080");
+        assert_eq!(host_of("https://user:pw@h/v1"), "https://h");
+        for odd in ["not a url", "", "http://[::1"] {
+            assert_eq!(path_of(odd), odd);
+            assert_eq!(host_of(odd), odd);
+        }
     }
 
     #[test]
