@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clap::ArgMatches;
 
+use crate::api::hints::CometApi;
 use crate::cli::registry::{self, FormatterSpec};
 use crate::config::paths;
 use crate::config::secret::Secret;
@@ -254,7 +255,7 @@ impl Context {
         if let Some(http) = self.http.get() {
             return Ok(http);
         }
-        let http = Http::new(self.globals.verbose, self.timeout()?)?;
+        let http = Http::new(self.globals.verbose, self.timeout()?, &CometApi)?;
         Ok(self.http.get_or_init(|| http))
     }
 }

@@ -11,14 +11,15 @@ use serde_json::Value;
 
 use crate::error::{CliError, Result};
 use crate::net::body::read_capped;
-use crate::net::errors::describe;
+use crate::net::errors::{describe, Hints};
 use crate::net::request::{Auth, Request, Response};
 use crate::net::retry::{within, Failure};
 use crate::net::urls::host_of;
 use crate::term::interrupt;
 use crate::term::progress;
 
-const USER_AGENT: &str = concat!("cometapi/", env!("CARGO_PKG_VERSION"));
+/// The package's own name and version, `name/version`.
+const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
 /// At most half the time limit, so that an unreachable host is reported as one rather
 /// than as a server that was slow to answer.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -35,6 +36,8 @@ pub struct Http {
     /// is whole (or, for a body read as it arrives, until the first of it is shown); after
     /// that, the longest silence allowed between two pieces of the body.
     pub(super) timeout: Duration,
+    /// The hints errors carry where the remedy is the service's or the program's.
+    pub(super) hints: &'static dyn Hints,
 }
 
 /// A reply's status line and headers, read before its body.
@@ -55,7 +58,7 @@ impl Head {
 }
 
 impl Http {
-    pub fn new(verbose: u8, timeout: Duration) -> Result<Http> {
+    pub fn new(verbose: u8, timeout: Duration, hints: &'static dyn Hints) -> Result<Http> {
         let client = builder(timeout)
             .redirect(redirect_policy())
             .build()
@@ -75,6 +78,7 @@ impl Http {
             runtime,
             verbose,
             timeout,
+            hints,
         })
     }
 
@@ -117,6 +121,7 @@ impl Http {
             status: head.status,
             headers: head.headers,
             body,
+            html_hint: self.hints.html_reply(),
         })
     }
 

@@ -1,6 +1,8 @@
 //! Failures as the user reads them: an HTTP status or a transport failure mapped to
 //! its exit code, message and hint, the server's own words found in an error body of
-//! the common shapes, and the time-limit errors.
+//! the common shapes, and the time-limit errors. Hints whose words belong to the service
+//! or the program (its URL layout, where its credentials are set) come from the
+//! [`Hints`] the client was built with, so nothing here knows either.
 
 use reqwest::header::HeaderMap;
 use serde_json::Value;
@@ -13,10 +15,22 @@ use crate::net::request::{Auth, Request};
 use crate::net::sse::{Decoder, Event, Flow};
 use crate::net::urls::{host_of, path_of};
 
-const TIMEOUT_HINT: &str =
-    "allow more time with --timeout (for example --timeout 2m) or `cometapi config set timeout 2m`";
-pub(super) const BASE_URL_HINT: &str =
-    "the base URL should end in /v1 (e.g. https://api.cometapi.com/v1); check `cometapi config show`";
+/// What the user is told to do about a failure whose remedy lies with the service
+/// behind the client or with the program's settings, not with HTTP: the client maps a
+/// failure to its exit code and asks these for the hint.
+pub trait Hints: Sync {
+    /// The reply is an HTML page where the API should have answered.
+    fn html_reply(&self) -> &'static str;
+    /// A 404 for `url`.
+    fn not_found(&self, url: &str) -> &'static str;
+    /// A 401 or 403 for a request that carried `auth` ([`Auth::None`]: a download of a
+    /// URL the server handed back).
+    fn rejected(&self, auth: &Auth) -> &'static str;
+    /// No reply, or no more of one, within the time limit.
+    fn timed_out(&self) -> &'static str;
+    /// The host could not be reached.
+    fn unreachable(&self) -> &'static str;
+}
 
 /// The error for a reply with a status other than 2xx.
 pub(super) fn status_error(
@@ -24,6 +38,7 @@ pub(super) fn status_error(
     status: u16,
     headers: &HeaderMap,
     body: &[u8],
+    hints: &dyn Hints,
 ) -> CliError {
     let said = server_message(headers, body);
     let message = format!(
@@ -32,25 +47,31 @@ pub(super) fn status_error(
         path_of(&request.url),
         secret::redact(&said, request.auth.secret().as_slice())
     );
-    let err = status_error_of(request, status, body, message);
+    let err = status_error_of(request, status, body, message, hints);
     let err = CliError {
         http_status: Some(status),
         ..err
     };
     if status != 404 && looks_like_html(headers, body) {
-        return err.with_hint(BASE_URL_HINT);
+        return err.with_hint(hints.html_reply());
     }
     err
 }
 
-fn status_error_of(request: &Request, status: u16, body: &[u8], message: String) -> CliError {
+fn status_error_of(
+    request: &Request,
+    status: u16,
+    body: &[u8],
+    message: String,
+    hints: &dyn Hints,
+) -> CliError {
     match status {
         // No credential was sent (a result URL on another host): nothing to check on our side.
-        401 | 403 if matches!(request.auth, Auth::None) => CliError::failure(message).with_hint(
-            "the host refused the download; a result link may have expired, so fetch the job again",
-        ),
-        401 | 403 => CliError::auth(message).with_hint(request.auth.rejected_hint()),
-        404 => CliError::failure(message).with_hint(not_found_hint(&request.url)),
+        401 | 403 if matches!(request.auth, Auth::None) => {
+            CliError::failure(message).with_hint(hints.rejected(&request.auth))
+        }
+        401 | 403 => CliError::auth(message).with_hint(hints.rejected(&request.auth)),
+        404 => CliError::failure(message).with_hint(hints.not_found(&request.url)),
         429 if error_type(body).as_deref() == Some("insufficient_quota") => {
             CliError::failure(message)
                 .with_hint("the account is out of quota; top up, then try again")
@@ -66,25 +87,13 @@ fn status_error_of(request: &Request, status: u16, body: &[u8], message: String)
     }
 }
 
-/// What a 404 most likely means, read from the path asked for: with a `/v1` or
-/// `/v1beta` in it the base URL was right (a model or an endpoint is missing); a
-/// console `/api/...` path means a server without the CometAPI console; otherwise
-/// the base URL lacks its `/v1`.
-fn not_found_hint(url: &str) -> &'static str {
-    let path = path_of(url);
-    let has = |segment: &str| path.split('/').any(|s| s == segment);
-    if has("v1") || has("v1beta") {
-        "check the model id and that the server offers this endpoint"
-    } else if has("api") {
-        "this server has no CometAPI catalog or console (another OpenAI-compatible gateway?); `cometapi models --source openai` lists its models"
-    } else {
-        BASE_URL_HINT
-    }
-}
-
 /// The error for a request that got no answer: a refused redirect, an untrusted
 /// certificate, or a host that could not be reached.
-pub(super) fn transport_error(request: &Request, err: &reqwest::Error) -> CliError {
+pub(super) fn transport_error(
+    request: &Request,
+    err: &reqwest::Error,
+    hints: &dyn Hints,
+) -> CliError {
     if err.is_redirect() {
         return CliError::failure(format!(
             "{} {} was not followed: {}",
@@ -105,9 +114,7 @@ pub(super) fn transport_error(request: &Request, err: &reqwest::Error) -> CliErr
              HTTPS, name its CA certificate in SSL_CERT_FILE",
         );
     }
-    failed
-        .with_hint("check the network and the base URL (`cometapi doctor` diagnoses both)")
-        .transient()
+    failed.with_hint(hints.unreachable()).transient()
 }
 
 impl Http {
@@ -121,7 +128,7 @@ impl Http {
             path_of(&request.url),
             timeout::show(self.timeout)
         ))
-        .with_hint(TIMEOUT_HINT)
+        .with_hint(self.hints.timed_out())
         .transient()
     }
 
@@ -131,7 +138,7 @@ impl Http {
             "timed out: the reply did not start within {} (the server answered but sent no text)",
             timeout::show(self.timeout)
         ))
-        .with_hint(TIMEOUT_HINT)
+        .with_hint(self.hints.timed_out())
     }
 
     /// A body went silent after it had begun.
@@ -140,7 +147,7 @@ impl Http {
             "{what}: nothing received for {}",
             timeout::show(self.timeout)
         ))
-        .with_hint(TIMEOUT_HINT)
+        .with_hint(self.hints.timed_out())
     }
 }
 
@@ -289,6 +296,37 @@ fn event_stream_message(body: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::secret::Secret;
+    use crate::net::request::KeyHeader;
+    use reqwest::header::HeaderValue;
+
+    /// Hints that name what was asked, to see which one an error carries.
+    struct Named;
+
+    impl Hints for Named {
+        fn html_reply(&self) -> &'static str {
+            "html"
+        }
+        fn not_found(&self, url: &str) -> &'static str {
+            if url.contains("/v1/") {
+                "not found in v1"
+            } else {
+                "not found"
+            }
+        }
+        fn rejected(&self, auth: &Auth) -> &'static str {
+            match auth {
+                Auth::None => "rejected without a credential",
+                _ => "rejected",
+            }
+        }
+        fn timed_out(&self) -> &'static str {
+            "timed out"
+        }
+        fn unreachable(&self) -> &'static str {
+            "unreachable"
+        }
+    }
 
     #[test]
     fn error_messages_from_gateways_of_every_shape() {
@@ -311,13 +349,58 @@ mod tests {
     }
 
     #[test]
-    fn a_404_hint_reads_the_path() {
-        assert_eq!(not_found_hint("http://h/chat/completions"), BASE_URL_HINT);
-        assert!(
-            not_found_hint("http://h/v1beta/models/x:streamGenerateContent?alt=sse")
-                .contains("model id")
+    fn a_status_maps_to_its_exit_code_and_asks_the_hints_for_the_remedy() {
+        let key = Secret::new("sk-abcdefghijklmnop1234");
+        let keyed = Request::get("http://h/v1/models", Auth::ApiKey(&key, KeyHeader::Bearer));
+        let plain = HeaderMap::new();
+        let error = |request: &Request, status: u16, body: &str| {
+            status_error(request, status, &plain, body.as_bytes(), &Named)
+        };
+        let rejected = error(&keyed, 401, r#"{"error":{"message":"bad key"}}"#);
+        assert_eq!(rejected.exit, ExitCode::AuthRejected);
+        assert_eq!(rejected.hint.as_deref(), Some("rejected"));
+        assert_eq!(rejected.http_status, Some(401));
+        assert!(rejected.message.ends_with("GET /v1/models: bad key"));
+        let download = error(&Request::get_anywhere("http://cdn/x.png"), 403, "");
+        assert_eq!(download.exit, ExitCode::Failure);
+        assert_eq!(
+            download.hint.as_deref(),
+            Some("rejected without a credential")
         );
-        assert!(not_found_hint("http://h/v1/chat/completions").contains("model id"));
-        assert!(not_found_hint("http://h/api/models").contains("--source openai"));
+        let missing = error(&keyed, 404, "");
+        assert_eq!(missing.hint.as_deref(), Some("not found in v1"));
+        assert!(missing.message.ends_with("no details given"));
+        let busy = error(&keyed, 503, "");
+        assert_eq!((busy.exit, busy.transient), (ExitCode::Unavailable, true));
+        let broke = error(&keyed, 429, r#"{"error":{"type":"insufficient_quota"}}"#);
+        assert!(!broke.transient);
+    }
+
+    #[test]
+    fn an_html_page_gets_the_html_hint_except_on_a_404() {
+        let mut html = HeaderMap::new();
+        html.insert("content-type", HeaderValue::from_static("text/html"));
+        let request = Request::get("not a url", Auth::None);
+        let page = b"<html><body>502 Bad Gateway</body></html>";
+        let err = status_error(&request, 502, &html, page, &Named);
+        assert_eq!(err.hint.as_deref(), Some("html"));
+        assert!(err
+            .message
+            .contains("GET not a url: the server answered with an HTML page"));
+        let err = status_error(&request, 404, &html, page, &Named);
+        assert_eq!(err.hint.as_deref(), Some("not found"));
+    }
+
+    #[test]
+    fn a_body_that_is_not_text_is_shown_cut_not_a_panic() {
+        let plain = HeaderMap::new();
+        let binary: Vec<u8> = (0..=255u8).cycle().take(2000).collect();
+        let said = server_message(&plain, &binary);
+        assert!(said.ends_with('…'), "{said}");
+        assert_eq!(said.chars().count(), 201);
+        assert_eq!(
+            message_in(&serde_json::json!({"detail": [1, {"x": 2}]})),
+            None
+        );
     }
 }

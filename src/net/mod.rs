@@ -1,4 +1,4 @@
-//! HTTP as a transport:
+//! HTTP as a transport, knowing nothing of the service it talks to:
 //!
 //! - `request`: the request model: [`Auth`], [`Request`] (method, URL, headers, a
 //!   JSON or multipart body, its retry and redirect rules) and the whole [`Response`].
@@ -8,8 +8,9 @@
 //!   ([`ChunkFlow`], [`StreamEnd`]), and the cap on a body read whole.
 //! - `retry`: attempts under one deadline: backoff with jitter, `Retry-After`, and
 //!   which failures are tried again ([`Failure`]).
-//! - `errors`: failures mapped to exit codes, messages and hints, the server's words
-//!   found in an error body ([`message_in`]).
+//! - `errors`: failures mapped to exit codes and messages, the server's words found
+//!   in an error body ([`message_in`]); the hints that name the service or the program
+//!   come from the [`Hints`] the client is built with.
 //! - `trace`: the `-v` trace, credentials redacted ([`request_ids`]).
 //! - [`urls`]: URLs derived from the base URL, and URL helpers (paths, hosts, query
 //!   strings, masked passwords);
@@ -31,7 +32,7 @@ pub mod urls;
 
 pub use body::{ChunkFlow, StreamEnd};
 pub use client::Http;
-pub use errors::message_in;
+pub use errors::{message_in, Hints};
 pub use request::{Auth, KeyHeader, Request, Response};
 pub use retry::{server_delay, Failure, MAX_ATTEMPTS};
 pub use trace::request_ids;

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::config::secret::Secret;
 use crate::error::{CliError, Result};
-use crate::net::errors::{looks_like_html, BASE_URL_HINT};
+use crate::net::errors::looks_like_html;
 use crate::net::multipart::Form;
 
 /// How a request proves who it is.
@@ -53,13 +53,6 @@ impl Auth<'_> {
         match self {
             Auth::None => None,
             Auth::ApiKey(secret, _) | Auth::AccessToken(secret) => Some(secret),
-        }
-    }
-
-    pub(super) fn rejected_hint(&self) -> &'static str {
-        match self {
-            Auth::AccessToken(_) => "check the access token (COMETAPI_ACCESS_TOKEN or `cometapi config set access_token`); `cometapi doctor` tests it",
-            _ => "check the API key (COMETAPI_KEY or `cometapi config set api_key`); `cometapi doctor` tests it",
         }
     }
 }
@@ -162,6 +155,8 @@ pub struct Response {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
+    /// What to do when the body is an HTML page rather than JSON ([`crate::net::Hints`]).
+    pub(super) html_hint: &'static str,
 }
 
 impl Response {
@@ -169,7 +164,7 @@ impl Response {
         serde_json::from_slice(&self.body).map_err(|e| {
             let err = CliError::failure(format!("the server's reply is not JSON: {e}"));
             if looks_like_html(&self.headers, &self.body) {
-                err.with_hint(BASE_URL_HINT)
+                err.with_hint(self.html_hint)
             } else {
                 err
             }
@@ -180,6 +175,7 @@ impl Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use reqwest::header::HeaderValue;
 
     #[test]
     fn auth_header_is_redacted_for_traces() {
@@ -190,5 +186,27 @@ mod tests {
         assert_eq!(name, "authorization");
         assert_eq!(value, "Bearer sk-abcdefghijklmnop1234");
         assert_eq!(redacted, "Bearer ****1234");
+    }
+
+    #[test]
+    fn a_reply_that_is_not_json_fails_with_the_html_hint_only_when_html() {
+        let reply = |content_type: &'static str, body: &[u8]| {
+            let mut headers = HeaderMap::new();
+            headers.insert("content-type", HeaderValue::from_static(content_type));
+            Response {
+                status: 200,
+                headers,
+                body: body.to_vec(),
+                html_hint: "check the base URL",
+            }
+        };
+        let page = reply("text/html", b"<!doctype html><p>login</p>");
+        let err = page.json().expect_err("not JSON");
+        assert_eq!(err.exit.code(), 1);
+        assert_eq!(err.hint.as_deref(), Some("check the base URL"));
+        let garbage = reply("application/json", b"{\"cut");
+        assert_eq!(garbage.json().expect_err("cut").hint, None);
+        let good = reply("application/json", b"{\"a\":1}");
+        assert_eq!(good.json().expect("JSON")["a"], 1);
     }
 }

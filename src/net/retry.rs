@@ -80,14 +80,15 @@ impl Http {
             Failure::Status(status, headers, body) => {
                 let delay = retryable(request, *status, body)
                     .then(|| server_delay(headers).unwrap_or_else(|| backoff(attempt)));
-                (status_error(request, *status, headers, body), delay)
+                let error = status_error(request, *status, headers, body, self.hints);
+                (error, delay)
             }
             Failure::Transport(err) => {
                 self.trace(format_args!("< failed: {}", describe(err)));
                 // A request that never reached the server is always safe to repeat
                 // (but a refused certificate will be refused again); a timed-out one
                 // only when it changes nothing (GET).
-                let error = transport_error(request, err);
+                let error = transport_error(request, err, self.hints);
                 let safe = (err.is_connect() && error.transient)
                     || (err.is_timeout() && request.method == Method::GET);
                 (error, safe.then(|| backoff(attempt)))
