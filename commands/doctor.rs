@@ -2,12 +2,12 @@
 
 use clap::ArgMatches;
 
+use crate::api::base_url::BaseUrl;
 use crate::api::envelope::console_get;
 use crate::cli::context::Context;
 use crate::cli::registry::{self, CommandSpec, Credential};
 use crate::config::settings::Setting;
 use crate::error::{CliError, ExitCode, Result};
-use crate::net::urls::BaseUrl;
 use crate::net::{Auth, Http, KeyHeader};
 use crate::output::{Cell, Column, Outcome, Output, Table, Tone};
 

@@ -1,4 +1,5 @@
-//! What is CometAPI-specific: chat request bodies ([`chat_body`], [`message`]), the
+//! What is CometAPI-specific: the base URL and the URLs derived from it
+//! ([`base_url`]), chat request bodies ([`chat_body`], [`message`]), the
 //! reader of streamed replies in the four wire formats ([`stream`]), the console's
 //! `/api/...` envelope ([`envelope`]) and its list and paging helpers
 //! ([`web_console`]), the hints the client's errors carry ([`hints`]), the download of
@@ -9,6 +10,7 @@
 //! handed comes from `cli`.
 
 pub mod attach;
+pub mod base_url;
 pub mod bulk;
 pub mod catalog;
 pub mod chat_body;

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clap::ArgMatches;
 
+use crate::api::base_url::BaseUrl;
 use crate::api::hints::CometApi;
 use crate::cli::registry::{self, FormatterSpec};
 use crate::config::paths;
@@ -16,7 +17,6 @@ use crate::config::settings::{is_sendable, FlagOverride, Settings, Source};
 use crate::config::timeout;
 use crate::config::ConfigFile;
 use crate::error::{CliError, ExitCode, Result};
-use crate::net::urls::BaseUrl;
 use crate::net::Http;
 
 /// The global options, read once from the command line.

@@ -12,8 +12,7 @@
 //!   in an error body ([`message_in`]); the hints that name the service or the program
 //!   come from the [`Hints`] the client is built with.
 //! - `trace`: the `-v` trace, credentials redacted ([`request_ids`]).
-//! - [`urls`]: URLs derived from the base URL, and URL helpers (paths, hosts, query
-//!   strings, masked passwords);
+//! - [`urls`]: URL helpers (paths, hosts, query strings, masked passwords);
 //!   [`multipart`]: streamed `multipart/form-data` bodies; [`sse`]: the server-sent
 //!   events decoder.
 //!
