@@ -68,7 +68,7 @@ impl Http {
 
     /// What a failed attempt means: the error to report, and the pause before the
     /// next attempt when the client's rules allow one (408, 429 and 5xx replies, and
-    /// connection failures; see [`retryable`]).
+    /// connection failures; see `retryable`).
     pub fn judge(
         &self,
         request: &Request,
