@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use clap::{value_parser, Arg, ArgAction, ArgMatches};
 use serde_json::{json, Value};
 
+use crate::api::base_url::BaseUrl;
 use crate::api::bulk::engine::{self, Ended, Finished, Flow, Settings};
 use crate::api::bulk::stats::{tokens_of, Prices, Totals};
 use crate::api::catalog::{self, CachePolicy};
@@ -24,7 +25,6 @@ use crate::cli::front;
 use crate::cli::registry::{CommandSpec, Credential};
 use crate::config::secret::Secret;
 use crate::error::{CliError, ExitCode, Result};
-use crate::net::urls::BaseUrl;
 use crate::net::{Auth, KeyHeader, Request};
 use crate::output::{Outcome, Output, Record};
 

@@ -6,13 +6,14 @@ use std::io::Read;
 use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgMatches};
 
+use crate::api::base_url::BaseUrl;
 use crate::cli::context::{env_var, Context};
 use crate::cli::registry::{self, CommandSpec};
 use crate::config::secret::mask;
 use crate::config::settings::{is_sendable, Setting};
 use crate::config::{key_names, key_spec, ConfigFile, KeySpec, KEYS};
 use crate::error::{CliError, Result};
-use crate::net::urls::{redact_url, BaseUrl};
+use crate::net::urls::redact_url;
 use crate::output::{Cell, Column, Outcome, Output, Table};
 
 /// A setting's typed value for structured output, a password in a URL masked.

@@ -2,12 +2,13 @@
 
 use clap::ArgMatches;
 
+use crate::api::base_url::BaseUrl;
+use crate::api::envelope::console_get;
 use crate::cli::context::Context;
 use crate::cli::registry::{self, CommandSpec, Credential};
 use crate::config::settings::Setting;
 use crate::config::Key;
 use crate::error::{CliError, ExitCode, Result};
-use crate::net::urls::BaseUrl;
 use crate::net::{Auth, Http, KeyHeader};
 use crate::output::{Cell, Column, Outcome, Output, Table, Tone};
 
@@ -235,7 +236,7 @@ fn check_token(http: &Http, base: &BaseUrl, token: &Setting, reached: bool, chec
     if !reached {
         return checks.add(CHECK, Status::Skip, "service not reached");
     }
-    match http.console_get(&base.console("user/self"), Auth::AccessToken(secret)) {
+    match console_get(http, &base.console("user/self"), Auth::AccessToken(secret)) {
         Ok(user) => {
             let name = user.get("username").and_then(|v| v.as_str()).unwrap_or("?");
             checks.add(CHECK, Status::Ok, format!("signed in as {name}"));

@@ -8,6 +8,7 @@ use std::io::{self, IsTerminal, Read};
 
 use clap::{Arg, ArgAction, ArgMatches};
 
+use crate::api::envelope::console_get;
 use crate::cli::context::Context;
 use crate::cli::registry::{self, CommandSpec};
 use crate::config::secret::{mask, Secret};
@@ -297,9 +298,11 @@ fn key_check(ctx: &Context, key: &Secret) -> Result<String> {
 
 fn token_check(ctx: &Context, token: &Secret) -> Result<String> {
     let base = ctx.base_url()?;
-    let user = ctx
-        .http()?
-        .console_get(&base.console("user/self"), Auth::AccessToken(token))?;
+    let user = console_get(
+        ctx.http()?,
+        &base.console("user/self"),
+        Auth::AccessToken(token),
+    )?;
     Ok(user
         .get("username")
         .and_then(|v| v.as_str())

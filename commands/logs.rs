@@ -8,13 +8,14 @@ use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgAction, ArgMatches};
 use serde_json::{Map, Value};
 
+use crate::api::envelope;
 use crate::api::money::{self, quota_cell};
 use crate::api::web_console;
 use crate::cli::context::Context;
 use crate::cli::registry::{CommandSpec, Credential};
 use crate::error::{CliError, ExitCode, Result};
 use crate::net::urls::with_query;
-use crate::net::{self, Auth, Request};
+use crate::net::{Auth, Request};
 use crate::output::dates;
 use crate::output::{Cell, Column, Outcome, Output, Record, Table};
 
@@ -503,7 +504,7 @@ impl<W: Write> CsvOut<W> {
                 // A console failure envelope is reported with the server's own message.
                 if let Ok(mut reply) = serde_json::from_slice::<Value>(&self.held) {
                     if reply.get("success") == Some(&Value::Bool(false)) {
-                        net::unwrap_console(&mut reply, url)?;
+                        envelope::unwrap_console(&mut reply, url)?;
                     }
                 }
                 return Err(not_csv("JSON"));

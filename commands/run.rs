@@ -13,13 +13,14 @@ use clap::{value_parser, Arg, ArgAction, ArgMatches};
 use serde_json::{json, Map, Value};
 
 use crate::api::attach::{self, Attachment};
+use crate::api::base_url::BaseUrl;
 use crate::api::message;
 use crate::api::stream::{self, Reply, Wire};
 use crate::cli::context::Context;
 use crate::cli::front;
 use crate::cli::registry::{CommandSpec, Credential};
 use crate::error::{CliError, Result};
-use crate::net::urls::{path_segment, BaseUrl};
+use crate::net::urls::path_segment;
 use crate::net::{Auth, KeyHeader, Request};
 use crate::output::{Outcome, Output};
 use crate::store::chatlog::{self, Exchange, Status};

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use serde_json::{json, Value};
 
+use crate::api::download;
 use crate::cli::context::Context;
 use crate::error::{CliError, Result};
 use crate::net;
@@ -101,7 +102,7 @@ impl Plan {
                     .map_err(|e| save::write_error(&beside, e))?;
                 decoded.len() as u64
             }
-            (None, Some(url)) => save::fetch_result(ctx, url, &mut file)?,
+            (None, Some(url)) => download::fetch_result(ctx, url, &mut file)?,
             (None, None) => {
                 return Err(CliError::failure(
                     "an image in the server's reply has neither `b64_json` nor `url`",

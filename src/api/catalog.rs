@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use clap::{Arg, ArgAction, ArgMatches};
 use serde_json::{json, Map, Value};
 
+use crate::api::envelope::console_get;
 use crate::cli::context::Context;
 use crate::config::paths;
 use crate::error::{CliError, Result};
@@ -59,7 +60,7 @@ pub fn models(ctx: &Context, policy: CachePolicy) -> Result<Vec<Value>> {
             return Ok(models);
         }
     }
-    let data = ctx.http()?.console_get(&url, Auth::None)?;
+    let data = console_get(ctx.http()?, &url, Auth::None)?;
     let Value::Array(models) = data else {
         return Err(CliError::failure("the model catalog is not a list"));
     };
@@ -169,7 +170,7 @@ pub fn detail(ctx: &Context, id: &str, policy: CachePolicy) -> Result<Value> {
     let url = ctx
         .base_url()?
         .console(&format!("model/{}", crate::net::urls::path_segment(&code)));
-    match ctx.http()?.console_get(&url, Auth::None) {
+    match console_get(ctx.http()?, &url, Auth::None) {
         Ok(record @ Value::Object(_)) => Ok(record),
         Ok(_) => Err(CliError::failure(format!("no model `{id}` in the catalog"))),
         Err(err) if err.exit == crate::error::ExitCode::Failure => Err(CliError::failure(format!(

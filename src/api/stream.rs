@@ -20,7 +20,7 @@ use serde_json::Value;
 use crate::config::secret;
 use crate::error::{CliError, ExitCode, Result};
 use crate::net::sse::{Decoder, Event, Flow};
-use crate::net::{message_in, Http, Progress, Request, StreamEnd};
+use crate::net::{message_in, ChunkFlow, Http, Request, StreamEnd};
 use crate::term::markdown::Renderer;
 use crate::term::sanitize::Neutralising;
 use crate::term::streams;
@@ -94,9 +94,9 @@ pub fn run(
         let flow = decoder.feed(chunk, &mut |event| on_event(wire, event, out, reply))?;
         out.flush().map_err(CliError::from_output)?;
         Ok(match flow {
-            Flow::Stop => Progress::Done,
-            Flow::Continue if reply.chars > 0 => Progress::Shown,
-            Flow::Continue => Progress::Quiet,
+            Flow::Stop => ChunkFlow::Done,
+            Flow::Continue if reply.chars > 0 => ChunkFlow::Shown,
+            Flow::Continue => ChunkFlow::Quiet,
         })
     });
     // A new attempt starts a new stream: its decoder state is per attempt.

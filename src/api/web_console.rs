@@ -4,6 +4,7 @@
 use clap::{value_parser, Arg, ArgMatches};
 use serde_json::Value;
 
+use crate::api::envelope::console_get;
 use crate::cli::context::Context;
 use crate::error::Result;
 use crate::net::urls::with_query;
@@ -13,7 +14,7 @@ use crate::net::Auth;
 pub fn get(ctx: &Context, path: &str, query: &[(&str, Option<String>)]) -> Result<Value> {
     let token = ctx.access_token()?;
     let url = with_query(&ctx.base_url()?.console(path), query);
-    ctx.http()?.console_get(&url, Auth::AccessToken(&token))
+    console_get(ctx.http()?, &url, Auth::AccessToken(&token))
 }
 
 /// The entries of a list reply, which comes as `data: [...]` or `data: {"items": [...]}`.

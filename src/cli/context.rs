@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use clap::ArgMatches;
 
+use crate::api::base_url::BaseUrl;
+use crate::api::hints::CometApi;
 use crate::cli::registry::{self, FormatterSpec};
 use crate::config::paths;
 use crate::config::secret::Secret;
@@ -14,7 +16,6 @@ use crate::config::settings::{is_sendable, FlagOverride, Settings, Source};
 use crate::config::timeout;
 use crate::config::{ConfigFile, Key};
 use crate::error::{CliError, ExitCode, Result};
-use crate::net::urls::BaseUrl;
 use crate::net::Http;
 use crate::term::streams::Streams;
 
@@ -268,7 +269,7 @@ impl Context {
         if let Some(http) = self.http.get() {
             return Ok(http);
         }
-        let http = Http::new(self.globals.verbose, self.timeout()?)?;
+        let http = Http::new(self.globals.verbose, self.timeout()?, &CometApi)?;
         Ok(self.http.get_or_init(|| http))
     }
 }

@@ -1,7 +1,7 @@
 //! Where a binary reply goes: a file written as it arrives and renamed into place
 //! only when whole, or stdout when stdout is not a terminal (binary is never written
-//! to a terminal). Also the download of a result URL the server hands back (an image on
-//! a CDN), which carries the API key only to the API's own origin.
+//! to a terminal), and the names such files are given. The download of a result URL
+//! is `api::download`'s; this writes what it fetches.
 //!
 //! Files the user asked for (an image, speech) are created with mode 0644 less the
 //! umask, like any file a program saves for its user: they are not secrets, unlike the
@@ -10,9 +10,7 @@
 use std::io::{self, BufWriter, Stdout, Write};
 use std::path::{Path, PathBuf};
 
-use crate::cli::context::Context;
 use crate::error::{CliError, Result};
-use crate::net::{Auth, KeyHeader, Request};
 use crate::store::files::{self, AtomicFile, Replace};
 use crate::term::streams;
 
@@ -146,31 +144,6 @@ impl Write for Sink {
             Sink::Stdout(out) => out.flush(),
         }
     }
-}
-
-/// Downloads a URL the server handed back into `out`, streamed. The API key goes
-/// with it only when the URL is on the API's own origin; anywhere else (a CDN, a
-/// storage bucket) it is fetched without credentials, and may then be redirected to
-/// any host (storage services do). Only http(s) URLs are fetched.
-pub fn fetch_result(ctx: &Context, url: &str, out: &mut dyn Write) -> Result<u64> {
-    let parsed = reqwest::Url::parse(url).map_err(|_| {
-        CliError::failure(format!(
-            "the server sent a result URL that is not a URL: {url}"
-        ))
-    })?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(CliError::failure(format!(
-            "the server sent a result URL that is not http(s): {url}"
-        )));
-    }
-    let key;
-    let request = if ctx.base_url()?.same_origin(url) {
-        key = ctx.api_key()?;
-        Request::get(url, Auth::ApiKey(&key, KeyHeader::Bearer))
-    } else {
-        Request::get_anywhere(url)
-    };
-    ctx.http()?.download(&request.binary(), out, &mut |_| {})
 }
 
 /// The longest slug of a prompt in a file name, in characters.

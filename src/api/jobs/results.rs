@@ -6,6 +6,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::api::download;
 use crate::api::jobs::Snapshot;
 use crate::cli::context::Context;
 use crate::error::{CliError, Result};
@@ -54,7 +55,7 @@ fn save_one(ctx: &Context, job: &str, url: &str, dir: &Path, stem: &str) -> Resu
     // The temporary file's name only needs the right directory; the extension is not
     // known until the bytes are in.
     let mut file = save::temp_file(&dir.join(stem))?;
-    let bytes = save::fetch_result(ctx, url, &mut file)?;
+    let bytes = download::fetch_result(ctx, url, &mut file)?;
     let head = sniff::head_of(file.file()).map_err(|e| save::write_error(dir, e))?;
     let extension = sniff::kind(&head)
         .map(|kind| kind.extension)
