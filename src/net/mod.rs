@@ -17,7 +17,8 @@
 //!   events decoder.
 //!
 //! May use `config` (secrets, time limits), `term` (the spinner, Ctrl-C, neutralising
-//! traces) and `error`; never `api` or `cli`.
+//! traces), `store::files` (a multipart file part is checked to be a regular file before
+//! it is streamed) and `error`; never `api` or `cli`.
 
 mod body;
 mod client;

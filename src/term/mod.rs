@@ -4,7 +4,9 @@
 //! process ([`interrupt`]), the line editor the shells share ([`shell`]), and the
 //! standard streams: which are terminals, the width, colour ([`streams`]).
 //!
-//! May use `output` (widths), `config` and `error`; never `net` or `api`.
+//! May use `output` (widths), `config` and `error`; never `net` or `api`. The shells'
+//! completer and history masking (`shell`) read the clap tree and registry of `cli`,
+//! which is what they complete and mask.
 
 pub mod interrupt;
 pub mod line_input;
