@@ -4,7 +4,8 @@
 //! it): the OpenAI-compatible routes under `/v1`, Anthropic `/v1/messages`, Gemini
 //! `/v1beta/models/{m}:generateContent` and the console routes under `/api`. Every
 //! request is recorded (before faults are applied) so tests can assert on what the CLI
-//! sent, and faults can be injected per path to exercise retries and error handling. All data is fixed and deterministic.
+//! sent, and faults can be injected per path to exercise retries and error handling.
+//! All data is fixed and deterministic.
 //!
 //! A test can also register the reply for a path itself, next to its assertions; a
 //! stub comes before the built-in route and must be hit (see `fake_stubs.rs`).
