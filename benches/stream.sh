@@ -3,7 +3,9 @@
 # deltas from the fake server on loopback, against `curl -N` fetching the same stream
 # and the official Python CLI (cometapi-cli 0.3.10). Reports CPU time (user+sys, from
 # /usr/bin/time -v) per event and peak RSS; fails if cometapi is over 0.5 us per event
-# (median of the runs) or 20 MB peak RSS. Not a timed test; figures go to
+# (median of the runs) or 20 MB peak RSS, or if it allocates per event: valgrind's dhat
+# counts the heap blocks of a 10,000- and a 100,000-event stream, which must differ by
+# less than one block per 100 events (skipped, with a note, without valgrind). Not a timed test; figures go to
 # docs/performance.md by hand, with the machine they came from.
 #
 #   bash benches/stream.sh [CHUNKS]     (default 1000000)
@@ -87,10 +89,32 @@ if [ "$py_chunks" -gt 0 ] && [ -x "$py_cli" ]; then
     measure "python-cli-$py_chunks" "$py_chunks" "$py_cli" chat hi
 fi
 
+# no_allocation_per_event: the heap blocks of two stream lengths, from dhat's summary.
+blocks_of() { # port
+  COMETAPI_BASE_URL="http://127.0.0.1:$1/v1" valgrind --tool=dhat \
+    --dhat-out-file="$home/dhat.json" "$bin" chat hi 2>&1 >/dev/null |
+    sed -n 's/.*Total:.* in \([0-9,]*\) blocks.*/\1/p' | tr -d ','
+}
+alloc_status=0
+if command -v valgrind >/dev/null; then
+  start_server $((port + 2)) 10000
+  start_server $((port + 3)) 100000
+  small=$(blocks_of $((port + 2)))
+  large=$(blocks_of $((port + 3)))
+  echo
+  echo "heap blocks: $small for 10000 events, $large for 100000 (dhat)"
+  if [ -z "$small" ] || [ -z "$large" ] || (((large - small) * 100 >= 90000)); then
+    echo "FAIL: the stream allocates per event (or dhat gave no count)" >&2
+    alloc_status=1
+  fi
+else
+  echo "note: valgrind not found; the no-allocation check was skipped" >&2
+fi
+
 echo
 median_ns=$(cut -d' ' -f1 "$home/cometapi.txt" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 worst_rss=$(cut -d' ' -f2 "$home/cometapi.txt" | sort -n | tail -1)
-status=0
+status=$alloc_status
 if ((median_ns > max_ns_per_event)); then
   echo "FAIL: median $median_ns ns of CPU per event is over $max_ns_per_event ns" >&2
   status=1
