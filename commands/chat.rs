@@ -142,7 +142,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     let message = if attach::takes_stdin(specs()) {
         message::argument_only(arg)?
     } else {
-        message::read(arg)?
+        message::read(arg, ctx.streams().stdin_is_terminal())?
     };
     let structured = ctx.formatter().structured;
     let model = conversation.model.clone();

@@ -141,7 +141,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
         .get_many::<String>("prompt")
         .map(|w| w.map(String::as_str).collect());
     let joined = words.map(|w| w.join(" "));
-    let prompt = message::read(joined.as_deref())?;
+    let prompt = message::read(joined.as_deref(), ctx.streams().stdin_is_terminal())?;
     if prompt.trim().is_empty() {
         return Err(CliError::usage("the prompt is empty"));
     }

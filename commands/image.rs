@@ -131,7 +131,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
             "pass a prompt (`cometapi image \"a lighthouse at dusk\"`) or pipe one on stdin",
         ));
     }
-    let prompt = message::read(arg)?;
+    let prompt = message::read(arg, ctx.streams().stdin_is_terminal())?;
     let plan = files::Plan::new(m, &prompt)?;
     let mut body = Map::new();
     body.insert("prompt".into(), json!(prompt));

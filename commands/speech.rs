@@ -2,7 +2,6 @@
 //! streamed to `-o FILE` (a temporary file renamed into place when whole) or to stdout
 //! when stdout is not a terminal; it is never written to a terminal.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use clap::{value_parser, Arg, ArgMatches};
@@ -170,7 +169,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
 }
 
 fn speak(ctx: &Context, options: &Options) -> Result<Outcome> {
-    let text = text_of(options.text.as_deref())?;
+    let text = text_of(options.text.as_deref(), ctx.streams().stdin_is_terminal())?;
     let format = options.format.as_str();
     let mut sink = Sink::open(
         options.output.as_deref(),
@@ -205,13 +204,13 @@ fn speak(ctx: &Context, options: &Options) -> Result<Outcome> {
 }
 
 /// The text to speak: the argument, `-`/piped stdin; at most [`MAX_CHARS`].
-fn text_of(arg: Option<&str>) -> Result<String> {
-    if arg.is_none() && std::io::stdin().is_terminal() {
+fn text_of(arg: Option<&str>, stdin_is_terminal: bool) -> Result<String> {
+    if arg.is_none() && stdin_is_terminal {
         return Err(CliError::usage("no text given").with_hint(
             "pass the text (`cometapi speech \"hello\" -o hello.mp3`) or pipe it on stdin",
         ));
     }
-    let text = message::read(arg)?;
+    let text = message::read(arg, stdin_is_terminal)?;
     check_length(&text)?;
     Ok(text)
 }

@@ -57,7 +57,10 @@ pub fn command() -> clap::Command {
 }
 
 pub fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
-    let prompt = message::read(m.get_one::<String>("prompt").map(String::as_str))?;
+    let prompt = message::read(
+        m.get_one::<String>("prompt").map(String::as_str),
+        ctx.streams().stdin_is_terminal(),
+    )?;
     let images: Vec<&PathBuf> = m
         .get_many::<PathBuf>("images")
         .into_iter()
