@@ -169,12 +169,14 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
 }
 
 fn speak(ctx: &Context, options: &Options) -> Result<Outcome> {
-    let text = text_of(options.text.as_deref(), ctx.streams().stdin_is_terminal())?;
+    let streams = ctx.streams();
+    let text = text_of(options.text.as_deref(), streams.stdin_is_terminal())?;
     let format = options.format.as_str();
     let mut sink = Sink::open(
         options.output.as_deref(),
         options.force,
         &format!("speech.{format}"),
+        streams,
     )?;
     let model = options.model.as_str();
     let voice = options.voice.as_str();
