@@ -185,7 +185,7 @@ fn chat(ctx: &Context, options: &Options) -> Result<Outcome> {
     let message = if attach::takes_stdin(&options.attach) {
         message::argument_only(arg)?
     } else {
-        message::read(arg)?
+        message::read(arg, ctx.streams().stdin_is_terminal())?
     };
     let structured = ctx.formatter().structured;
     let model = conversation.model.clone();

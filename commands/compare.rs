@@ -166,7 +166,7 @@ fn compare(ctx: &Context, options: &Options) -> Result<Outcome> {
             "--temperature must be between 0.0 and 2.0, not {t}"
         )));
     }
-    let prompt = message::read(options.prompt.as_deref())?;
+    let prompt = message::read(options.prompt.as_deref(), ctx.streams().stdin_is_terminal())?;
     if prompt.trim().is_empty() {
         return Err(CliError::usage("the prompt is empty"));
     }

@@ -215,7 +215,7 @@ fn generate(ctx: &Context, arg: Option<&str>, shared: &Shared) -> Result<Outcome
             "pass a prompt (`cometapi image \"a lighthouse at dusk\"`) or pipe one on stdin",
         ));
     }
-    let prompt = message::read(arg)?;
+    let prompt = message::read(arg, ctx.streams().stdin_is_terminal())?;
     let plan = files::Plan::new(shared, &prompt)?;
     let mut body = Map::new();
     body.insert("prompt".into(), json!(prompt));

@@ -5,7 +5,7 @@
 mod panics;
 
 use std::ffi::OsString;
-use std::io::IsTerminal;
+use std::io::Write;
 
 use clap::ArgMatches;
 use reedline::Signal;
@@ -19,6 +19,7 @@ use crate::error::{CliError, Result};
 use crate::output::{Outcome, Output};
 use crate::term::interrupt;
 use crate::term::shell::{self, completer, completer::Extra};
+use crate::term::streams::Streams;
 
 const PROGRAM: &str = "cometapi";
 
@@ -38,7 +39,8 @@ enum Flow {
 }
 
 fn run(ctx: &Context, _: &ArgMatches) -> Result<Outcome> {
-    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+    let streams = ctx.streams();
+    if !streams.stdin_is_terminal() || !streams.stdout_is_terminal() {
         return Err(CliError::usage("`repl` needs a terminal")
             .with_hint("run single commands as `cometapi <command>` in scripts"));
     }
@@ -80,7 +82,8 @@ fn run(ctx: &Context, _: &ArgMatches) -> Result<Outcome> {
             history_path.display()
         ))
     })?;
-    eprintln!("{}", banner(ctx));
+    // A closed stderr is no reason to stop.
+    let _ = writeln!(streams.err(), "{}", banner(ctx));
     // Ctrl-C stops the running command, never the shell.
     interrupt::enter_shell();
     panics::report_instead_of_printing();
@@ -90,7 +93,7 @@ fn run(ctx: &Context, _: &ArgMatches) -> Result<Outcome> {
             .map_err(|e| CliError::failure(format!("cannot read from the terminal: {e}")))?;
         match signal {
             Signal::Success(line) => {
-                if let Flow::Exit = run_line(&line, &forwarded, &plugins) {
+                if let Flow::Exit = run_line(&line, &forwarded, &plugins, streams)? {
                     break;
                 }
             }
@@ -139,26 +142,37 @@ fn forwarded_globals(globals: &GlobalArgs) -> Vec<OsString> {
     args
 }
 
-fn run_line(line: &str, forwarded: &[OsString], plugins: &[Plugin]) -> Flow {
+/// Runs one line; the shell's own messages go to `streams`, a command's output to the
+/// process's (each line has its own context, see [`panics::run_caught`]).
+fn run_line(
+    line: &str,
+    forwarded: &[OsString],
+    plugins: &[Plugin],
+    streams: &Streams,
+) -> Result<Flow> {
+    // A closed stderr is no reason to leave the shell; a failed stdout ends it.
+    let note = |text: &str| {
+        let _ = writeln!(streams.err(), "{text}");
+    };
     let Some(mut words) = shell::split_words(line) else {
-        eprintln!("error: a quote is not closed, or the line ends in a backslash");
-        return Flow::Continue;
+        note("error: a quote is not closed, or the line ends in a backslash");
+        return Ok(Flow::Continue);
     };
     if words.first().is_some_and(|w| w == PROGRAM) {
         words.remove(0);
     }
     let Some(first) = words.first().cloned() else {
-        return Flow::Continue;
+        return Ok(Flow::Continue);
     };
     match first.as_str() {
-        "exit" | "quit" => return Flow::Exit,
+        "exit" | "quit" => return Ok(Flow::Exit),
         "repl" => {
-            eprintln!("already in the REPL; type `help` for commands");
-            return Flow::Continue;
+            note("already in the REPL; type `help` for commands");
+            return Ok(Flow::Continue);
         }
         "help" if words.len() == 1 => {
-            println!("{}", help_text(plugins));
-            return Flow::Continue;
+            writeln!(streams.out(), "{}", help_text(plugins)).map_err(CliError::from_output)?;
+            return Ok(Flow::Continue);
         }
         "help" => {
             words.remove(0);
@@ -172,9 +186,9 @@ fn run_line(line: &str, forwarded: &[OsString], plugins: &[Plugin]) -> Flow {
     interrupt::clear();
     let code = panics::run_caught(args);
     if code != 0 {
-        eprintln!("[exit {code}]");
+        note(&format!("[exit {code}]"));
     }
-    Flow::Continue
+    Ok(Flow::Continue)
 }
 
 /// The registry's commands, the plugins and the shell's own words.
@@ -216,4 +230,97 @@ inventory::submit! {
              `exit`, `quit` or Ctrl-D leave. History: ~/.config/cometapi/repl_history (0600, \
              secrets masked)."
         ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::term::streams::{Captured, Terminals};
+
+    fn streams_with(stdin: bool, stdout: bool) -> (Streams, Captured) {
+        let (streams, captured) = Streams::test();
+        let terminals = Terminals {
+            stdin,
+            stdout,
+            stderr: true,
+        };
+        (streams.with_terminals(terminals, 80), captured)
+    }
+
+    #[test]
+    fn refuses_to_start_unless_stdin_and_stdout_are_terminals() {
+        for (stdin, stdout) in [(false, false), (true, false), (false, true)] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let (streams, captured) = streams_with(stdin, stdout);
+            let ctx = Context::for_test(streams, dir.path());
+            let err = run(&ctx, &ArgMatches::default()).expect_err("needs a terminal");
+            assert_eq!(err.exit.code(), 2, "stdin {stdin}, stdout {stdout}");
+            assert_eq!(err.message, "`repl` needs a terminal");
+            let hint = err.hint.unwrap_or_default();
+            assert!(hint.contains("cometapi <command>"), "{hint}");
+            assert_eq!(captured.stdout() + &captured.stderr(), "", "no banner");
+        }
+    }
+
+    /// One line through the shell: whether it leaves, and what the shell wrote.
+    fn line(text: &str) -> (bool, Captured) {
+        let (streams, captured) = streams_with(true, true);
+        let flow = run_line(text, &[], &[], &streams).expect("runs");
+        (matches!(flow, Flow::Exit), captured)
+    }
+
+    #[test]
+    fn exit_quit_and_blank_lines_run_nothing() {
+        for leaving in ["exit", "quit", "  quit  ", "cometapi exit"] {
+            let (exits, captured) = line(leaving);
+            assert!(exits, "{leaving}");
+            assert_eq!(captured.stdout() + &captured.stderr(), "", "{leaving}");
+        }
+        let (exits, captured) = line("   ");
+        assert!(!exits);
+        assert_eq!(captured.stdout() + &captured.stderr(), "");
+    }
+
+    #[test]
+    fn help_lists_commands_and_the_shells_words_on_stdout() {
+        let (exits, captured) = line("help");
+        assert!(!exits);
+        let shown = captured.stdout();
+        assert!(shown.starts_with("Commands:\n"), "{shown}");
+        assert!(
+            shown.contains("  repl ") && shown.contains("\n\nShell:\n"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("  exit ") && shown.ends_with('\n'),
+            "{shown}"
+        );
+        assert_eq!(captured.stderr(), "");
+    }
+
+    #[test]
+    fn repl_inside_the_repl_and_an_unclosed_quote_are_noted_on_stderr() {
+        let (exits, captured) = line("repl");
+        assert!(!exits);
+        assert_eq!(
+            captured.stderr(),
+            "already in the REPL; type `help` for commands\n"
+        );
+        let (exits, captured) = line("chat \"never closed");
+        assert!(!exits, "a bad line keeps the shell");
+        assert_eq!(
+            captured.stderr(),
+            "error: a quote is not closed, or the line ends in a backslash\n"
+        );
+        assert_eq!(captured.stdout(), "");
+    }
+
+    #[test]
+    fn a_failing_line_is_followed_by_its_exit_code() {
+        // clap refuses the flag before anything runs; its own error goes to the
+        // process's stderr, the shell's note to the captured one.
+        let (exits, captured) = line("--no-such-flag");
+        assert!(!exits);
+        assert_eq!(captured.stderr(), "[exit 2]\n");
+    }
 }

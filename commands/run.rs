@@ -157,7 +157,7 @@ fn send(ctx: &Context, options: &Options) -> Result<Outcome> {
         mut body,
         attachments,
         prompt,
-    } = draft(options)?;
+    } = draft(options, ctx.streams().stdin_is_terminal())?;
     // What the log records as the prompt: the text given, else the body's messages.
     let logged_prompt =
         chatlog::enabled(ctx, options.no_log).then(|| prompt.unwrap_or_else(|| prompt_in(&body)));
@@ -224,7 +224,7 @@ struct Draft {
 }
 
 /// The file, then the inputs, then the prompt with its attachments.
-fn draft(options: &Options) -> Result<Draft> {
+fn draft(options: &Options, stdin_is_terminal: bool) -> Result<Draft> {
     let mut body = match &options.input_file {
         Some(path) => inputs::from_file(path)?,
         None => Map::new(),
@@ -234,7 +234,12 @@ fn draft(options: &Options) -> Result<Draft> {
     }
     let attachments = attach::load_all(&options.attach)?;
     let stdin_taken = attach::takes_stdin(&options.attach);
-    let prompt = prompt_of(options.prompt.as_deref(), &body, stdin_taken)?;
+    let prompt = prompt_of(
+        options.prompt.as_deref(),
+        &body,
+        stdin_taken,
+        stdin_is_terminal,
+    )?;
     match &prompt {
         Some(prompt) => set_prompt(options.endpoint, &mut body, prompt, &attachments)?,
         None if !attachments.is_empty() => {
@@ -276,7 +281,7 @@ fn whole(
     Ok(match text {
         // Rendered here, not by the app, whose neutralising would show our escapes.
         Some(text) if render => {
-            let mut out = std::io::stdout().lock();
+            let mut out = ctx.streams().out();
             writeln!(out, "{}", markdown::to_string(text.trim_end_matches('\n')))
                 .and_then(|()| out.flush())
                 .map_err(CliError::from_output)?;
@@ -299,11 +304,13 @@ fn prompt_in(body: &Map<String, Value>) -> String {
 
 /// The prompt: `-p TEXT` (joined by piped stdin, as `chat` does), `-p -` (stdin), or
 /// piped stdin alone when the body has no prompt of its own; `None` otherwise. When
-/// `--attach -` takes stdin, only `-p TEXT` will do.
+/// `--attach -` takes stdin, only `-p TEXT` will do. A terminal on stdin is never read
+/// unless `-p -` asks for it.
 fn prompt_of(
     given: Option<&str>,
     body: &Map<String, Value>,
     stdin_taken: bool,
+    stdin_is_terminal: bool,
 ) -> Result<Option<String>> {
     if given.is_some_and(|p| p.trim().is_empty()) {
         return Err(CliError::usage("--prompt is empty"));
@@ -314,9 +321,9 @@ fn prompt_of(
     match given {
         Some(_) if stdin_taken => message::argument_only(given).map(Some),
         None if stdin_taken => Ok(None),
-        Some(prompt) => message::read(Some(prompt)).map(Some),
+        Some(prompt) => message::read(Some(prompt), stdin_is_terminal).map(Some),
         None if has_prompt => Ok(None),
-        None => message::piped(),
+        None => message::piped(stdin_is_terminal),
     }
 }
 
@@ -465,5 +472,58 @@ mod tests {
         let err = endpoint("openai").expect_err("not a format");
         assert_eq!(err.kind(), ErrorKind::InvalidValue);
         assert!(err.to_string().contains("chat"), "{err}");
+    }
+
+    #[test]
+    fn a_terminal_on_stdin_is_not_read_when_the_prompt_is_given() {
+        let drafted = draft(&parse(&["-p", "hi"]).expect("parses"), true).expect("drafted");
+        assert_eq!(drafted.prompt.as_deref(), Some("hi"));
+        assert_eq!(
+            Value::Object(drafted.body),
+            json!({"messages": [{"role": "user", "content": "hi"}]})
+        );
+        let gemini = parse(&["-e", "gemini", "-p", "hi"]).expect("parses");
+        let drafted = draft(&gemini, true).expect("drafted");
+        assert_eq!(
+            drafted.body.get("contents"),
+            Some(&json!([{"role": "user", "parts": [{"text": "hi"}]}]))
+        );
+    }
+
+    #[test]
+    fn no_prompt_and_a_terminal_on_stdin_leaves_the_body_without_one() {
+        let drafted = draft(&parse(&[]).expect("parses"), true).expect("drafted");
+        assert_eq!(drafted.prompt, None);
+        assert!(drafted.body.is_empty(), "{:?}", drafted.body);
+    }
+
+    #[test]
+    fn stdin_taken_by_an_attachment_is_not_read_for_the_prompt() {
+        let body = Map::new();
+        // Piped stdin (not a terminal) stays the attachment's: no prompt, nothing read.
+        assert_eq!(
+            prompt_of(None, &body, true, false).expect("no prompt"),
+            None
+        );
+        let given = prompt_of(Some("describe"), &body, true, false).expect("given");
+        assert_eq!(given.as_deref(), Some("describe"));
+        let err = prompt_of(Some("-"), &body, true, false).expect_err("stdin is taken");
+        assert_eq!(err.exit.code(), 2);
+        assert!(
+            err.message.contains("`--attach -` reads stdin"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn a_blank_prompt_is_a_usage_error_whatever_stdin_is() {
+        for terminal in [true, false] {
+            let err = prompt_of(Some("  "), &Map::new(), false, terminal).expect_err("blank");
+            assert_eq!(
+                (err.exit.code(), err.message.as_str()),
+                (2, "--prompt is empty")
+            );
+        }
     }
 }

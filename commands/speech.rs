@@ -2,7 +2,6 @@
 //! streamed to `-o FILE` (a temporary file renamed into place when whole) or to stdout
 //! when stdout is not a terminal; it is never written to a terminal.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use clap::{value_parser, Arg, ArgMatches};
@@ -170,12 +169,14 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
 }
 
 fn speak(ctx: &Context, options: &Options) -> Result<Outcome> {
-    let text = text_of(options.text.as_deref())?;
+    let streams = ctx.streams();
+    let text = text_of(options.text.as_deref(), streams.stdin_is_terminal())?;
     let format = options.format.as_str();
     let mut sink = Sink::open(
         options.output.as_deref(),
         options.force,
         &format!("speech.{format}"),
+        streams,
     )?;
     let model = options.model.as_str();
     let voice = options.voice.as_str();
@@ -205,13 +206,13 @@ fn speak(ctx: &Context, options: &Options) -> Result<Outcome> {
 }
 
 /// The text to speak: the argument, `-`/piped stdin; at most [`MAX_CHARS`].
-fn text_of(arg: Option<&str>) -> Result<String> {
-    if arg.is_none() && std::io::stdin().is_terminal() {
+fn text_of(arg: Option<&str>, stdin_is_terminal: bool) -> Result<String> {
+    if arg.is_none() && stdin_is_terminal {
         return Err(CliError::usage("no text given").with_hint(
             "pass the text (`cometapi speech \"hello\" -o hello.mp3`) or pipe it on stdin",
         ));
     }
-    let text = message::read(arg)?;
+    let text = message::read(arg, stdin_is_terminal)?;
     check_length(&text)?;
     Ok(text)
 }
@@ -252,8 +253,15 @@ inventory::submit! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::term::streams::{Captured, Streams, Terminals};
     use clap::error::ErrorKind;
     use clap::ValueEnum;
+
+    const ALL: Terminals = Terminals {
+        stdin: true,
+        stdout: true,
+        stderr: true,
+    };
 
     fn parse(argv: &[&str]) -> std::result::Result<Options, clap::Error> {
         let argv = std::iter::once("speech").chain(argv.iter().copied());
@@ -334,5 +342,43 @@ mod tests {
         assert!(check_length(&"é".repeat(MAX_CHARS)).is_ok());
         let err = check_length(&"a".repeat(MAX_CHARS + 1)).expect_err("too long");
         assert_eq!(err.exit.code(), 2);
+    }
+
+    /// `speech ARGV` on test streams with these terminals: its error, and what it wrote.
+    /// Every case here fails before a request (and before stdin would be read).
+    fn refused(argv: &[&str], terminals: Terminals) -> (CliError, Captured) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (streams, captured) = Streams::test();
+        let ctx = Context::for_test(streams.with_terminals(terminals, 80), dir.path());
+        let options = parse(argv).expect("parses");
+        (speak(&ctx, &options).expect_err("refused"), captured)
+    }
+
+    #[test]
+    fn no_text_with_a_terminal_on_stdin_is_a_usage_error() {
+        let (err, captured) = refused(&["-o", "hi.mp3"], ALL);
+        assert_eq!(err.exit.code(), 2);
+        assert_eq!(err.message, "no text given");
+        let hint = err.hint.unwrap_or_default();
+        assert!(hint.contains("pipe it on stdin"), "{hint}");
+        assert_eq!(captured.stdout() + &captured.stderr(), "");
+    }
+
+    #[test]
+    fn audio_is_never_written_to_a_terminal() {
+        let (err, captured) = refused(&["hello", "--audio-format", "wav"], ALL);
+        assert_eq!(err.exit.code(), 2);
+        assert_eq!(err.message, "refusing to write binary data to the terminal");
+        let hint = err.hint.unwrap_or_default();
+        assert!(hint.contains("-o speech.wav"), "{hint}");
+        assert_eq!(captured.stdout(), "", "not a byte of audio");
+    }
+
+    #[test]
+    fn text_over_the_limit_is_refused_before_the_terminal_check() {
+        let long = "a".repeat(MAX_CHARS + 1);
+        let (err, _) = refused(&[long.as_str()], ALL);
+        assert_eq!(err.exit.code(), 2);
+        assert!(err.message.contains("at most 4096"), "{}", err.message);
     }
 }

@@ -84,7 +84,10 @@ impl Options {
 }
 
 pub fn run(ctx: &Context, options: &Options) -> Result<Outcome> {
-    let prompt = message::read(Some(options.prompt.as_str()))?;
+    let prompt = message::read(
+        Some(options.prompt.as_str()),
+        ctx.streams().stdin_is_terminal(),
+    )?;
     let images = &options.images;
     // One image is `image`; several are `image[]`, as the API takes them.
     let field = if images.len() > 1 { "image[]" } else { "image" };

@@ -4,7 +4,6 @@
 use std::io::Read;
 
 use crate::error::{CliError, Result};
-use crate::term::streams;
 
 /// Where the message comes from, decided before anything is read.
 #[derive(Debug, PartialEq, Eq)]
@@ -30,10 +29,14 @@ impl<'a> Source<'a> {
     }
 }
 
-/// The message to send; reads stdin when the source says so.
-pub fn read(arg: Option<&str>) -> Result<String> {
-    let terminal = streams::process_terminals().stdin;
-    resolve(Source::of(arg, terminal), terminal, read_stdin)
+/// The message to send; reads stdin when the source says so
+/// (`stdin_is_terminal`: `ctx.streams().stdin_is_terminal()`).
+pub fn read(arg: Option<&str>, stdin_is_terminal: bool) -> Result<String> {
+    resolve(
+        Source::of(arg, stdin_is_terminal),
+        stdin_is_terminal,
+        read_stdin,
+    )
 }
 
 /// The message when `--attach -` takes stdin: only an argument will do (never `-`,
@@ -47,8 +50,8 @@ pub fn argument_only(arg: Option<&str>) -> Result<String> {
 }
 
 /// Piped stdin as an optional message: `None` when stdin is a terminal or blank.
-pub fn piped() -> Result<Option<String>> {
-    if streams::process_terminals().stdin {
+pub fn piped(stdin_is_terminal: bool) -> Result<Option<String>> {
+    if stdin_is_terminal {
         return Ok(None);
     }
     let text = read_stdin()?;

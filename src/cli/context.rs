@@ -278,3 +278,16 @@ impl Context {
 pub fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
+
+#[cfg(test)]
+impl Context {
+    /// A unit test's context on `streams`, no global flags, and a config file in `dir`
+    /// that does not exist (so the user's own config never leaks into a test).
+    pub fn for_test(streams: Streams, dir: &std::path::Path) -> Context {
+        let globals = GlobalArgs {
+            config: Some(dir.join("config.toml")),
+            ..GlobalArgs::default()
+        };
+        Context::with_streams(globals, streams)
+    }
+}

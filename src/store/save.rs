@@ -7,12 +7,12 @@
 //! umask, like any file a program saves for its user: they are not secrets, unlike the
 //! config and cache files (0600, [`files::write_private`]).
 
-use std::io::{self, BufWriter, Stdout, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{CliError, Result};
 use crate::store::files::{self, AtomicFile, Replace};
-use crate::term::streams;
+use crate::term::streams::Streams;
 
 /// The mode of a file saved for the user (less the umask).
 pub const USER_FILE_MODE: u32 = 0o644;
@@ -66,29 +66,25 @@ pub fn write_error(path: &Path, err: io::Error) -> CliError {
 }
 
 /// A binary body's destination: a file (atomic) or stdout (not a terminal).
-pub enum Sink {
+pub enum Sink<'a> {
     File {
         file: AtomicFile,
         target: PathBuf,
         replace: Replace,
     },
-    Stdout(BufWriter<Stdout>),
+    Stdout(BufWriter<Box<dyn Write + 'a>>),
 }
 
-impl Sink {
-    /// A file at `path` (see [`check_target`]), or stdout when no path is given; a
-    /// terminal on stdout is exit 2 with a hint naming `-o` and a redirect (`example`
-    /// is a file name to show in it).
-    pub fn open(path: Option<&Path>, force: bool, example: &str) -> Result<Sink> {
-        Sink::open_with(path, force, example, streams::process_terminals().stdout)
-    }
-
-    fn open_with(
+impl<'a> Sink<'a> {
+    /// A file at `path` (see [`check_target`]), or `streams`' stdout when no path is
+    /// given; a terminal on stdout is exit 2 with a hint naming `-o` and a redirect
+    /// (`example` is a file name to show in it).
+    pub fn open(
         path: Option<&Path>,
         force: bool,
         example: &str,
-        stdout_is_terminal: bool,
-    ) -> Result<Sink> {
+        streams: &'a Streams,
+    ) -> Result<Sink<'a>> {
         match path {
             Some(path) => {
                 let target = check_target(path, force)?;
@@ -98,7 +94,7 @@ impl Sink {
                     replace: replace_rule(force),
                 })
             }
-            None if stdout_is_terminal => Err(CliError::usage(
+            None if streams.stdout_is_terminal() => Err(CliError::usage(
                 "refusing to write binary data to the terminal",
             )
             .with_hint(format!(
@@ -106,7 +102,7 @@ impl Sink {
             ))),
             None => Ok(Sink::Stdout(BufWriter::with_capacity(
                 64 * 1024,
-                io::stdout(),
+                streams.out(),
             ))),
         }
     }
@@ -130,7 +126,7 @@ impl Sink {
     }
 }
 
-impl Write for Sink {
+impl Write for Sink<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Sink::File { file, .. } => file.write(buf),
@@ -172,6 +168,13 @@ pub fn slug(prompt: &str, fallback: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::term::streams::Terminals;
+
+    const STDOUT_A_TERMINAL: Terminals = Terminals {
+        stdin: false,
+        stdout: true,
+        stderr: false,
+    };
 
     #[test]
     fn slugs_keep_ascii_words_and_fall_back_when_none_are_left() {
@@ -183,7 +186,9 @@ mod tests {
 
     #[test]
     fn binary_is_refused_on_a_terminal_and_an_existing_file_without_force() {
-        let Err(err) = Sink::open_with(None, false, "speech.mp3", true) else {
+        let (streams, _) = Streams::test();
+        let terminal = streams.with_terminals(STDOUT_A_TERMINAL, 80);
+        let Err(err) = Sink::open(None, false, "speech.mp3", &terminal) else {
             panic!("a terminal must be refused");
         };
         assert_eq!(err.exit.code(), 2);
@@ -196,17 +201,27 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("a.mp3");
         std::fs::write(&path, b"old").expect("write");
-        let Err(err) = Sink::open_with(Some(&path), false, "a.mp3", false) else {
+        let (piped, _) = Streams::test();
+        let Err(err) = Sink::open(Some(&path), false, "a.mp3", &piped) else {
             panic!("an existing file must be refused");
         };
         assert_eq!(err.exit.code(), 2);
         assert!(err.message.contains("already exists"), "{}", err.message);
 
-        let mut sink = Sink::open_with(Some(&path), true, "a.mp3", true).expect("forced");
+        let mut sink = Sink::open(Some(&path), true, "a.mp3", &terminal).expect("forced");
         sink.write_all(b"new").expect("write");
         assert_eq!(std::fs::read(&path).expect("read"), b"old", "not yet");
         assert_eq!(sink.finish().expect("finish"), Some(path.clone()));
         assert_eq!(std::fs::read(&path).expect("read"), b"new");
+    }
+
+    #[test]
+    fn binary_goes_to_a_piped_stdout_as_it_is() {
+        let (streams, captured) = Streams::test();
+        let mut sink = Sink::open(None, false, "speech.mp3", &streams).expect("a pipe");
+        sink.write_all(b"ID3\x00\xff").expect("write");
+        assert_eq!(sink.finish().expect("finish"), None, "no file");
+        assert_eq!(captured.stdout(), "ID3\u{0}\u{fffd}");
     }
 
     #[test]
