@@ -1,5 +1,6 @@
 //! The terminal: Markdown replies rendered as they stream ([`markdown`]), server text
-//! neutralised before it is shown ([`sanitize`]), the spinner of long waits
+//! neutralised before it is shown ([`sanitize`]), the styles and cursor moves of ours
+//! ([`style`], the one place our escapes are written), the spinner of long waits
 //! ([`progress`]), line input with hidden secrets ([`line_input`]), Ctrl-C for the whole
 //! process ([`interrupt`]) and the line editor the shells share ([`shell`]).
 //!
@@ -11,3 +12,4 @@ pub mod markdown;
 pub mod progress;
 pub mod sanitize;
 pub mod shell;
+pub mod style;
