@@ -27,6 +27,7 @@ use crate::net::{Auth, KeyHeader, Request};
 use crate::output::{Outcome, Output};
 use crate::term::markdown;
 use crate::term::sanitize;
+use crate::term::style;
 
 fn args(cmd: clap::Command) -> clap::Command {
     start::args(
@@ -269,12 +270,7 @@ fn print_usage_line(ctx: &Context, model: &str, reply: &Reply) {
         let line = usage_line(ctx, reply.model.as_deref().unwrap_or(model), reply);
         let line = sanitize::neutralise(&line);
         let dim = !ctx.globals.no_color && env_var("NO_COLOR").is_none();
-        let (on, off) = if dim {
-            ("\x1b[2m", "\x1b[0m")
-        } else {
-            ("", "")
-        };
-        let _ = writeln!(io::stderr(), "{on}{line}{off}");
+        let _ = writeln!(io::stderr(), "{}", style::DIM.paint(line, dim));
     }
 }
 

@@ -9,6 +9,7 @@ use crate::cli::registry::{FormatterSpec, RenderOptions};
 use crate::output::fit::{self, Needs, Plan};
 use crate::output::{Fit, Output, Tone};
 use crate::term::sanitize;
+use crate::term::style::DIM;
 
 /// One rendered cell: its text and how it should look.
 type Styled<'a> = (&'a str, Tone);
@@ -89,17 +90,13 @@ fn write_fitted(out: &mut dyn Write, grid: Rows, options: &RenderOptions) -> io:
     if dropped.is_empty() {
         return Ok(());
     }
-    let (dim, reset) = if options.color {
-        ("\x1b[2m", "\x1b[0m")
-    } else {
-        ("", "")
-    };
     let footer = format!(
         "Not shown at {} columns: {} (widen the terminal, or use --format csv or json for every column)",
         options.width,
         dropped.join(", ")
     );
-    writeln!(out, "{dim}{}{reset}", fit::wrap(&footer, options.width))
+    let footer = fit::wrap(&footer, options.width);
+    writeln!(out, "{}", DIM.paint(footer, options.color))
 }
 
 fn plan(grid: &Rows, width: usize) -> Plan {
@@ -299,7 +296,7 @@ mod tests {
             "{narrower}"
         );
         assert!(
-            narrower.contains("\x1b[2mNot shown"),
+            narrower.contains(&format!("{DIM}Not shown")),
             "dim when colour is allowed"
         );
     }

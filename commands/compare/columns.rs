@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::output::fit;
 use crate::term::sanitize::neutralise;
+use crate::term::style::back_up_and_clear;
 
 /// The least time between two redraws while text arrives (a finished text redraws at once).
 pub const REDRAW_EVERY: Duration = Duration::from_millis(40);
@@ -144,8 +145,7 @@ impl Board {
     fn clearing(&self) -> String {
         match self.drawn {
             0 => String::new(),
-            1 => "\r\x1b[J".to_string(),
-            rows => format!("\r\x1b[{}A\x1b[J", rows - 1),
+            rows => back_up_and_clear(rows - 1),
         }
     }
 }
@@ -271,7 +271,7 @@ mod tests {
             .draw(&[("a", "8"), ("b", "y")], &mut out)
             .expect("draw");
         let second = String::from_utf8(out).expect("utf8");
-        assert!(second.starts_with("\r\x1b[4A\x1b[J"), "{second:?}");
+        assert!(second.starts_with(&back_up_and_clear(4)), "{second:?}");
     }
 
     #[test]

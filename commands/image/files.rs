@@ -57,7 +57,7 @@ impl Plan {
             }
             Some(path) => Destination::File(save::check_target(path, force)?),
         };
-        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+        let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ");
         Ok(Plan {
             destination,
             stem: format!("{}-{stamp}", save::slug(prompt, "image")),

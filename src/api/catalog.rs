@@ -323,50 +323,39 @@ pub fn compare_ids(left: &str, right: &str) -> Ordering {
     }
 }
 
-/// Markdown made into one plain paragraph for a table cell: no markup, links as their text.
+/// Markdown made into one plain paragraph for a table cell: no markup, links and
+/// images as their text, code as its text, HTML left out; cut at `max_chars` with `…`.
 pub fn plain_text(markdown: &str, max_chars: usize) -> String {
+    use pulldown_cmark::{Event, Options, Parser};
     let mut text = String::new();
-    for line in markdown.lines() {
-        let line = line.trim();
-        if line.starts_with("```") {
-            continue;
-        }
-        let line = line.trim_start_matches(['#', '>']).trim_start();
-        let line = line
-            .strip_prefix("- ")
-            .or_else(|| line.strip_prefix("* "))
-            .unwrap_or(line);
-        if !line.is_empty() {
-            if !text.is_empty() {
-                text.push(' ');
-            }
-            text.push_str(&strip_links(line));
+    for event in Parser::new_ext(
+        markdown,
+        Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES,
+    ) {
+        match event {
+            Event::Text(t) | Event::Code(t) => text.push_str(&t),
+            // A block (paragraph, heading, list, item, table cell) starting or ending, or
+            // a line break, separates words; inline spans (emphasis, links) do not.
+            Event::Start(tag) if !is_inline(tag.to_end()) => text.push(' '),
+            Event::End(end) if !is_inline(end) => text.push(' '),
+            Event::SoftBreak | Event::HardBreak | Event::Rule => text.push(' '),
+            _ => {}
         }
     }
-    let text: String = text.chars().filter(|c| !matches!(c, '*' | '`')).collect();
-    match text.char_indices().nth(max_chars) {
-        Some((cut, _)) => format!("{}…", text[..cut].trim_end()),
-        None => text,
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().nth(max_chars).is_none() {
+        return text;
     }
+    let cut: String = text.chars().take(max_chars).collect();
+    format!("{}…", cut.trim_end())
 }
 
-/// `[text](url)` and `![alt](url)` become `text` and `alt`.
-fn strip_links(line: &str) -> String {
-    let mut out = String::new();
-    let mut rest = line;
-    while let Some(open) = rest.find('[') {
-        let Some(close) = rest[open..].find("](").map(|i| open + i) else {
-            break;
-        };
-        let Some(end) = rest[close..].find(')').map(|i| close + i) else {
-            break;
-        };
-        out.push_str(rest[..open].trim_end_matches('!'));
-        out.push_str(&rest[open + 1..close]);
-        rest = &rest[end + 1..];
-    }
-    out.push_str(rest);
-    out
+fn is_inline(end: pulldown_cmark::TagEnd) -> bool {
+    use pulldown_cmark::TagEnd::*;
+    matches!(
+        end,
+        Emphasis | Strong | Strikethrough | Superscript | Subscript | Link | Image
+    )
 }
 
 #[cfg(test)]
@@ -463,5 +452,39 @@ mod tests {
             "Title Some bold and code with a link. one two"
         );
         assert_eq!(plain_text("abcdef", 3), "abc…");
+        assert_eq!(plain_text("abc", 3), "abc");
+        assert_eq!(plain_text("ab cd", 3), "ab…");
+    }
+
+    #[test]
+    fn nested_and_odd_markdown_becomes_plain_text() {
+        let md = "> ## A *quoted **nested** heading* ##\n\
+                  >\n\
+                  > 1. first ~~old~~\n\
+                  >    - inner [**bold** link](https://x.y \"t\") and ![an image](i.png)\n\n\
+                  ```rust\nfn x() {}\n```\n\n\
+                  <div>raw <b>html</b></div>\n\n\
+                  2 * 3 = 6, \\*escaped\\*, `` `tick` ``, [unclosed link, **unclosed bold\n\n\
+                  | a | b |\n|---|---|\n| 1 | 2 |\n\n***\n\n\u{e9}t\u{e9}\u{2003}end";
+        assert_eq!(
+            plain_text(md, 500),
+            "A quoted nested heading first old inner bold link and an image fn x() {} \
+             2 * 3 = 6, *escaped*, `tick`, [unclosed link, **unclosed bold a b 1 2 \u{e9}t\u{e9} end"
+        );
+    }
+
+    #[test]
+    fn markup_alone_or_nothing_is_empty() {
+        for md in [
+            "",
+            "   \n\n",
+            "***",
+            "<!-- a comment -->",
+            "- \n- ",
+            "[](https://x.y)",
+        ] {
+            assert_eq!(plain_text(md, 10), "", "{md:?}");
+        }
+        assert_eq!(plain_text("\u{e9}\u{e9}\u{e9}", 0), "…");
     }
 }

@@ -17,6 +17,7 @@ use crate::error::{CliError, ExitCode, Result};
 use crate::output::{Listing, Output, Table};
 use crate::term::sanitize;
 use crate::term::streams;
+use crate::term::style::{BOLD_RED, DIM, YELLOW};
 
 /// Runs the CLI and returns the process exit code.
 pub fn main(args: Vec<OsString>) -> u8 {
@@ -218,12 +219,8 @@ fn note_listing(listing: &Listing, no_color: bool) {
     if nothing_at_all || !streams::process_terminals().stderr {
         return;
     }
-    let (dim, reset) = if stderr_color(no_color) {
-        ("\x1b[2m", "\x1b[0m")
-    } else {
-        ("", "")
-    };
-    let _ = writeln!(io::stderr(), "{dim}{listing}{reset}"); // a closed stderr is no reason to fail
+    let note = DIM.paint(listing, stderr_color(no_color));
+    let _ = writeln!(io::stderr(), "{note}"); // a closed stderr is no reason to fail
 }
 
 /// Colour on stderr: a terminal, and neither `--no-color` nor `NO_COLOR`.
@@ -314,21 +311,19 @@ pub fn report(err: &CliError, json: bool, no_color: bool) {
         let _ = writeln!(stderr, "{}", sanitize::escape_json_controls(&body));
         return;
     }
-    let (red, yellow, reset) = if stderr_color(no_color) {
-        ("\x1b[1;31m", "\x1b[33m", "\x1b[0m")
-    } else {
-        ("", "", "")
-    };
+    let colour = stderr_color(no_color);
     let message = err.describe(false);
     let _ = writeln!(
         stderr,
-        "{red}error:{reset} {}",
+        "{} {}",
+        BOLD_RED.paint("error:", colour),
         sanitize::for_stderr(&message)
     );
     if let Some(hint) = &err.hint {
         let _ = writeln!(
             stderr,
-            "{yellow}hint:{reset} {}",
+            "{} {}",
+            YELLOW.paint("hint:", colour),
             sanitize::for_stderr(hint)
         );
     }

@@ -1,5 +1,6 @@
 //! The time limit of a request (`--timeout`, `COMETAPI_TIMEOUT`, config `timeout`):
 //! a duration such as `30s`, `2m`, `1m30s`, `500ms`, or a number of seconds (`1.5`).
+//! Durations are read and shown by jiff, the crate of the dates too.
 
 use std::time::Duration;
 
@@ -12,9 +13,9 @@ const LONGEST: Duration = Duration::from_secs(7 * 24 * 3600);
 pub fn parse(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let duration = match text.parse::<f64>() {
-        // humantime wants a unit; a bare number means seconds.
+        // A duration needs a unit; a bare number means seconds.
         Ok(secs) => Duration::try_from_secs_f64(secs).map_err(|_| invalid(text))?,
-        Err(_) => humantime::parse_duration(text).map_err(|_| invalid(text))?,
+        Err(_) => with_units(text).ok_or_else(|| invalid(text))?,
     };
     if duration.is_zero() {
         return Err(format!("timeout `{text}` must be more than zero"));
@@ -25,11 +26,22 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
+/// `1m30s`, `2m 30s`, `1h`, `1d`, `500ms` (jiff's friendly format; ISO 8601 `PT30S` too).
+/// Days are 24 hours; months and years, of no fixed length, are not taken, nor is
+/// anything negative (`-5s`, `5s ago`).
+fn with_units(text: &str) -> Option<Duration> {
+    let span: jiff::Span = text.parse().ok()?;
+    let signed = span
+        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        .ok()?;
+    Duration::try_from(signed).ok()
+}
+
 /// `1s`, `1m 30s`, `250ms`: how a limit is shown in messages.
 pub fn show(duration: Duration) -> String {
-    // Whole milliseconds: humantime would otherwise print every nanosecond of `1.3`.
-    let millis = Duration::from_millis(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX));
-    humantime::format_duration(millis).to_string()
+    // Whole milliseconds: every nanosecond of `1.3` would otherwise be printed.
+    let millis = i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
+    format!("{:#}", jiff::SignedDuration::from_millis(millis))
 }
 
 fn invalid(text: &str) -> String {
@@ -49,6 +61,12 @@ mod tests {
         assert_eq!(parse("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse(" 1.5 "), Ok(Duration::from_millis(1500)));
         assert_eq!(parse("10"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse("2m 30s"), Ok(Duration::from_secs(150)));
+        assert_eq!(parse("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse("1d 2h"), Ok(Duration::from_secs(26 * 3600)));
+        assert_eq!(parse("1w"), Ok(LONGEST));
+        assert_eq!(parse("90 seconds"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse("1us"), Ok(Duration::from_micros(1)));
     }
 
     #[test]
@@ -65,6 +83,13 @@ mod tests {
             "inf",
             "10 parsecs",
             "30d",
+            "8d",
+            "1mo",
+            "1y",
+            "5s ago",
+            "1m30",
+            "s",
+            "99999999999999999999h",
         ] {
             assert!(parse(bad).is_err(), "{bad:?} must be rejected");
         }
@@ -76,6 +101,19 @@ mod tests {
         assert_eq!(show(Duration::from_secs(1)), "1s");
         assert_eq!(show(Duration::from_secs(90)), "1m 30s");
         assert_eq!(show(Duration::from_secs_f64(0.1000004)), "100ms");
+        assert_eq!(show(Duration::from_millis(1500)), "1s 500ms");
+        assert_eq!(show(Duration::from_secs(26 * 3600)), "26h");
+        assert_eq!(show(Duration::ZERO), "0s");
+        // Past what a limit can be: shown, not a panic.
+        assert!(!show(Duration::MAX).is_empty());
+    }
+
+    #[test]
+    fn what_is_shown_reads_back() {
+        for secs in [1, 59, 61, 3599, 3601, 90_061, 604_800] {
+            let duration = Duration::from_secs(secs);
+            assert_eq!(parse(&show(duration)), Ok(duration), "{secs}s");
+        }
     }
 
     proptest! {

@@ -1,7 +1,11 @@
 //! Dates on the command line and in output, all in UTC: `YYYY-MM-DD`, ISO 8601
-//! (`2026-03-01T12:30:00Z`, offsets allowed) or Unix seconds. Parsing is chrono's, which
-//! checks every field (offsets beyond ±23:59 included) and never panics on odd input;
-//! formatting stays a few lines of civil-date arithmetic.
+//! (`2026-03-01T12:30:00Z`, offsets allowed) or Unix seconds. Reading and writing are
+//! jiff's, which checks every field and never panics on odd input.
+
+use jiff::civil::Time;
+use jiff::fmt::temporal::Pieces;
+use jiff::tz::Offset;
+use jiff::Timestamp;
 
 use crate::error::{CliError, Result};
 use crate::output::Cell;
@@ -47,67 +51,54 @@ pub fn range(m: &clap::ArgMatches) -> Result<(Option<i64>, Option<i64>)> {
 }
 
 fn parse_utc(input: &str, edge: DayEdge) -> Option<i64> {
-    use chrono::{DateTime, NaiveDate, NaiveDateTime};
     if !input.is_empty() && input.bytes().all(|b| b.is_ascii_digit()) {
         return input.parse().ok();
     }
-    // A bare date is exactly `YYYY-MM-DD` (chrono alone would also take `2026-3-1`).
-    if input.len() == 10 {
-        let day = NaiveDate::parse_from_str(input, "%Y-%m-%d").ok()?;
-        let day_start = day.and_hms_opt(0, 0, 0)?.and_utc().timestamp();
-        return Some(match edge {
-            DayEdge::Start => day_start,
-            DayEdge::End => day_start + DAY - 1,
-        });
+    let pieces = Pieces::parse(input).ok()?;
+    // `[Europe/Paris]` would need the time zone database: not taken (nor ever was).
+    if pieces.time_zone_annotation().is_some() {
+        return None;
     }
-    let iso = input.replacen([' ', 't'], "T", 1).replace('z', "Z");
-    for format in ["%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M%#z"] {
-        if let Ok(at) = DateTime::parse_from_str(&iso, format) {
-            return Some(at.timestamp());
+    let offset = pieces.to_numeric_offset().unwrap_or(Offset::UTC);
+    // jiff takes offsets up to ±25:59:59; ISO 8601 stops at ±23:59, as it always did here.
+    if offset.seconds().unsigned_abs() >= 24 * 3600 {
+        return None;
+    }
+    let at = |time: Time| {
+        let at = offset.to_timestamp(pieces.date().to_datetime(time)).ok()?;
+        Some(at.as_second())
+    };
+    match pieces.time() {
+        Some(time) => at(time),
+        // A bare date is exactly `YYYY-MM-DD` (jiff alone would also take `+002026-03-01`).
+        None if input.len() == 10 => {
+            let day_start = at(Time::midnight())?;
+            Some(match edge {
+                DayEdge::Start => day_start,
+                DayEdge::End => day_start + DAY - 1,
+            })
         }
+        None => None,
     }
-    for format in [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%dT%H:%M:%S%.fZ",
-        "%Y-%m-%dT%H:%MZ",
-    ] {
-        if let Ok(at) = NaiveDateTime::parse_from_str(&iso, format) {
-            return Some(at.and_utc().timestamp());
-        }
-    }
-    None
-}
-
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
-fn parts(unix: i64) -> (i64, u32, u32, i64, i64, i64) {
-    let (y, m, d) = civil_from_days(unix.div_euclid(DAY));
-    let secs = unix.rem_euclid(DAY);
-    (y, m, d, secs / 3600, secs % 3600 / 60, secs % 60)
 }
 
 /// `2026-03-01 12:30:00` (UTC), for tables.
 pub fn format_datetime(unix: i64) -> String {
-    let (y, m, d, hh, mm, ss) = parts(unix);
-    format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02}:{ss:02}")
+    format_utc(unix, "%Y-%m-%d %H:%M:%S")
 }
 
 /// `2026-03-01T12:30:00Z`, for json and yaml.
 pub fn format_iso(unix: i64) -> String {
-    let (y, m, d, hh, mm, ss) = parts(unix);
-    format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
+    format_utc(unix, "%Y-%m-%dT%H:%M:%SZ")
+}
+
+/// A time past the years -9999 to 9999 (milliseconds sent as seconds, say) is shown as
+/// the number it was.
+fn format_utc(unix: i64, format: &str) -> String {
+    match Timestamp::from_second(unix) {
+        Ok(at) => at.strftime(format).to_string(),
+        Err(_) => unix.to_string(),
+    }
 }
 
 /// A server timestamp as a cell: `2026-03-01T12:30:00Z` in json and yaml,
@@ -163,6 +154,23 @@ mod tests {
     }
 
     #[test]
+    fn lower_case_separators_and_minutes_with_an_offset_are_taken() {
+        for spelling in [
+            "2026-03-01t12:30:00z",
+            "2026-03-01 12:30Z",
+            "2026-03-01T13:30+01",
+            "2026-03-01T12:30:00.999999999Z",
+            " 2026-03-01T12:30:00Z ",
+        ] {
+            assert_eq!(
+                parse(spelling, DayEdge::Start, "--start").ok(),
+                Some(MARCH_1 + 45_000),
+                "{spelling}"
+            );
+        }
+    }
+
+    #[test]
     fn rejects_what_is_not_a_date() {
         for bad in [
             "",
@@ -179,6 +187,11 @@ mod tests {
             "2026-03-01T12:00:00+02:60",
             "é026-03-01",
             "2026-03-01Té",
+            "+002026-03-01",
+            "2026-03-01Z",
+            "2026-03-01T12:00:00[Europe/Paris]",
+            "2026-03-01T12:00:00+24:00",
+            "2026-03-01T12:00:00.1234567890Z",
         ] {
             let err = parse(bad, DayEdge::Start, "--start").expect_err(bad);
             assert_eq!(err.exit.code(), 2, "{bad}");
@@ -195,12 +208,24 @@ mod tests {
         assert_eq!(format_datetime(MARCH_1 + 45_000), "2026-03-01 12:30:00");
         assert_eq!(format_iso(0), "1970-01-01T00:00:00Z");
         assert_eq!(format_iso(951_782_400), "2000-02-29T00:00:00Z");
-        for day in [-1000, 0, 11_016, 20_513, 40_000] {
-            let expected = chrono::DateTime::from_timestamp(day * DAY, 0).expect("in range");
-            assert_eq!(
-                format_iso(day * DAY),
-                expected.format("%Y-%m-%dT%H:%M:%SZ").to_string()
-            );
+        for (day, expected) in [
+            (-1000, "1967-04-07T00:00:00Z"),
+            (0, "1970-01-01T00:00:00Z"),
+            (11_016, "2000-02-29T00:00:00Z"),
+            (20_513, "2026-03-01T00:00:00Z"),
+            (40_000, "2079-07-08T00:00:00Z"),
+        ] {
+            assert_eq!(format_iso(day * DAY), expected);
+        }
+        assert_eq!(format_datetime(-1), "1969-12-31 23:59:59");
+        assert_eq!(format_iso(253_402_128_000), "9999-12-30T00:00:00Z");
+    }
+
+    #[test]
+    fn times_past_the_calendar_show_as_their_number() {
+        for unix in [i64::MAX, i64::MIN, 1_772_323_200_000] {
+            assert_eq!(format_iso(unix), unix.to_string());
+            assert_eq!(format_datetime(unix), unix.to_string());
         }
     }
 

@@ -1,5 +1,6 @@
 //! The terminal: Markdown replies rendered as they stream ([`markdown`]), server text
-//! neutralised before it is shown ([`sanitize`]), the spinner of long waits
+//! neutralised before it is shown ([`sanitize`]), the styles and cursor moves of ours
+//! ([`style`], the one place our escapes are written), the spinner of long waits
 //! ([`progress`]), line input with hidden secrets ([`line_input`]), Ctrl-C for the whole
 //! process ([`interrupt`]), the line editor the shells share ([`shell`]), and the
 //! standard streams: which are terminals, the width, colour ([`streams`]).
@@ -15,3 +16,4 @@ pub mod progress;
 pub mod sanitize;
 pub mod shell;
 pub mod streams;
+pub mod style;

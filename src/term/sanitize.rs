@@ -211,7 +211,7 @@ mod tests {
     #[test]
     fn escape_sequences_become_visible() {
         assert_eq!(
-            neutralise("hi\x1b]0;pwned\x07\x1b[2J!"),
+            neutralise("hi\x1b]0;pwned\x07\u{1b}[2J!"),
             "hi␛]0;pwned␇␛[2J!"
         );
         assert_eq!(neutralise("a\u{9b}31mb\x7f"), "a\u{FFFD}31mb␡");

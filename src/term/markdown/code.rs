@@ -108,7 +108,7 @@ mod tests {
     fn code_is_coloured_and_keeps_its_text() {
         let mut block = Block::opened_by("```rust").expect("a fence");
         let shown = block.highlight("fn main() {}");
-        assert!(shown.contains("\x1b[38;2;"), "{shown:?}");
+        assert!(shown.contains(crate::term::style::TRUE_COLOUR), "{shown:?}");
         assert_eq!(
             crate::term::markdown::inline::tests::strip(&shown),
             "fn main() {}"

@@ -4,7 +4,7 @@
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
-use super::{BOLD, CODE, DIM, HEADING, ITALIC, RESET, STRIKE, UNDERLINE};
+use super::{Style, BOLD, CODE, DIM, HEADING, ITALIC, PLAIN, RESET, STRIKE, UNDERLINE};
 
 /// `line` rendered with its block marker.
 pub fn block_line(line: &str) -> String {
@@ -23,12 +23,12 @@ pub fn block_line(line: &str) -> String {
         }
     }
     if let Some(item) = bullet(rest) {
-        return format!("{indent}• {}", styled(item, ""));
+        return format!("{indent}• {}", styled(item, PLAIN));
     }
     if let Some((number, item)) = numbered(rest) {
-        return format!("{indent}{BOLD}{number}{RESET} {}", styled(item, ""));
+        return format!("{indent}{BOLD}{number}{RESET} {}", styled(item, PLAIN));
     }
-    format!("{indent}{}", styled(rest, ""))
+    format!("{indent}{}", styled(rest, PLAIN))
 }
 
 /// `## Title` → `Title` (a closing run of `#` dropped).
@@ -93,21 +93,19 @@ pub fn plain(text: &str) -> String {
 
 /// `text` with its inline markup styled; `base` is the style around it, restored after
 /// each styled span. Text Markdown would not show (a link definition) is kept as sent.
-pub fn styled(text: &str, base: &str) -> String {
+pub fn styled(text: &str, base: Style) -> String {
     let mut out = String::with_capacity(text.len() + 16);
-    let mut active: Vec<&str> = Vec::new();
+    let mut active: Vec<Style> = Vec::new();
     let mut links: Vec<String> = Vec::new();
-    let restore = |out: &mut String, active: &[&str]| {
-        out.push_str(RESET);
-        out.push_str(base);
-        active.iter().for_each(|s| out.push_str(s));
+    let restore = |out: &mut String, active: &[Style]| {
+        out.push_str(&format!("{RESET}{base}"));
+        active.iter().for_each(|s| out.push_str(&s.to_string()));
     };
     for event in Parser::new_ext(text, Options::ENABLE_STRIKETHROUGH) {
         match event {
             Event::Text(t) => out.push_str(t.trim_end_matches('\n')),
             Event::Code(c) => {
-                out.push_str(CODE);
-                out.push_str(&c);
+                out.push_str(&format!("{CODE}{c}"));
                 restore(&mut out, &active);
             }
             Event::Html(t) | Event::InlineHtml(t) => out.push_str(t.trim_end_matches('\n')),
@@ -124,7 +122,7 @@ pub fn styled(text: &str, base: &str) -> String {
                     _ => continue,
                 };
                 active.push(style);
-                out.push_str(style);
+                out.push_str(&style.to_string());
             }
             Event::End(
                 end @ (TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough | TagEnd::Link),
@@ -134,7 +132,7 @@ pub fn styled(text: &str, base: &str) -> String {
                 if end == TagEnd::Link {
                     if let Some(url) = links.pop().filter(|u| !u.is_empty()) {
                         out.push_str(&format!("{DIM} ({url}){RESET}{base}"));
-                        active.iter().for_each(|s| out.push_str(s));
+                        active.iter().for_each(|s| out.push_str(&s.to_string()));
                     }
                 }
             }
@@ -183,11 +181,11 @@ pub(crate) mod tests {
     #[test]
     fn inline_styles_restore_the_base() {
         assert_eq!(
-            styled("a **b** `c`", ""),
+            styled("a **b** `c`", PLAIN),
             format!("a {BOLD}b{RESET} {CODE}c{RESET}")
         );
-        assert_eq!(strip(&styled("[x](http://u)", "")), "x (http://u)");
-        assert_eq!(styled("[x]: http://u", ""), "[x]: http://u");
-        assert_eq!(styled("2 ** 3", ""), "2 ** 3");
+        assert_eq!(strip(&styled("[x](http://u)", PLAIN)), "x (http://u)");
+        assert_eq!(styled("[x]: http://u", PLAIN), "[x]: http://u");
+        assert_eq!(styled("2 ** 3", PLAIN), "2 ** 3");
     }
 }

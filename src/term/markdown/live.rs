@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use unicode_width::UnicodeWidthStr;
 
 use crate::term::sanitize::neutralise;
+use crate::term::style::back_up_and_clear;
 
 pub struct Live {
     width: usize,
@@ -68,11 +69,8 @@ impl Live {
         if rows >= self.height {
             return Ok(false);
         }
-        out.write_all(b"\r")?;
-        if rows > 1 {
-            write!(out, "\x1b[{}A", rows - 1)?;
-        }
-        out.write_all(b"\x1b[J").map(|()| true)
+        out.write_all(back_up_and_clear(rows - 1).as_bytes())
+            .map(|()| true)
     }
 }
 
@@ -108,7 +106,10 @@ mod tests {
         let mut line = live(4, 3);
         line.show(b"abcdef", &mut screen).expect("show");
         assert!(line.erase(&mut screen).expect("erase"));
-        assert_eq!(String::from_utf8_lossy(&screen), "abcdef\r\x1b[1A\x1b[J");
+        assert_eq!(
+            String::from_utf8_lossy(&screen),
+            format!("abcdef{}", back_up_and_clear(1))
+        );
         line.show(b"abcdefghijkl", &mut screen).expect("show");
         assert!(
             !line.erase(&mut screen).expect("erase"),

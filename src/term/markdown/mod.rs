@@ -19,14 +19,9 @@ use clap::{Arg, ArgAction};
 
 use crate::term::sanitize::neutralise;
 
-pub(crate) const BOLD: &str = "\x1b[1m";
-pub(crate) const DIM: &str = "\x1b[2m";
-pub(crate) const ITALIC: &str = "\x1b[3m";
-pub(crate) const UNDERLINE: &str = "\x1b[4m";
-pub(crate) const STRIKE: &str = "\x1b[9m";
-pub(crate) const CODE: &str = "\x1b[36m";
-pub(crate) const HEADING: &str = "\x1b[1;35m";
-pub(crate) const RESET: &str = "\x1b[0m";
+pub(crate) use crate::term::style::{Style, BOLD, DIM, ITALIC, PLAIN, RESET, STRIKE, UNDERLINE};
+pub(crate) const CODE: Style = crate::term::style::CYAN;
+pub(crate) const HEADING: Style = crate::term::style::BOLD_MAGENTA;
 
 /// `--raw`, shared by the commands that render replies.
 pub fn raw_arg() -> Arg {
@@ -204,6 +199,7 @@ pub fn to_string(markdown: &str) -> String {
 mod tests {
     use super::*;
     use crate::term::markdown::inline::tests::strip;
+    use crate::term::style::{back_up_and_clear, TRUE_COLOUR};
 
     #[test]
     fn lines_are_rendered_only_once_complete() {
@@ -229,24 +225,25 @@ mod tests {
         let shown = String::from_utf8_lossy(&renderer.inner).into_owned();
         assert_eq!(
             shown,
-            format!("# Ti\r\x1b[J{HEADING}Title{RESET}\n"),
+            format!("# Ti{}{HEADING}Title{RESET}\n", back_up_and_clear(0)),
             "rows wait"
         );
         renderer.write_all(b"|\n```rust\nfn x").expect("write");
         renderer.write_all(b"() {}\n").expect("write");
         let shown = String::from_utf8_lossy(&renderer.inner).into_owned();
         assert!(
-            shown.ends_with("\x1b[0m\n"),
+            shown.ends_with(&format!("{RESET}\n")),
             "code keeps its block: {shown:?}"
         );
         assert!(
-            shown.contains("\x1b[38;2;"),
+            shown.contains(TRUE_COLOUR),
             "code keeps its block: {shown:?}"
         );
         renderer.write_all(b"```\nnext").expect("write");
         let shown = String::from_utf8_lossy(&renderer.inner).into_owned();
         assert!(
-            shown.contains("└───┘\n\x1b[2m```rust") && shown.ends_with("```\x1b[0m\nnext"),
+            shown.contains(&format!("└───┘\n{DIM}```rust"))
+                && shown.ends_with(&format!("```{RESET}\nnext")),
             "the table is drawn before the next line: {shown:?}"
         );
     }
@@ -280,10 +277,11 @@ mod tests {
 
     #[test]
     fn control_characters_from_the_model_are_neutralised() {
-        let shown =
-            to_string("# \x1b]0;pwned\x07 title\n```\n\x1b[2J\n```\n| \x1b[2J | b |\n|---|---|\n");
+        let shown = to_string(
+            "# \x1b]0;pwned\x07 title\n```\n\u{1b}[2J\n```\n| \u{1b}[2J | b |\n|---|---|\n",
+        );
         assert!(!shown.contains("\x1b]"), "{shown:?}");
-        assert!(!shown.contains("\x1b[2J"), "{shown:?}");
+        assert!(!shown.contains("\u{1b}[2J"), "{shown:?}");
         assert!(!shown.contains('\x07'), "{shown:?}");
         assert!(shown.contains("␛]0;pwned␇"), "{shown:?}");
     }
