@@ -9,7 +9,7 @@ use crossterm::cursor::MoveUp;
 use crossterm::terminal::{Clear, ClearType};
 use crossterm::Command;
 
-/// A text style, written as one SGR sequence by `{style}` (see [`Style::fmt`]).
+/// A text style, written by `{style}` (see [`Style::fmt`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Style(anstyle::Style);
 
@@ -51,12 +51,9 @@ impl Style {
 }
 
 impl fmt::Display for Style {
-    /// anstyle writes each attribute as a sequence of its own (`\x1b[1m\x1b[35m`); ours
-    /// have always been one sequence (`\x1b[1;35m`), which the e2e tests compare, so the
-    /// parameters are joined.
+    /// As anstyle writes it: one sequence per attribute (`\x1b[1m\x1b[35m`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let each = self.0.render().to_string();
-        f.write_str(&each.replace("m\x1b[", ";"))
+        self.0.render().fmt(f)
     }
 }
 
@@ -88,8 +85,8 @@ mod tests {
             (STRIKE, "\x1b[9m"),
             (CYAN, "\x1b[36m"),
             (YELLOW, "\x1b[33m"),
-            (BOLD_RED, "\x1b[1;31m"),
-            (BOLD_MAGENTA, "\x1b[1;35m"),
+            (BOLD_RED, "\x1b[1m\x1b[31m"),
+            (BOLD_MAGENTA, "\x1b[1m\x1b[35m"),
         ] {
             assert_eq!(style.to_string(), bytes, "{style:?}");
         }

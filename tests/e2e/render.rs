@@ -97,7 +97,7 @@ fn a_streamed_reply_is_rendered_on_a_terminal() {
     );
     let seen = final_screen(&raw);
     for styled in [
-        "\x1b[1;35mRelease notes",
+        "\x1b[1m\x1b[35mRelease notes",
         "\x1b[1mbold",
         "\x1b[3mitalic",
         "\x1b[36mcode",
@@ -159,7 +159,7 @@ fn raw_and_render_false_show_the_markdown_as_written() {
             assert!(seen.contains(raw), "{raw:?} in {seen:?}");
         }
         assert!(
-            !seen.contains("\x1b[1;35m") && !seen.contains("\x1b[38;2;"),
+            !seen.contains("\x1b[35m") && !seen.contains("\x1b[38;2;"),
             "{seen:?}"
         );
         assert!(!seen.contains('\x07'), "{seen:?}");
@@ -195,7 +195,7 @@ fn a_whole_reply_and_run_are_rendered_on_a_terminal() {
         vec!["run", "gpt-5.4", "--stream", "-p", message],
     ] {
         let seen = on_a_terminal(&sandbox, &args);
-        assert!(seen.contains("\x1b[1;35mTitle"), "{args:?}: {seen:?}");
+        assert!(seen.contains("\x1b[1m\x1b[35mTitle"), "{args:?}: {seen:?}");
         assert!(seen.contains("• one"), "{args:?}: {seen:?}");
     }
 }
