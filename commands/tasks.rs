@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::api::money;
 use crate::api::web_console;
 use crate::cli::context::Context;
+use crate::cli::front;
 use crate::cli::registry::{CommandSpec, Credential};
 use crate::error::Result;
 use crate::output::dates::{self, timestamp_cell};
@@ -75,7 +76,12 @@ impl TaskStatus {
 
 fn args(cmd: clap::Command) -> clap::Command {
     let text = |name: &'static str, long: &'static str, value: &'static str, help: String| {
-        Arg::new(name).long(long).value_name(value).help(help)
+        // A blank filter is exit 2, not a filter silently dropped.
+        Arg::new(name)
+            .long(long)
+            .value_name(value)
+            .value_parser(front::non_blank)
+            .help(help)
     };
     // Fixed choices are declared to clap so help, completion scripts and the REPL offer them.
     let choice = |name: &'static str, value: &'static str, valid: ValueParser| {
@@ -298,7 +304,9 @@ mod tests {
         let query = got.query();
         assert_eq!(query[2], ("platform", Some("mj".to_string())));
         assert_eq!(query[4], ("status", Some("IN_PROGRESS".to_string())));
-        let plain = options(&["--task-id", "  "]);
+        let blank = parse(&["--task-id", "  "]).expect_err("a blank filter is refused");
+        assert_eq!(blank.kind(), ErrorKind::ValueValidation);
+        let plain = options(&[]);
         assert_eq!(
             (plain.platform, plain.status, plain.task_id),
             (None, None, None)

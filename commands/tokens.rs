@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::api::money;
 use crate::api::web_console;
 use crate::cli::context::Context;
+use crate::cli::front;
 use crate::cli::registry::{CommandSpec, Credential};
 use crate::config::secret::mask;
 use crate::error::Result;
@@ -18,6 +19,7 @@ fn args(cmd: clap::Command) -> clap::Command {
         Arg::new("search")
             .long("search")
             .value_name("TEXT")
+            .value_parser(front::non_blank)
             .help("Only keys whose name or key contains TEXT (searched by the server)"),
     )
     .args(web_console::page_args())

@@ -93,10 +93,13 @@ const ROWS: &[Row] = &[
     row("account", &["account"]),
     row("stats", &["stats"]),
     row("balance", &["balance"]),
-    row("tasks", &["tasks", "--platform", "suno"]),
+    row("tasks", &["tasks", "--platform", "suno"])
+        .blank(&[&["tasks", "--task-id", " "], &["tasks", "--action", ""]]),
     row("tokens", &["tokens"]),
-    row("tokens", &["tokens", "--search", "ci"]),
-    row("logs", &["logs"]),
+    row("tokens", &["tokens", "--search", "ci"]).blank(&[&["tokens", "--search", " "]]),
+    row("logs", &["logs"]).blank(&[
+        &["logs", "--model", " "], &["logs", "--group", ""], &["logs", "--request-id", " "],
+    ]),
     row("logs", &["logs", "--export"]),
     row("logs", &["logs", "--request-id", "req-log-0001"]),
     row("chat", &["chat", "hi"]).blank(&[
