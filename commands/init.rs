@@ -382,7 +382,7 @@ mod tests {
     fn without_flags_or_a_terminal_init_refuses_and_writes_nothing() {
         let dir = tempfile::tempdir().expect("tempdir");
         let (result, captured) = init_in(dir.path(), &["--no-verify"], false);
-        let err = result.err().expect("no terminal to ask on");
+        let err = result.expect_err("no terminal to ask on");
         assert_eq!(err.exit.code(), 2);
         assert_eq!(err.message, "`init` has no terminal to ask on");
         let hint = err.hint.unwrap_or_default();
