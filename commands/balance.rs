@@ -1,5 +1,7 @@
 //! `balance`: the account balance from the console, or the API key's billing view.
 
+use std::io::Write;
+
 use clap::{Arg, ArgMatches};
 use serde_json::Value;
 
@@ -70,9 +72,10 @@ fn show_balance(ctx: &Context, options: &Options) -> Result<Outcome> {
             // The key's view is a fallback only when there is a key to use.
             Err(err) if ctx.api_key().is_ok() => {
                 let why = app::redacted(err, ctx).message;
-                eprintln!(
+                let _ = writeln!(
+                    ctx.streams().err(),
                     "note: account balance unavailable ({}); showing the API key's billing",
-                    sanitize::for_stderr(&why)
+                    sanitize::for_terminal(&why, ctx.streams().stderr_is_terminal())
                 );
                 key_balance(ctx)?
             }

@@ -8,7 +8,7 @@ mod results;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -161,7 +161,7 @@ fn run_batch(ctx: &Context, options: &Options) -> Result<Outcome> {
         prices,
         max_cost: options.max_cost,
         over_budget: false,
-        bar: bar::Bar::new(checked.count),
+        bar: bar::Bar::new(checked.count, ctx.streams().stderr_is_terminal()),
     };
     let started = Instant::now();
     let ended = execute(ctx, &plan, &settings, &mut batch)?;
@@ -381,7 +381,8 @@ fn finish(
     let summary = batch.totals.summary(wall);
     let json_summary = ctx.wants_json();
     if !json_summary {
-        eprintln!("{}", summary_text(&summary));
+        // A closed stderr is no reason to lose the results' exit code.
+        let _ = writeln!(ctx.streams().err(), "{}", summary_text(&summary));
     }
     let resume = resume_hint(resumable);
     match ended {

@@ -9,7 +9,7 @@ mod repl;
 mod slash;
 mod start;
 
-use std::io::{self, IsTerminal, Write};
+use std::io::Write;
 
 use clap::{value_parser, Arg, ArgAction, ArgMatches};
 use serde_json::{json, Value};
@@ -19,7 +19,7 @@ use crate::api::catalog;
 use crate::api::chat_body::ChatSettings;
 use crate::api::message;
 use crate::api::stream::{self, Reply, Wire};
-use crate::cli::context::{env_var, Context};
+use crate::cli::context::Context;
 use crate::cli::front;
 use crate::cli::registry::{CommandSpec, Credential};
 use crate::error::{CliError, Result};
@@ -165,7 +165,7 @@ fn chat(ctx: &Context, options: &Options) -> Result<Outcome> {
         temperature,
     } = start::start(ctx, options)?;
     let interactive =
-        message::Source::of(arg, io::stdin().is_terminal()) == message::Source::Interactive;
+        message::Source::of(arg, ctx.streams().stdin_is_terminal()) == message::Source::Interactive;
     let streaming = interactive || !options.no_stream;
     let session = Session {
         request: ChatSettings {
@@ -231,7 +231,7 @@ fn one_shot(
         reply.content = stream::text_of(Wire::Chat, &whole);
         if let Output::Text(text) = &output {
             // Written here, like the streamed reply, so the usage line comes after it.
-            let mut out = io::stdout().lock();
+            let mut out = ctx.streams().out();
             writeln!(out, "{text}")
                 .and_then(|()| out.flush())
                 .map_err(CliError::from_output)?;
@@ -266,11 +266,15 @@ fn stream_to_stdout(
 
 /// The dim usage line on stderr, when stderr is a terminal.
 fn print_usage_line(ctx: &Context, model: &str, reply: &Reply) {
-    if io::stderr().is_terminal() {
+    let streams = ctx.streams();
+    if streams.stderr_is_terminal() {
         let line = usage_line(ctx, reply.model.as_deref().unwrap_or(model), reply);
         let line = sanitize::neutralise(&line);
-        let dim = !ctx.globals.no_color && env_var("NO_COLOR").is_none();
-        let _ = writeln!(io::stderr(), "{}", style::DIM.paint(line, dim));
+        let _ = writeln!(
+            streams.err(),
+            "{}",
+            style::DIM.paint(line, streams.stderr_color())
+        );
     }
 }
 

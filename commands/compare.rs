@@ -7,7 +7,7 @@
 
 mod columns;
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -26,9 +26,9 @@ use crate::cli::front;
 use crate::cli::registry::{CommandSpec, Credential};
 use crate::error::{CliError, ExitCode, Result};
 use crate::net::{Auth, KeyHeader, Request};
-use crate::output::fit;
 use crate::output::{Cell, Column, Outcome, Output, Table, Tone};
 use crate::term::sanitize;
+use crate::term::streams::Streams;
 use columns::LiveLanes;
 
 fn args(cmd: clap::Command) -> clap::Command {
@@ -174,6 +174,7 @@ fn compare(ctx: &Context, options: &Options) -> Result<Outcome> {
     let url = ctx.base_url()?.v1("chat/completions");
     let http = ctx.http()?;
     let usage = ctx.stream_usage()?;
+    let streams = ctx.streams();
     let requests: Vec<Request> = models
         .iter()
         .map(|model| {
@@ -181,9 +182,10 @@ fn compare(ctx: &Context, options: &Options) -> Result<Outcome> {
             Request::post_json(url.clone(), Auth::ApiKey(&key, KeyHeader::Bearer), &body)
         })
         .collect();
-    let live =
-        (io::stdout().is_terminal() && ctx.globals.format.is_none() && !ctx.formatter().structured)
-            .then(|| Mutex::new(live_lanes(models)));
+    let live = (streams.stdout_is_terminal()
+        && ctx.globals.format.is_none()
+        && !ctx.formatter().structured)
+        .then(|| Mutex::new(live_lanes(models, streams.width())));
     let spinner_off = live.as_ref().map(|_| crate::term::progress::silence());
     if let Some(live) = &live {
         let _ = live.lock().unwrap_or_else(PoisonError::into_inner).redraw();
@@ -217,7 +219,7 @@ fn compare(ctx: &Context, options: &Options) -> Result<Outcome> {
     if ctx.formatter().structured {
         return Ok(Outcome::with_exit(Output::Json(as_json(&lanes)), exit));
     }
-    show_replies(&lanes, ctx.globals.format.is_some())?;
+    show_replies(streams, &lanes, ctx.globals.format.is_some())?;
     Ok(Outcome::with_exit(Output::Table(summary(&lanes)), exit))
 }
 
@@ -235,10 +237,10 @@ fn body(options: &Options, model: &str, prompt: &str, usage: bool) -> Value {
     )
 }
 
-/// The live view for stdout's terminal: `COLUMNS` (else its width) wide, as tall as it is.
-fn live_lanes(models: &[String]) -> LiveLanes {
+/// The live view for stdout's terminal: `width` wide, as tall as the terminal is.
+fn live_lanes(models: &[String], width: usize) -> LiveLanes {
     let height = crossterm::terminal::size().map_or(24, |(_, h)| usize::from(h));
-    LiveLanes::new(models, fit::terminal_width(), height)
+    LiveLanes::new(models, width, height)
 }
 
 /// Every model asked at once, a thread each on the one client; the lanes in model order.
@@ -335,13 +337,13 @@ fn failed_lane(model: &str) -> Lane {
 }
 
 /// The replies: side by side on a wide enough terminal, else one section per model.
-fn show_replies(lanes: &[Lane], format_given: bool) -> Result<()> {
-    let terminal = io::stdout().is_terminal();
+fn show_replies(streams: &Streams, lanes: &[Lane], format_given: bool) -> Result<()> {
+    let terminal = streams.stdout_is_terminal();
     let text_of = |lane: &Lane| match &lane.error {
         Some(err) => format!("error: {}", err.message),
         None => lane.text.trim_end().to_string(),
     };
-    let column = columns::column_width(lanes.len(), fit::terminal_width());
+    let column = columns::column_width(lanes.len(), streams.width());
     let shown = if let Some(column) = column.filter(|_| terminal && !format_given) {
         let texts: Vec<String> = lanes.iter().map(text_of).collect();
         let panes: Vec<(&str, &str)> = lanes
@@ -357,12 +359,8 @@ fn show_replies(lanes: &[Lane], format_given: bool) -> Result<()> {
             .collect::<Vec<_>>()
             .join("\n")
     };
-    let shown = if terminal {
-        sanitize::for_stdout(&shown).into_owned()
-    } else {
-        shown
-    };
-    let mut out = io::stdout().lock();
+    let shown = sanitize::for_terminal(&shown, terminal).into_owned();
+    let mut out = streams.out();
     writeln!(out, "{shown}")
         .and_then(|()| out.flush())
         .map_err(CliError::from_output)
@@ -464,6 +462,58 @@ inventory::submit! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::term::streams::{Captured, Terminals};
+
+    fn lane(model: &str, text: &str) -> Lane {
+        Lane {
+            text: text.to_string(),
+            error: None,
+            ..failed_lane(model)
+        }
+    }
+
+    /// The replies shown on test streams, stdout a terminal `width` wide or a pipe.
+    fn shown(terminal: Option<usize>, format_given: bool) -> Captured {
+        let (streams, captured) = Streams::test();
+        let streams = match terminal {
+            Some(width) => {
+                let all = Terminals {
+                    stdin: true,
+                    stdout: true,
+                    stderr: true,
+                };
+                streams.with_terminals(all, width)
+            }
+            None => streams,
+        };
+        let lanes = [lane("alpha", "one\x1b[2J\n"), failed_lane("beta")];
+        show_replies(&streams, &lanes, format_given).expect("shown");
+        captured
+    }
+
+    #[test]
+    fn a_pipe_gets_one_section_per_model_as_it_is() {
+        let piped = shown(None, false);
+        assert_eq!(
+            piped.stdout(),
+            "== alpha ==\none\x1b[2J\n\n== beta ==\nerror: the request failed unexpectedly\n\n"
+        );
+        assert_eq!(piped.stderr(), "");
+    }
+
+    #[test]
+    fn a_wide_terminal_gets_columns_and_a_narrow_one_sections() {
+        let wide = shown(Some(100), false).stdout();
+        let first = wide.lines().next().unwrap_or_default();
+        assert!(first.contains("alpha") && first.contains("beta"), "{wide}");
+        assert!(!wide.contains("== alpha =="), "{wide}");
+        assert!(!wide.contains('\x1b'), "escapes neutralised: {wide:?}");
+        let narrow = shown(Some(40), false).stdout();
+        assert!(narrow.starts_with("== alpha ==\none"), "{narrow}");
+        assert!(!narrow.contains('\x1b'), "{narrow:?}");
+        let formatted = shown(Some(100), true).stdout();
+        assert!(formatted.starts_with("== alpha =="), "--format: sections");
+    }
 
     fn options(argv: &[&str]) -> Result<Options, clap::Error> {
         let cmd = args(clap::Command::new("x"));

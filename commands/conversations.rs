@@ -6,8 +6,6 @@
 
 mod transfer;
 
-use std::io::{self, IsTerminal};
-
 use clap::{value_parser, Arg, ArgAction, ArgMatches};
 use serde_json::Value;
 
@@ -19,6 +17,7 @@ use crate::output::dates::{self, DayEdge};
 use crate::output::{Cell, Column, Outcome, Output, Table};
 use crate::store::chatlog::{self, Filter, Stored};
 use crate::term::line_input;
+use crate::term::streams::Streams;
 
 fn id_arg(many: bool) -> Arg {
     let arg = Arg::new("id").value_name("ID").required(true);
@@ -134,10 +133,10 @@ impl Action {
     }
 }
 
-fn run(_: &Context, m: &ArgMatches) -> Result<Outcome> {
+fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
     let output = match Action::from_matches(m)? {
         Action::Show { id } => show(&id)?,
-        Action::Rm { ids, yes } => rm(&ids, yes)?,
+        Action::Rm { ids, yes } => rm(ctx.streams(), &ids, yes)?,
         Action::Export { ids } => transfer::export(&ids)?,
         Action::Import { file } => transfer::import(&file)?,
         Action::List(options) => list(&options)?,
@@ -251,29 +250,36 @@ fn transcript(stored: &Stored) -> Table {
     table
 }
 
-fn rm(typed: &[String], yes: bool) -> Result<Output> {
+fn rm(streams: &Streams, typed: &[String], yes: bool) -> Result<Output> {
     let mut store = chatlog::open()?;
     let ids = typed
         .iter()
         .map(|typed| chatlog::resolve(&store, typed))
         .collect::<Result<Vec<_>>>()?;
-    if !yes {
-        if !io::stdin().is_terminal() {
-            return Err(CliError::usage("rm deletes without asking only with --yes")
-                .with_hint("add --yes to delete from a script"));
-        }
-        let question = format!(
-            "delete {} conversation(s) ({})? [y/N] ",
-            ids.len(),
-            ids.join(", ")
-        );
-        let answer = line_input::read_line(&question, false)?;
-        if !matches!(answer.trim().to_lowercase().as_str(), "y" | "yes") {
-            return Ok(Output::Text("nothing deleted".into()));
-        }
+    if !confirmed(streams, &ids, yes)? {
+        return Ok(Output::Text("nothing deleted".into()));
     }
     let deleted = store.delete(&ids).map_err(|e| chatlog::failed(&e))?;
     Ok(Output::Text(format!("deleted {deleted} conversation(s)")))
+}
+
+/// Whether to delete `ids`: `--yes`, or a yes typed at the terminal; without a terminal
+/// on stdin there is no one to ask, so refused.
+fn confirmed(streams: &Streams, ids: &[String], yes: bool) -> Result<bool> {
+    if yes {
+        return Ok(true);
+    }
+    if !streams.stdin_is_terminal() {
+        return Err(CliError::usage("rm deletes without asking only with --yes")
+            .with_hint("add --yes to delete from a script"));
+    }
+    let question = format!(
+        "delete {} conversation(s) ({})? [y/N] ",
+        ids.len(),
+        ids.join(", ")
+    );
+    let answer = line_input::read_line(&question, false)?;
+    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
 }
 
 inventory::submit! {
@@ -285,6 +291,32 @@ inventory::submit! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rm_without_yes_is_refused_when_stdin_is_not_a_terminal() {
+        let (streams, captured) = Streams::test();
+        let ids = ["c1".to_string()];
+        let err = confirmed(&streams, &ids, false).expect_err("no one to ask");
+        assert_eq!(err.exit.code(), 2);
+        assert_eq!(err.message, "rm deletes without asking only with --yes");
+        let hint = err.hint.unwrap_or_default();
+        assert!(hint.contains("--yes"), "{hint}");
+        assert_eq!(captured.stdout() + &captured.stderr(), "", "nothing asked");
+    }
+
+    #[test]
+    fn rm_with_yes_deletes_without_asking_on_any_stdin() {
+        let (streams, captured) = Streams::test();
+        assert!(confirmed(&streams, &[], true).expect("confirmed"));
+        let all = crate::term::streams::Terminals {
+            stdin: true,
+            stdout: true,
+            stderr: true,
+        };
+        let streams = streams.with_terminals(all, 80);
+        assert!(confirmed(&streams, &["c1".into()], true).expect("confirmed"));
+        assert_eq!(captured.stdout() + &captured.stderr(), "");
+    }
 
     fn action(argv: &[&str]) -> Result<Action, String> {
         let cmd = args(clap::Command::new("x"));

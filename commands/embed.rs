@@ -8,7 +8,7 @@ mod request;
 mod rows;
 mod source;
 
-use std::io::{self, BufWriter, IsTerminal};
+use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use clap::{value_parser, Arg, ArgAction, ArgMatches};
@@ -89,7 +89,12 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
 }
 
 fn embed(ctx: &Context, options: &Options) -> Result<Outcome> {
-    let inputs = Inputs::open(options.texts.clone(), options.input_file.as_ref())?;
+    let streams = ctx.streams();
+    let inputs = Inputs::open(
+        options.texts.clone(),
+        options.input_file.as_ref(),
+        streams.stdin_is_terminal(),
+    )?;
     let mut batcher = Batcher::new(inputs);
     let dimensions = options.dimensions;
     let model = options.model.as_str();
@@ -101,9 +106,8 @@ fn embed(ctx: &Context, options: &Options) -> Result<Outcome> {
         model,
         dimensions,
     };
-    let stdout = io::stdout();
-    let style = Style::for_format(ctx.formatter().name, stdout.is_terminal());
-    let mut rows = Rows::new(BufWriter::new(stdout.lock()), style);
+    let style = Style::for_format(ctx.formatter().name, streams.stdout_is_terminal());
+    let mut rows = Rows::new(BufWriter::new(streams.out()), style);
     let mut write = |inputs: &[String], vectors: &[Vec<f64>]| {
         rows.batch(inputs, vectors).map_err(CliError::from_output)
     };
@@ -117,7 +121,8 @@ fn embed(ctx: &Context, options: &Options) -> Result<Outcome> {
     }
     let output = rows.finish().map_err(CliError::from_output)?;
     if batcher.blank_lines() > 0 {
-        eprintln!("note: skipped {} blank lines", batcher.blank_lines());
+        let blank = batcher.blank_lines();
+        let _ = writeln!(streams.err(), "note: skipped {blank} blank lines");
     }
     Ok(output.into())
 }
@@ -138,6 +143,22 @@ mod tests {
         let cmd = args(clap::Command::new("x"));
         let m = cmd.try_get_matches_from([&["x"], argv].concat())?;
         Ok(Options::from_matches(&m))
+    }
+
+    #[test]
+    fn nothing_to_embed_from_a_terminal_stdin_is_refused_before_any_request() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (streams, captured) = crate::term::streams::Streams::test();
+        let all = crate::term::streams::Terminals {
+            stdin: true,
+            stdout: true,
+            stderr: true,
+        };
+        let ctx = Context::for_test(streams.with_terminals(all, 80), dir.path());
+        let err = embed(&ctx, &options(&[]).expect("parses")).expect_err("refused");
+        assert_eq!(err.exit.code(), 2);
+        assert_eq!(err.message, "nothing to embed");
+        assert_eq!(captured.stdout() + &captured.stderr(), "");
     }
 
     #[test]

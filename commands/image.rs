@@ -210,7 +210,7 @@ fn run(ctx: &Context, m: &ArgMatches) -> Result<Outcome> {
 }
 
 fn generate(ctx: &Context, arg: Option<&str>, shared: &Shared) -> Result<Outcome> {
-    if arg.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+    if arg.is_none() && ctx.streams().stdin_is_terminal() {
         return Err(CliError::usage("no prompt given").with_hint(
             "pass a prompt (`cometapi image \"a lighthouse at dusk\"`) or pipe one on stdin",
         ));
@@ -247,6 +247,27 @@ inventory::submit! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_prompt_with_a_terminal_on_stdin_is_refused_before_any_request() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (streams, captured) = crate::term::streams::Streams::test();
+        let all = crate::term::streams::Terminals {
+            stdin: true,
+            stdout: true,
+            stderr: true,
+        };
+        let ctx = Context::for_test(streams.with_terminals(all, 80), dir.path());
+        let Ok(Action::Generate { shared, .. }) = action(&[]) else {
+            panic!("a generate action");
+        };
+        let err = generate(&ctx, None, &shared).expect_err("no prompt");
+        assert_eq!(err.exit.code(), 2);
+        assert_eq!(err.message, "no prompt given");
+        let hint = err.hint.unwrap_or_default();
+        assert!(hint.contains("pipe one on stdin"), "{hint}");
+        assert_eq!(captured.stdout() + &captured.stderr(), "");
+    }
     use crate::term::shell::completer::for_cli;
 
     fn action(argv: &[&str]) -> Result<Action, clap::Error> {

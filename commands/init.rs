@@ -4,7 +4,7 @@
 //! lock, then the key and the token are checked live; a rejected one is reported with a
 //! hint and exit 77, and the file stays written.
 
-use std::io::{self, IsTerminal, Read};
+use std::io::{self, Read, Write};
 
 use clap::{Arg, ArgAction, ArgMatches};
 
@@ -18,6 +18,7 @@ use crate::error::{CliError, ExitCode, Result};
 use crate::net::{Auth, KeyHeader, Request};
 use crate::output::{Cell, Outcome, Output, Record, Tone};
 use crate::term::line_input;
+use crate::term::streams::Streams;
 
 /// The values the wizard (or the flags) settled on; `None` leaves a key as it is.
 #[derive(Debug, Default)]
@@ -67,8 +68,8 @@ fn init(ctx: &Context, options: &Options) -> Result<Outcome> {
     let current = ctx.config_file()?;
     let answers = if options.scripted() {
         from_flags(options)?
-    } else if io::stdin().is_terminal() {
-        ask(current)?
+    } else if ctx.streams().stdin_is_terminal() {
+        ask(ctx.streams(), current)?
     } else {
         return Err(
             CliError::usage("`init` has no terminal to ask on").with_hint(
@@ -186,12 +187,15 @@ fn from_flags(options: &Options) -> Result<Answers> {
 }
 
 /// The interactive wizard: each question shows the current value (secrets masked);
-/// Enter keeps it.
-fn ask(file: &ConfigFile) -> Result<Answers> {
-    eprintln!(
+/// Enter keeps it. Its notes go to `streams`' stderr (a failed write is no reason to stop).
+fn ask(streams: &Streams, file: &ConfigFile) -> Result<Answers> {
+    let note = |text: &str| {
+        let _ = writeln!(streams.err(), "{text}");
+    };
+    note(&format!(
         "Setting up {} (Enter keeps the value in brackets).",
         file.path.display()
-    );
+    ));
     let mut answers = Answers::default();
     loop {
         let current = file.get(Key::ApiKey).map(mask);
@@ -201,7 +205,7 @@ fn ask(file: &ConfigFile) -> Result<Answers> {
             answers.api_key = Some(value.trim().to_string());
             break;
         }
-        eprintln!("An API key is needed (sk-...; from the CometAPI console).");
+        note("An API key is needed (sk-...; from the CometAPI console).");
     }
     let shown = file.get(Key::AccessToken).map(mask);
     let value = line_input::read_line(
@@ -227,10 +231,10 @@ fn ask(file: &ConfigFile) -> Result<Answers> {
             answers.output_format = Some(value.to_string());
             break;
         }
-        eprintln!(
+        note(&format!(
             "`{value}` is not a format; use one of: {}",
             names.join(", ")
-        );
+        ));
     }
     Ok(answers)
 }
@@ -359,6 +363,56 @@ inventory::submit! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::term::streams::{Captured, Terminals};
+
+    /// `init ARGV` on test streams whose stdin is a terminal or not, with the config in
+    /// `dir`: its result and what it wrote.
+    fn init_in(dir: &std::path::Path, argv: &[&str], stdin: bool) -> (Result<Outcome>, Captured) {
+        let (streams, captured) = Streams::test();
+        let terminals = Terminals {
+            stdin,
+            stdout: false,
+            stderr: false,
+        };
+        let ctx = Context::for_test(streams.with_terminals(terminals, 80), dir);
+        (init(&ctx, &options(argv).expect("parses")), captured)
+    }
+
+    #[test]
+    fn without_flags_or_a_terminal_init_refuses_and_writes_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (result, captured) = init_in(dir.path(), &["--no-verify"], false);
+        let err = result.expect_err("no terminal to ask on");
+        assert_eq!(err.exit.code(), 2);
+        assert_eq!(err.message, "`init` has no terminal to ask on");
+        let hint = err.hint.unwrap_or_default();
+        assert!(hint.contains("--api-key-stdin"), "{hint}");
+        assert!(!dir.path().join("config.toml").exists());
+        assert_eq!(captured.stdout() + &captured.stderr(), "");
+    }
+
+    #[test]
+    fn scripted_init_asks_nothing_even_on_a_terminal() {
+        for stdin in [false, true] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let argv = [
+                "--default-model",
+                "gpt-x",
+                "--output-format",
+                "json",
+                "--no-verify",
+            ];
+            let (result, captured) = init_in(dir.path(), &argv, stdin);
+            assert!(result.is_ok(), "stdin a terminal: {stdin}");
+            assert_eq!(captured.stderr(), "", "no wizard banner");
+            let written =
+                std::fs::read_to_string(dir.path().join("config.toml")).expect("config written");
+            assert!(
+                written.contains("gpt-x") && written.contains("json"),
+                "{written}"
+            );
+        }
+    }
 
     fn options(argv: &[&str]) -> Result<Options, clap::Error> {
         let cmd = args(clap::Command::new("x"));

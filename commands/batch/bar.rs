@@ -1,7 +1,6 @@
 //! The progress bar of a `batch` run on stderr (a terminal only): done/total, rate,
 //! ETA, errors, tokens and cost so far.
 
-use std::io::{self, IsTerminal};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -12,8 +11,9 @@ use crate::api::money::usd_text;
 pub struct Bar(ProgressBar);
 
 impl Bar {
-    pub fn new(total: u64) -> Bar {
-        if !io::stderr().is_terminal() {
+    /// A bar of `total` requests, drawn only when `on_terminal` (stderr is a terminal).
+    pub fn new(total: u64, on_terminal: bool) -> Bar {
+        if !on_terminal {
             return Bar(ProgressBar::hidden());
         }
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());

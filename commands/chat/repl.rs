@@ -2,6 +2,8 @@
 //! a message (sent with the whole conversation, the reply streamed like one-shot chat)
 //! or a slash command. The editor is the shared `src/shell` setup in free-text mode.
 
+use std::fmt::Display;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use reedline::Signal;
@@ -48,7 +50,9 @@ pub fn run(ctx: &Context, session: &Session, mut conversation: Conversation) -> 
             history_path.display()
         ))
     })?;
-    eprintln!(
+    // A closed stderr is no reason to stop.
+    let _ = writeln!(
+        ctx.streams().err(),
         "Chatting with {}. Type /help for commands, Alt-Enter for a new line, /exit or Ctrl-D to leave.",
         conversation.model
     );
@@ -59,7 +63,7 @@ pub fn run(ctx: &Context, session: &Session, mut conversation: Conversation) -> 
             .map_err(|e| CliError::failure(format!("cannot read from the terminal: {e}")))?;
         match signal {
             Signal::Success(line) => {
-                if let Flow::Exit = on_line(ctx, session, &mut conversation, &line) {
+                if let Flow::Exit = on_line(ctx, session, &mut conversation, &line)? {
                     break;
                 }
             }
@@ -70,106 +74,131 @@ pub fn run(ctx: &Context, session: &Session, mut conversation: Conversation) -> 
     Ok(())
 }
 
+/// `text` neutralised when the context's stdout is a terminal.
+fn for_stdout<'a>(ctx: &Context, text: &'a str) -> std::borrow::Cow<'a, str> {
+    sanitize::for_terminal(text, ctx.streams().stdout_is_terminal())
+}
+
+/// A line of the REPL's own on stdout; a failed write (stdout closed) ends the session.
+fn say(ctx: &Context, text: impl Display) -> Result<()> {
+    writeln!(ctx.streams().out(), "{text}").map_err(CliError::from_output)
+}
+
 /// One line typed at the prompt: a message to send, or a slash command.
-fn on_line(ctx: &Context, session: &Session, conversation: &mut Conversation, line: &str) -> Flow {
+fn on_line(
+    ctx: &Context,
+    session: &Session,
+    conversation: &mut Conversation,
+    line: &str,
+) -> Result<Flow> {
     let Some(command) = slash::parse(line) else {
         if !line.trim().is_empty() {
-            ask(ctx, session, conversation, line);
+            ask(ctx, session, conversation, line)?;
         }
-        return Flow::Continue;
+        return Ok(Flow::Continue);
     };
     match command {
-        Slash::Model(id) => set_model(conversation, id),
-        Slash::System(prompt) => set_system(conversation, prompt),
+        Slash::Model(id) => set_model(ctx, conversation, id)?,
+        Slash::System(prompt) => set_system(ctx, conversation, prompt)?,
         Slash::Clear => {
             conversation.clear();
-            println!("conversation cleared (the system prompt stays)");
+            say(ctx, "conversation cleared (the system prompt stays)")?;
         }
         Slash::New => {
             conversation.clear();
-            println!("new conversation (model and system prompt stay)");
+            say(ctx, "new conversation (model and system prompt stay)")?;
         }
-        Slash::Conversations => print_conversations(ctx),
-        Slash::History => print_history(conversation),
-        Slash::Save(file, force) => save_to(ctx, conversation, file, force),
-        Slash::Load(file) => load_from(ctx, conversation, file),
+        Slash::Conversations => print_conversations(ctx)?,
+        Slash::History => print_history(ctx, conversation)?,
+        Slash::Save(file, force) => save_to(ctx, conversation, file, force)?,
+        Slash::Load(file) => load_from(ctx, conversation, file)?,
         Slash::Attach(None) => report(
             ctx,
             &CliError::usage("/attach needs a file or URL: /attach PATH|URL"),
         ),
-        Slash::Attach(Some(spec)) => attach_next(ctx, conversation, spec),
-        Slash::Retry => retry(ctx, session, conversation),
+        Slash::Attach(Some(spec)) => attach_next(ctx, conversation, spec)?,
+        Slash::Retry => retry(ctx, session, conversation)?,
         Slash::Tokens => {
             let t = conversation.tokens;
-            println!(
+            let line = format!(
                 "prompt {} · completion {} · total {}",
                 t.prompt, t.completion, t.total
             );
+            say(ctx, line)?;
         }
-        Slash::Help => println!("{}", slash::help_text()),
-        Slash::Exit => return Flow::Exit,
+        Slash::Help => say(ctx, slash::help_text())?,
+        Slash::Exit => return Ok(Flow::Exit),
         Slash::Unknown(name) => {
-            eprintln!("unknown command {name}; the commands are:");
-            eprintln!("{}", slash::help_text());
+            let help = slash::help_text();
+            let text = format!("unknown command {name}; the commands are:\n{help}");
+            let _ = writeln!(ctx.streams().err(), "{text}");
         }
     }
-    Flow::Continue
+    Ok(Flow::Continue)
 }
 
 /// `/model`: shows the model, or (`/model ID`) switches to another.
-fn set_model(conversation: &mut Conversation, id: Option<&str>) {
+fn set_model(ctx: &Context, conversation: &mut Conversation, id: Option<&str>) -> Result<()> {
     match id {
-        None => println!("{}", conversation.model),
+        None => say(ctx, &conversation.model),
         Some(id) => {
             conversation.model = id.to_string();
-            println!("model: {id}");
+            say(ctx, format!("model: {id}"))
         }
     }
 }
 
 /// `/system`: shows the system prompt, sets it (`/system TEXT`) or clears it (`/system ""`).
-fn set_system(conversation: &mut Conversation, prompt: Option<&str>) {
+fn set_system(ctx: &Context, conversation: &mut Conversation, prompt: Option<&str>) -> Result<()> {
     match prompt {
         None => match &conversation.system {
-            Some(system) => println!("{system}"),
-            None => println!("(no system prompt)"),
+            Some(system) => say(ctx, system),
+            None => say(ctx, "(no system prompt)"),
         },
         Some("") => {
             conversation.system = None;
-            println!("system prompt cleared");
+            say(ctx, "system prompt cleared")
         }
         Some(prompt) => {
             conversation.system = Some(prompt.to_string());
-            println!("system prompt set");
+            say(ctx, "system prompt set")
         }
     }
 }
 
 /// `/save FILE` (`/save! FILE` overwrites without asking).
-fn save_to(ctx: &Context, conversation: &Conversation, file: Option<&str>, force: bool) {
+fn save_to(
+    ctx: &Context,
+    conversation: &Conversation,
+    file: Option<&str>,
+    force: bool,
+) -> Result<()> {
     let Some(file) = file else {
         let usage = "/save needs a file: /save FILE.json or FILE.md (/save! FILE overwrites)";
         report(ctx, &CliError::usage(usage));
-        return;
+        return Ok(());
     };
     match save(conversation, file, force) {
-        Ok(Saved::Written(path)) => println!(
-            "saved {} messages to {}",
-            conversation.turns.len(),
-            path.display()
-        ),
-        Ok(Saved::Declined) => {
-            println!("not saved; /save! {file} overwrites without asking");
+        Ok(Saved::Written(path)) => {
+            let count = conversation.turns.len();
+            say(ctx, format!("saved {count} messages to {}", path.display()))
         }
-        Err(err) => report(ctx, &err),
+        Ok(Saved::Declined) => say(
+            ctx,
+            format!("not saved; /save! {file} overwrites without asking"),
+        ),
+        Err(err) => {
+            report(ctx, &err);
+            Ok(())
+        }
     }
 }
 
 /// `/load FILE`: a saved chat replaces the conversation (a new one in the log).
-fn load_from(ctx: &Context, conversation: &mut Conversation, file: Option<&str>) {
+fn load_from(ctx: &Context, conversation: &mut Conversation, file: Option<&str>) -> Result<()> {
     let Some(file) = file else {
         report(ctx, &CliError::usage("/load needs a file: /load FILE.json"));
-        return;
+        return Ok(());
     };
     match load(&expand_home(file)) {
         Ok(loaded) => {
@@ -177,35 +206,45 @@ fn load_from(ctx: &Context, conversation: &mut Conversation, file: Option<&str>)
             conversation.system = loaded.system;
             conversation.turns = loaded.turns;
             conversation.log_id = None;
-            println!(
+            let line = format!(
                 "loaded {} messages from {file} (model {})",
                 conversation.turns.len(),
                 conversation.model
             );
+            say(ctx, line)
         }
-        Err(err) => report(ctx, &err),
+        Err(err) => {
+            report(ctx, &err);
+            Ok(())
+        }
     }
 }
 
 /// `/retry`: the last message sent again in place of its reply; a failed retry puts
 /// the conversation back as it was.
-fn retry(ctx: &Context, session: &Session, conversation: &mut Conversation) {
+fn retry(ctx: &Context, session: &Session, conversation: &mut Conversation) -> Result<()> {
     let before = conversation.turns.clone();
     let Some(message) = conversation.take_last_exchange() else {
-        println!("nothing to retry");
-        return;
+        return say(ctx, "nothing to retry");
     };
-    if !ask(ctx, session, conversation, &message) {
+    if !ask(ctx, session, conversation, &message)? {
         conversation.turns = before;
     } else if let (true, Some(id)) = (session.log, &conversation.log_id) {
         // The replaced reply stays logged, but is not sent again by `-c`.
         chatlog::mark_replaced(id);
     }
+    Ok(())
 }
 
 /// Sends `message` with the conversation and streams the reply. The exchange is kept
-/// only when the reply finished; Ctrl-C or an error drops it. Returns whether it was kept.
-fn ask(ctx: &Context, session: &Session, conversation: &mut Conversation, message: &str) -> bool {
+/// only when the reply finished; Ctrl-C or an error drops it. Returns whether it was kept
+/// (an error only when stdout cannot be written).
+fn ask(
+    ctx: &Context,
+    session: &Session,
+    conversation: &mut Conversation,
+    message: &str,
+) -> Result<bool> {
     crate::term::interrupt::clear(); // a Ctrl-C that stopped the last reply does not stop this one
     let mut reply = Reply::new(true);
     let started = std::time::Instant::now();
@@ -222,17 +261,17 @@ fn ask(ctx: &Context, session: &Session, conversation: &mut Conversation, messag
             let sent = attach::message_text(message, &conversation.pending);
             conversation.pending.clear();
             conversation.push_exchange(&sent, &text);
-            true
+            Ok(true)
         }
         Err(err) if err.exit == ExitCode::Interrupted => {
             if reply.chars == 0 {
-                println!();
+                say(ctx, "")?;
             }
-            false
+            Ok(false)
         }
         Err(err) => {
             report(ctx, &err);
-            false
+            Ok(false)
         }
     }
 }
@@ -256,17 +295,19 @@ fn send(
 }
 
 /// `/attach PATH|URL`: read now (so a bad path is reported at once), sent with the next message.
-fn attach_next(ctx: &Context, conversation: &mut Conversation, spec: &str) {
+fn attach_next(ctx: &Context, conversation: &mut Conversation, spec: &str) -> Result<()> {
     let path = expand_home(spec);
     match attach::load(&path.to_string_lossy()) {
         Ok(attachment) => {
-            println!(
-                "{} goes with the next message",
-                sanitize::for_stdout(attachment.name())
-            );
+            let name = for_stdout(ctx, attachment.name());
+            say(ctx, format!("{name} goes with the next message"))?;
             conversation.pending.push(attachment);
+            Ok(())
         }
-        Err(err) => report(ctx, &err),
+        Err(err) => {
+            report(ctx, &err);
+            Ok(())
+        }
     }
 }
 
@@ -279,7 +320,7 @@ fn report(ctx: &Context, err: &CliError) {
 }
 
 /// `/conversations`: the latest logged conversations, one line each.
-fn print_conversations(ctx: &Context) {
+fn print_conversations(ctx: &Context) -> Result<()> {
     let filter = chatlog::Filter {
         limit: 10,
         ..chatlog::Filter::default()
@@ -287,31 +328,35 @@ fn print_conversations(ctx: &Context) {
     let listed =
         chatlog::open().and_then(|store| store.list(&filter).map_err(|e| chatlog::failed(&e)));
     match listed {
-        Ok(found) if found.is_empty() => println!("(no logged conversations yet)"),
+        Ok(found) if found.is_empty() => say(ctx, "(no logged conversations yet)"),
         Ok(found) => {
             for c in found {
                 let first = c.first_prompt.lines().next().unwrap_or("");
                 let when = dates::format_datetime(c.updated_ms / 1000);
                 let line = format!("{}  {when}  {}  {first}", c.id, c.model);
-                println!("{}", sanitize::for_stdout(&line));
+                say(ctx, for_stdout(ctx, &line))?;
             }
-            println!("continue one with `cometapi chat --cid ID`");
+            say(ctx, "continue one with `cometapi chat --cid ID`")
         }
-        Err(err) => report(ctx, &err),
+        Err(err) => {
+            report(ctx, &err);
+            Ok(())
+        }
     }
 }
 
-fn print_history(conversation: &Conversation) {
+fn print_history(ctx: &Context, conversation: &Conversation) -> Result<()> {
     if let Some(system) = &conversation.system {
-        println!("system: {}", sanitize::for_stdout(system));
+        say(ctx, format!("system: {}", for_stdout(ctx, system)))?;
     }
     if conversation.turns.is_empty() {
-        println!("(no messages yet)");
+        say(ctx, "(no messages yet)")?;
     }
     for turn in &conversation.turns {
-        let content = sanitize::for_stdout(turn.content.trim_end());
-        println!("{}: {content}", turn.role);
+        let content = for_stdout(ctx, turn.content.trim_end());
+        say(ctx, format!("{}: {content}", turn.role))?;
     }
+    Ok(())
 }
 
 enum Saved {
@@ -381,6 +426,182 @@ fn load(path: &Path) -> Result<Conversation> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::chat_body::ChatSettings;
+    use crate::term::streams::{Captured, Streams, Terminals};
+
+    const ALL: Terminals = Terminals {
+        stdin: true,
+        stdout: true,
+        stderr: true,
+    };
+
+    fn session() -> Session {
+        Session {
+            request: ChatSettings {
+                temperature: None,
+                max_tokens: None,
+                streaming: true,
+                stream_usage: false,
+            },
+            render: false,
+            log: false,
+        }
+    }
+
+    /// Each line typed in turn at a REPL on test streams: whether the last one left,
+    /// the conversation after them, and what was written.
+    fn typed(lines: &[&str], conversation: Conversation) -> (bool, Conversation, Captured) {
+        typed_on(Streams::test(), lines, conversation)
+    }
+
+    fn typed_on(
+        (streams, captured): (Streams, Captured),
+        lines: &[&str],
+        mut conversation: Conversation,
+    ) -> (bool, Conversation, Captured) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ctx = Context::for_test(streams, dir.path());
+        let mut exits = false;
+        for line in lines {
+            let flow = on_line(&ctx, &session(), &mut conversation, line).expect("runs");
+            exits = matches!(flow, Flow::Exit);
+        }
+        (exits, conversation, captured)
+    }
+
+    fn fresh() -> Conversation {
+        Conversation::new("gpt-x".into(), None)
+    }
+
+    #[test]
+    fn model_and_system_replies_go_to_stdout() {
+        let lines = [
+            "/model",
+            "/model other-1",
+            "/system",
+            "/system be brief",
+            "/system",
+        ];
+        let (exits, conversation, captured) = typed(&lines, fresh());
+        assert!(!exits);
+        assert_eq!(
+            captured.stdout(),
+            "gpt-x\nmodel: other-1\n(no system prompt)\nsystem prompt set\nbe brief\n"
+        );
+        assert_eq!(captured.stderr(), "");
+        assert_eq!(conversation.model, "other-1");
+        assert_eq!(conversation.system.as_deref(), Some("be brief"));
+        let (_, conversation, captured) = typed(&["/system \"\""], conversation);
+        assert_eq!(captured.stdout(), "system prompt cleared\n");
+        assert_eq!(conversation.system, None);
+    }
+
+    #[test]
+    fn clear_new_tokens_retry_and_history_reply_on_stdout() {
+        let mut conversation = Conversation::new("m".into(), Some("sys \x1b[31m".into()));
+        conversation.push_exchange("hi", "hello  \n");
+        conversation.tokens.prompt = 3;
+        conversation.tokens.completion = 4;
+        conversation.tokens.total = 7;
+        let (streams, captured) = Streams::test();
+        let on_terminal = (streams.with_terminals(ALL, 80), captured);
+        let lines = ["/history", "/tokens", "/clear"];
+        let (_, conversation, captured) = typed_on(on_terminal, &lines, conversation);
+        let shown = captured.stdout();
+        assert!(!shown.contains('\x1b'), "escapes neutralised: {shown:?}");
+        assert!(shown.starts_with("system: sys "), "{shown}");
+        assert!(shown.contains("\nuser: hi\nassistant: hello\n"), "{shown}");
+        assert!(
+            shown.ends_with(
+                "prompt 3 · completion 4 · total 7\n\
+                 conversation cleared (the system prompt stays)\n"
+            ),
+            "{shown}"
+        );
+        assert!(conversation.turns.is_empty());
+        let mut escaped = fresh();
+        escaped.push_exchange("\x1b[2J", "ok");
+        let (_, _, captured) = typed(&["/history"], escaped);
+        assert_eq!(
+            captured.stdout(),
+            "user: \x1b[2J\nassistant: ok\n",
+            "a pipe gets the text as it is"
+        );
+        let (_, _, captured) = typed(&["/history", "/retry", "/new"], fresh());
+        assert_eq!(
+            captured.stdout(),
+            "(no messages yet)\nnothing to retry\n\
+             new conversation (model and system prompt stay)\n"
+        );
+    }
+
+    #[test]
+    fn help_goes_to_stdout_and_an_unknown_command_to_stderr() {
+        let (_, _, captured) = typed(&["/help"], fresh());
+        assert_eq!(captured.stdout(), format!("{}\n", slash::help_text()));
+        assert!(captured.stdout().contains("/model"));
+        assert_eq!(captured.stderr(), "");
+        let (exits, _, captured) = typed(&["/frobnicate"], fresh());
+        assert!(!exits, "an unknown command keeps the session");
+        assert_eq!(captured.stdout(), "");
+        let noted = captured.stderr();
+        assert!(
+            noted.starts_with("unknown command /frobnicate; the commands are:\n"),
+            "{noted}"
+        );
+        assert!(
+            noted.ends_with(&format!("{}\n", slash::help_text())),
+            "{noted}"
+        );
+    }
+
+    #[test]
+    fn exit_leaves_and_a_blank_line_sends_nothing() {
+        let (exits, _, captured) = typed(&["   "], fresh());
+        assert!(!exits);
+        assert_eq!(captured.stdout() + &captured.stderr(), "");
+        let (exits, _, captured) = typed(&["/exit"], fresh());
+        assert!(exits);
+        assert_eq!(captured.stdout() + &captured.stderr(), "");
+    }
+
+    #[test]
+    fn a_bad_save_or_load_writes_nothing_to_stdout() {
+        // The errors are reported on the process's stderr (app::report); stdout stays clean.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let missing = dir.path().join("missing.json");
+        let load = format!("/load {}", missing.display());
+        let save = format!("/save {}", dir.path().join("a.txt").display());
+        let (exits, conversation, captured) = typed(&["/save", &save, &load], fresh());
+        assert!(!exits);
+        assert_eq!(captured.stdout(), "");
+        assert_eq!(
+            conversation.model, "gpt-x",
+            "a failed load keeps the conversation"
+        );
+        assert!(!dir.path().join("a.txt").exists());
+    }
+
+    #[test]
+    fn save_then_load_report_on_stdout() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("chat.json");
+        let mut conversation = fresh();
+        conversation.push_exchange("q", "a");
+        let save = format!("/save {}", file.display());
+        let (_, _, captured) = typed(&[&save], conversation);
+        assert_eq!(
+            captured.stdout(),
+            format!("saved 2 messages to {}\n", file.display())
+        );
+        let load = format!("/load {}", file.display());
+        let (_, loaded, captured) = typed(&[&load], Conversation::new("other".into(), None));
+        assert_eq!(
+            captured.stdout(),
+            format!("loaded 2 messages from {} (model gpt-x)\n", file.display())
+        );
+        assert_eq!(loaded.turns.len(), 2);
+    }
 
     #[test]
     fn a_leading_tilde_is_the_home_directory() {

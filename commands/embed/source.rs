@@ -3,7 +3,7 @@
 //! [`MAX_BATCH_BYTES`] of text each, read only as far as the requests in flight need.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, IsTerminal, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use crate::error::{CliError, Result};
@@ -33,8 +33,13 @@ pub enum Inputs {
 
 impl Inputs {
     /// The arguments when there are some, else the lines of `--input-file` (`-` is
-    /// stdin), else piped stdin. A terminal on stdin with nothing given is exit 2.
-    pub fn open(texts: Vec<String>, file: Option<&PathBuf>) -> Result<Inputs> {
+    /// stdin), else piped stdin. A terminal on stdin (`stdin_is_terminal`) with nothing
+    /// given is exit 2.
+    pub fn open(
+        texts: Vec<String>,
+        file: Option<&PathBuf>,
+        stdin_is_terminal: bool,
+    ) -> Result<Inputs> {
         if !texts.is_empty() {
             return Ok(Inputs::Args(texts.into_iter()));
         }
@@ -45,7 +50,7 @@ impl Inputs {
                 let reader = BufReader::with_capacity(READ_BUFFER, file);
                 Ok(Inputs::lines(Box::new(reader), &path.display().to_string()))
             }
-            None if io::stdin().is_terminal() => Err(CliError::usage("nothing to embed")
+            None if stdin_is_terminal => Err(CliError::usage("nothing to embed")
                 .with_hint("pass TEXT arguments, --input-file FILE, or pipe lines on stdin")),
             None => Ok(Inputs::lines(stdin(), "stdin")),
         }
@@ -167,6 +172,28 @@ impl Batcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nothing_given_and_a_terminal_on_stdin_is_a_usage_error() {
+        let err = Inputs::open(Vec::new(), None, true)
+            .err()
+            .expect("nothing to embed");
+        assert_eq!(err.exit.code(), 2);
+        assert_eq!(err.message, "nothing to embed");
+        let hint = err.hint.unwrap_or_default();
+        assert!(hint.contains("pipe lines on stdin"), "{hint}");
+    }
+
+    #[test]
+    fn arguments_are_embedded_whatever_stdin_is() {
+        for terminal in [true, false] {
+            let inputs = Inputs::open(vec!["a".into(), "b".into()], None, terminal);
+            let mut inputs = inputs.expect("opens");
+            assert_eq!(inputs.next_input().expect("reads"), Some("a".into()));
+            assert_eq!(inputs.next_input().expect("reads"), Some("b".into()));
+            assert_eq!(inputs.next_input().expect("reads"), None);
+        }
+    }
 
     fn lines(text: &'static [u8]) -> Inputs {
         Inputs::lines(Box::new(text), "test")

@@ -32,22 +32,24 @@ pub fn neutralise(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// [`neutralise`]d when stdout is a terminal, else `text` as it is.
-pub fn for_stdout(text: &str) -> Cow<'_, str> {
-    if streams::process_terminals().stdout {
+/// [`neutralise`]d when it goes to a terminal, else `text` as it is (piped output
+/// stays byte-for-byte).
+pub fn for_terminal(text: &str, terminal: bool) -> Cow<'_, str> {
+    if terminal {
         neutralise(text)
     } else {
         Cow::Borrowed(text)
     }
 }
 
-/// [`neutralise`]d when stderr is a terminal, else `text` as it is.
+/// [`for_terminal`] on the process's stdout.
+pub fn for_stdout(text: &str) -> Cow<'_, str> {
+    for_terminal(text, streams::process_terminals().stdout)
+}
+
+/// [`for_terminal`] on the process's stderr.
 pub fn for_stderr(text: &str) -> Cow<'_, str> {
-    if streams::process_terminals().stderr {
-        neutralise(text)
-    } else {
-        Cow::Borrowed(text)
-    }
+    for_terminal(text, streams::process_terminals().stderr)
 }
 
 /// Every text a formatter shows people (labels, headers, cells, messages) [`neutralise`]d
