@@ -15,10 +15,10 @@ const PING: &str = r#"//! `ping`: prints pong.
 
 use clap::ArgMatches;
 
-use crate::context::Context;
+use crate::cli::context::Context;
+use crate::cli::registry::CommandSpec;
 use crate::error::Result;
 use crate::output::{Outcome, Output};
-use crate::registry::CommandSpec;
 
 fn run(_: &Context, _: &ArgMatches) -> Result<Outcome> {
     Ok(Output::Text("pong".to_string()).into())
