@@ -31,6 +31,7 @@ inventory::submit! {
 
 const COPIED: &[&str] = &[
     "Cargo.toml",
+    "README.md",
     "Cargo.lock",
     "build.rs",
     "src",
