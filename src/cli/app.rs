@@ -356,12 +356,7 @@ mod tests {
             None => streams,
         };
         let dir = tempfile::tempdir().expect("tempdir");
-        let globals = GlobalArgs {
-            format: Some("table".to_string()),
-            config: Some(dir.path().join("none.toml")),
-            ..GlobalArgs::default()
-        };
-        let ctx = Context::with_streams(globals, streams);
+        let ctx = Context::for_test(streams, dir.path()); // no config file: table format
         let exit = dispatch(&ctx, &spec, &ArgMatches::default()).expect("runs");
         assert_eq!(exit, ExitCode::Success);
         captured
