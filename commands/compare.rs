@@ -516,8 +516,7 @@ mod tests {
     }
 
     fn options(argv: &[&str]) -> Result<Options, clap::Error> {
-        let cmd = args(clap::Command::new("x"));
-        let m = cmd.try_get_matches_from([&["x"], argv].concat())?;
+        let m = crate::cli::registry::test_matches(args, argv)?;
         Ok(Options::from_matches(&m))
     }
 

@@ -59,10 +59,7 @@ mod tests {
     use super::*;
 
     fn options(argv: &[&str]) -> Result<Options, String> {
-        let cmd = args(clap::Command::new("x"));
-        let m = cmd
-            .try_get_matches_from([&["x"], argv].concat())
-            .map_err(|e| e.kind().to_string())?;
+        let m = crate::cli::registry::test_matches(args, argv).map_err(|e| e.kind().to_string())?;
         Options::from_matches(&m).map_err(|e| e.message)
     }
 

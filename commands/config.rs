@@ -271,8 +271,7 @@ mod tests {
     }
 
     fn action(argv: &[&str]) -> Result<Action, clap::Error> {
-        let cmd = args(clap::Command::new("x"));
-        let m = cmd.try_get_matches_from([&["x"], argv].concat())?;
+        let m = crate::cli::registry::test_matches(args, argv)?;
         Ok(Action::from_matches(&m))
     }
 
@@ -316,11 +315,7 @@ mod tests {
     #[test]
     fn only_a_secret_key_set_on_the_command_line_is_a_secret() {
         let secrets = |argv: &[&str]| {
-            let cmd = args(clap::Command::new("x"));
-            let m = cmd
-                .try_get_matches_from([&["x"], argv].concat())
-                .expect("parses");
-            secret_values(&m)
+            secret_values(&crate::cli::registry::test_matches(args, argv).expect("parses"))
         };
         assert_eq!(secrets(&["set", "api_key", "sk-1"]), ["sk-1"]);
         assert!(secrets(&["set", "api_key", "-"]).is_empty());

@@ -319,10 +319,7 @@ mod tests {
     }
 
     fn action(argv: &[&str]) -> Result<Action, String> {
-        let cmd = args(clap::Command::new("x"));
-        let m = cmd
-            .try_get_matches_from([&["x"], argv].concat())
-            .map_err(|e| e.to_string())?;
+        let m = crate::cli::registry::test_matches(args, argv).map_err(|e| e.to_string())?;
         Action::from_matches(&m).map_err(|e| e.message)
     }
 

@@ -182,8 +182,7 @@ mod tests {
     use clap::error::ErrorKind;
 
     fn parse(argv: &[&str]) -> std::result::Result<Result<Options>, clap::Error> {
-        let argv = std::iter::once("logs").chain(argv.iter().copied());
-        let m = args(clap::Command::new("logs")).try_get_matches_from(argv)?;
+        let m = crate::cli::registry::test_matches(args, argv)?;
         Ok(Options::from_matches(&m))
     }
 

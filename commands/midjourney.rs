@@ -279,8 +279,7 @@ mod tests {
     use clap::error::ErrorKind;
 
     fn parse(argv: &[&str]) -> std::result::Result<Result<Verb>, clap::Error> {
-        let argv = std::iter::once("midjourney").chain(argv.iter().copied());
-        let m = args(clap::Command::new("midjourney")).try_get_matches_from(argv)?;
+        let m = crate::cli::registry::test_matches(args, argv)?;
         Ok(Verb::from_matches(&m))
     }
 

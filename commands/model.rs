@@ -133,8 +133,7 @@ mod tests {
     use serde_json::json;
 
     fn parse(argv: &[&str]) -> std::result::Result<Options, clap::Error> {
-        let argv = std::iter::once("model").chain(argv.iter().copied());
-        let m = args(clap::Command::new("model")).try_get_matches_from(argv)?;
+        let m = crate::cli::registry::test_matches(args, argv)?;
         Ok(Options::from_matches(&m))
     }
 

@@ -305,8 +305,7 @@ mod tests {
     use clap::ValueEnum;
 
     fn parse(argv: &[&str]) -> std::result::Result<Options, clap::Error> {
-        let argv = std::iter::once("models").chain(argv.iter().copied());
-        let m = args(clap::Command::new("models")).try_get_matches_from(argv)?;
+        let m = crate::cli::registry::test_matches(args, argv)?;
         Ok(Options::from_matches(&m))
     }
 

@@ -154,8 +154,7 @@ mod tests {
     use super::*;
 
     fn parse(argv: &[&str]) -> std::result::Result<Result<Verb>, clap::Error> {
-        let argv = std::iter::once("roles").chain(argv.iter().copied());
-        let m = args(clap::Command::new("roles")).try_get_matches_from(argv)?;
+        let m = crate::cli::registry::test_matches(args, argv)?;
         Ok(Verb::from_matches(&m))
     }
 

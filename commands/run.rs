@@ -413,8 +413,7 @@ mod tests {
     use clap::error::ErrorKind;
 
     fn parse(argv: &[&str]) -> std::result::Result<Options, clap::Error> {
-        let argv = std::iter::once("run").chain(argv.iter().copied());
-        let m = args(clap::Command::new("run")).try_get_matches_from(argv)?;
+        let m = crate::cli::registry::test_matches(args, argv)?;
         Ok(Options::from_matches(&m))
     }
 

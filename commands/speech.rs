@@ -264,8 +264,7 @@ mod tests {
     };
 
     fn parse(argv: &[&str]) -> std::result::Result<Options, clap::Error> {
-        let argv = std::iter::once("speech").chain(argv.iter().copied());
-        let m = args(clap::Command::new("speech")).try_get_matches_from(argv)?;
+        let m = crate::cli::registry::test_matches(args, argv)?;
         Ok(Options::from_matches(&m))
     }
 

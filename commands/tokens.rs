@@ -170,8 +170,7 @@ mod tests {
     use serde_json::json;
 
     fn parse(argv: &[&str]) -> std::result::Result<Options, clap::Error> {
-        let argv = std::iter::once("tokens").chain(argv.iter().copied());
-        let m = args(clap::Command::new("tokens")).try_get_matches_from(argv)?;
+        let m = crate::cli::registry::test_matches(args, argv)?;
         Ok(Options::from_matches(&m))
     }
 

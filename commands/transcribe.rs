@@ -289,8 +289,7 @@ mod tests {
     use clap::ValueEnum;
 
     fn parse(argv: &[&str]) -> std::result::Result<Options, clap::Error> {
-        let argv = std::iter::once("transcribe").chain(argv.iter().copied());
-        let m = args(clap::Command::new("transcribe")).try_get_matches_from(argv)?;
+        let m = crate::cli::registry::test_matches(args, argv)?;
         Ok(Options::from_matches(&m).expect("a file is required by clap"))
     }
 

@@ -396,8 +396,7 @@ mod tests {
     use clap::ValueEnum;
 
     fn parse(argv: &[&str]) -> std::result::Result<Result<Verb>, clap::Error> {
-        let argv = std::iter::once("video").chain(argv.iter().copied());
-        let m = args(clap::Command::new("video")).try_get_matches_from(argv)?;
+        let m = crate::cli::registry::test_matches(args, argv)?;
         Ok(Verb::from_matches(&m))
     }
 

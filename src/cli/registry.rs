@@ -115,6 +115,17 @@ fn no_secrets(_: &ArgMatches) -> Vec<String> {
 
 inventory::collect!(CommandSpec);
 
+/// A command's own matches for `argv` (the words after its name), as `run` receives
+/// them: how a command's unit tests read its options without the whole front end.
+#[cfg(test)]
+pub fn test_matches(
+    args: fn(clap::Command) -> clap::Command,
+    argv: &[&str],
+) -> std::result::Result<ArgMatches, clap::Error> {
+    args(clap::Command::new("test"))
+        .try_get_matches_from(std::iter::once("test").chain(argv.iter().copied()))
+}
+
 /// How a formatter is asked to render.
 #[derive(Clone, Copy, Debug)]
 pub struct RenderOptions {
